@@ -1,0 +1,25 @@
+"""learnrisk: early-warning risk models for learners.
+
+The public face is a few verbs and nouns; everything else lives in private modules.
+
+>>> import learnrisk
+>>> data = learnrisk.synthetic.generate(n_learners=500, seed=0)          # doctest: +SKIP
+>>> feats = learnrisk.build_features(data, weeks=range(1, 11))           # doctest: +SKIP
+>>> model, report = learnrisk.train(data, target="dropout")              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .data import LearningData, read_parquet
+from .errors import DataValidationError, LearnriskError, ModelLoadError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataValidationError",
+    "LearnriskError",
+    "LearningData",
+    "ModelLoadError",
+    "__version__",
+    "read_parquet",
+]

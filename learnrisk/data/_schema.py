@@ -1,0 +1,93 @@
+"""The canonical data contract: six tables, their required columns, kinds and keys.
+
+One place states the contract; coercion (``_coerce``) and validation (``_validate``) read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TIME_DTYPE = "datetime64[ns, UTC]"
+OUTCOMES = ("pass", "distinction", "fail", "withdrawn")
+PACINGS = ("cohort", "self-paced")
+TABLES = ("courses", "learners", "enrollments", "activity", "assessments", "submissions")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "id" | "str" | "time" | "float" | "int"
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    optional: tuple[Column, ...] = ()
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+SCHEMA: dict[str, TableSpec] = {
+    "courses": TableSpec(
+        "courses",
+        (Column("course_id", "id"), Column("course_code", "id"), Column("start", "time"), Column("end", "time")),
+        key=("course_id",),
+        optional=(Column("title", "str", True), Column("pacing", "str", True)),
+    ),
+    "learners": TableSpec("learners", (Column("learner_id", "id"),), key=("learner_id",)),
+    "enrollments": TableSpec(
+        "enrollments",
+        (
+            Column("learner_id", "id"),
+            Column("course_id", "id"),
+            Column("registered_at", "time"),
+            Column("withdrawn_at", "time", nullable=True),
+            Column("outcome", "str", nullable=True),
+        ),
+        key=("learner_id", "course_id"),
+        optional=(
+            Column("final_score", "float", True),
+            Column("prior_attempts", "float", True),
+            Column("credits", "float", True),
+        ),
+    ),
+    "activity": TableSpec(
+        "activity",
+        (
+            Column("learner_id", "id"),
+            Column("course_id", "id"),
+            Column("timestamp", "time"),
+            Column("activity_type", "str"),
+            Column("clicks", "int"),
+        ),
+        optional=(Column("resource_id", "id", True),),
+    ),
+    "assessments": TableSpec(
+        "assessments",
+        (
+            Column("assessment_id", "id"),
+            Column("course_id", "id"),
+            Column("kind", "str"),
+            Column("due_at", "time", nullable=True),
+            Column("weight", "float"),
+        ),
+        key=("assessment_id",),
+        optional=(Column("title", "str", True),),
+    ),
+    "submissions": TableSpec(
+        "submissions",
+        (
+            Column("learner_id", "id"),
+            Column("assessment_id", "id"),
+            Column("submitted_at", "time"),
+            Column("score", "float", nullable=True),
+        ),
+        key=("learner_id", "assessment_id"),
+        optional=(Column("is_banked", "int", True),),
+    ),
+}

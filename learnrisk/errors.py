@@ -1,0 +1,70 @@
+"""Exceptions raised by learnrisk.
+
+Every error says what went wrong, what was found, what is allowed and, where possible,
+how to fix it. The CLI turns them into a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+__all__ = ["DataValidationError", "LearnriskError", "ModelLoadError", "Problem"]
+
+
+class LearnriskError(Exception):
+    """Base class of every error learnrisk raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One failed check: where, what, how many rows, and the first offending rows."""
+
+    table: str
+    column: str
+    problem: str
+    count: int
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+
+    def describe(self, n_rows: int = 5) -> str:
+        head = f"{self.table}.{self.column}: {self.problem} ({self.count} row{'s' if self.count != 1 else ''})"
+        if self.rows is None or self.rows.empty:
+            return head
+        shown = self.rows.head(n_rows).to_string(max_colwidth=40)
+        return head + "; first offending rows:\n" + "\n".join("    " + line for line in shown.splitlines())
+
+
+class DataValidationError(LearnriskError, ValueError):
+    """Raised when learning data breaks the canonical contract.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every failed check; the first one is also exposed as ``table``, ``column``,
+        ``problem``, ``count`` and ``rows``.
+    """
+
+    def __init__(self, problems: list[Problem]):
+        if not problems:
+            raise ValueError("DataValidationError needs at least one problem")
+        self.problems = list(problems)
+        first = self.problems[0]
+        self.table, self.column, self.problem = first.table, first.column, first.problem
+        self.count, self.rows = first.count, first.rows
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        n = len(self.problems)
+        intro = "invalid learning data: " + (f"{n} problems" if n > 1 else "1 problem")
+        return intro + "\n" + "\n".join("  - " + p.describe() for p in self.problems)
+
+    def one_line(self) -> str:
+        """A single line for the command line: the first problem and how many others."""
+        first = self.problems[0]
+        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        return f"{first.table}.{first.column}: {first.problem} ({first.count} rows){more}"
+
+
+class ModelLoadError(LearnriskError, RuntimeError):
+    """Raised when a model cannot be found, read or reached."""
