@@ -16,7 +16,7 @@ import typer
 
 from .errors import DataValidationError, LearnriskError
 
-COMMAND_MODULES = ("data", "features", "train", "explain", "score", "demo")
+COMMAND_MODULES = ("data", "synth", "features", "train", "explain", "score", "demo", "fairness")
 
 app = typer.Typer(
     name="learnrisk",

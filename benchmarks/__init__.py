@@ -1,0 +1,1 @@
+"""Timed comparisons (not tests). `make bench` runs `python -m benchmarks.run`."""
