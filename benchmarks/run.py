@@ -2,8 +2,8 @@
 
 Each benchmark module defines ``run(quick: bool = False) -> list[dict]``; a dict is one row of
 the results table with the keys ``benchmark``, ``measure``, ``value``, ``unit`` and ``notes``.
-``python -m benchmarks.run bench_features`` runs only the named modules; ``--quick`` runs each on
-small data (a smoke check of the benchmark code itself).
+``python -m benchmarks.run bench_features`` runs only the named modules and replaces only their
+rows in the table; ``--quick`` runs each on small data (a smoke check, nothing is written).
 """
 
 from __future__ import annotations
@@ -45,15 +45,20 @@ def main(argv: list[str] | None = None) -> int:
         "| benchmark | measure | value | unit | notes |",
         "|---|---|---|---|---|",
     ]
+    out = Path(args.out)
+    ran = {r["benchmark"] for r in rows}
+    if out.exists():  # keep the rows of benchmarks not run this time
+        for line in out.read_text().splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if line.startswith("| bench_") and cells[0] not in ran:
+                lines.append(line)
     for r in rows:
         v = r["value"]
         v = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
         lines.append(f"| {r['benchmark']} | {r['measure']} | {v} | {r.get('unit', '')} | {r.get('notes', '')} |")
-    if not args.names:  # a partial run does not overwrite the full table
-        Path(args.out).write_text("\n".join(lines) + "\n")
-        print(f"wrote {args.out}")
-    else:
-        print("\n".join(lines))
+    if not args.quick:
+        out.write_text("\n".join(lines) + "\n")
+        print(f"wrote {out}")
     return 0
 
 
