@@ -1,0 +1,85 @@
+"""Targets: what a model predicts, as labels aligned to the rows of a features frame.
+
+Labels are read only here, never by a feature builder: ``withdrawn_at``, ``outcome`` and
+``final_score`` are the future seen from a cutoff.
+
+- ``dropout``: among enrollments active at the cutoff (the rows of the features frame), the
+  learner withdraws at or after the cutoff. A row exists only if the learner had not withdrawn
+  before the cutoff, so every row of a withdrawn enrollment is a positive.
+- ``underperformance``: among enrollments that complete the course (outcome pass, distinction
+  or fail), the outcome is ``fail``; or, with ``fail_threshold``, the final score is below it.
+  Rows of enrollments that withdraw are unlabelled (NaN): the question "will this learner fail
+  if they stay?" has no answer for them.
+
+Labels come only from finished offerings: an enrollment whose outcome is still null (the course
+is running) is unlabelled.
+
+Examples
+--------
+>>> y = make_labels(data, feats, "dropout")             # doctest: +SKIP
+>>> y.isna().sum()  # rows of running offerings          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .data import LearningData
+
+TARGETS = ("dropout", "underperformance")
+
+__all__ = ["TARGETS", "check_target", "make_labels"]
+
+
+def check_target(target: str) -> str:
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; allowed: {', '.join(TARGETS)}")
+    return target
+
+
+def make_labels(
+    data: LearningData,
+    features: pd.DataFrame,
+    target: str = "dropout",
+    *,
+    fail_threshold: float | None = None,
+) -> pd.Series:
+    """One label per row of ``features`` (1.0, 0.0 or NaN when unlabelled), aligned to its index.
+
+    Parameters
+    ----------
+    data : LearningData
+        The data the features were built from (its enrollments hold the outcomes).
+    features : DataFrame
+        A frame from :func:`learnrisk.build_features` (needs learner_id, course_id, cutoff).
+    target : {"dropout", "underperformance"}
+    fail_threshold : float, optional
+        For ``underperformance``: a completed enrollment is a positive when its final score
+        is below this value (instead of when its outcome is ``fail``).
+    """
+    check_target(target)
+    cols = ["learner_id", "course_id", "withdrawn_at", "outcome"]
+    if "final_score" in data.enrollments.columns:
+        cols.append("final_score")
+    e = data.enrollments[cols]
+    rows = features[["learner_id", "course_id", "cutoff"]].merge(e, on=["learner_id", "course_id"], how="left")
+    outcome = rows["outcome"]
+    finished = outcome.notna().to_numpy()
+    if target == "dropout":
+        withdrew = (outcome == "withdrawn").to_numpy()
+        # withdrawn_at >= cutoff holds for every row by construction of the population; an
+        # unknown withdrawal date (OULAD has a few) counts as a withdrawal after the cutoff.
+        y = np.where(withdrew, 1.0, 0.0)
+    else:
+        completed = outcome.isin(["pass", "distinction", "fail"]).to_numpy()
+        if fail_threshold is None:
+            positive = (outcome == "fail").to_numpy()
+        else:
+            if "final_score" not in rows.columns:
+                raise ValueError("fail_threshold needs a final_score column in enrollments")
+            positive = (rows["final_score"] < fail_threshold).to_numpy()
+            completed &= rows["final_score"].notna().to_numpy()
+        y = np.where(completed, positive.astype(float), np.nan)
+    y = np.where(finished, y, np.nan)
+    return pd.Series(y, index=features.index, name=target)
