@@ -246,7 +246,8 @@ class RiskModel:
             est.fit(
                 X_fit,
                 y[fit_idx],
-                eval_set=[(X_cal, y[cal_idx])],
+                eval_X=(X_cal,),
+                eval_y=(y[cal_idx],),
                 callbacks=[lightgbm.early_stopping(30, verbose=False)],
             )
         else:
