@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["DataValidationError", "LearnriskError", "ModelLoadError", "Problem"]
+__all__ = ["DataValidationError", "LearnriskError", "ModelLoadError", "Problem", "ScoringError"]
 
 
 class LearnriskError(Exception):
@@ -68,3 +68,8 @@ class DataValidationError(LearnriskError, ValueError):
 
 class ModelLoadError(LearnriskError, RuntimeError):
     """Raised when a model cannot be found, read or reached."""
+
+
+class ScoringError(LearnriskError, RuntimeError):
+    """Raised by the weekly scoring job: an as-of date outside every course, an output folder
+    that exists (without ``force``) or is locked by another run, a model of the wrong target."""
