@@ -10,6 +10,7 @@ The public face is a few verbs and nouns; everything else lives in private modul
 
 from __future__ import annotations
 
+from . import synthetic
 from .data import LearningData, read_parquet
 from .errors import DataValidationError, LearnriskError, ModelLoadError
 
@@ -22,4 +23,5 @@ __all__ = [
     "ModelLoadError",
     "__version__",
     "read_parquet",
+    "synthetic",
 ]

@@ -1,0 +1,240 @@
+"""Synthetic learning data from a documented latent model: :func:`generate`.
+
+The generator draws a world of course offerings, learners and enrollments, runs a weekly
+latent chain per enrollment (motivation, life events, withdrawal) and observes it as clicks,
+submissions, scores and final results, in the canonical :class:`~learnrisk.LearningData`
+tables. Optionally it returns the *truth*: the oracle probabilities of dropout and
+underperformance that the chain implies at every weekly cutoff, so that a model's quality
+can be stated as a fraction of the best achievable. See ``docs/synthetic.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data import LearningData
+from ..errors import LearnriskError
+from . import _params as P
+from ._assessments import Results, final_results, submissions
+from ._catalog import DAY_NS, Catalog, build_catalog
+from ._engagement import activity, strings
+from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
+from ._population import Enrollments, make_enrollments, make_learners
+
+__all__ = ["SyntheticConfigError", "generate"]
+
+
+class SyntheticConfigError(LearnriskError, ValueError):
+    """An argument of :func:`generate` is outside what the generator accepts."""
+
+
+def _effect(value: float | str) -> float:
+    if isinstance(value, str):
+        if value not in P.SENSITIVE_EFFECTS:
+            raise SyntheticConfigError(
+                f"sensitive_effect={value!r} is not known; use one of "
+                f"{', '.join(map(repr, P.SENSITIVE_EFFECTS))} or a number >= 0"
+            )
+        return P.SENSITIVE_EFFECTS[value]
+    try:
+        effect = float(value)
+    except (TypeError, ValueError):
+        raise SyntheticConfigError(f"sensitive_effect must be a name or a number, found {value!r}") from None
+    if not np.isfinite(effect) or effect < 0:
+        raise SyntheticConfigError(f"sensitive_effect must be a number >= 0, found {value!r}")
+    return effect
+
+
+def _check(n_learners: int, n_courses: int, offerings: int, self_paced_courses: int) -> None:
+    for name, value, low in (("n_learners", n_learners, 1), ("n_courses", n_courses, 1), ("offerings", offerings, 1)):
+        if int(value) != value or value < low:
+            raise SyntheticConfigError(f"{name} must be a whole number >= {low}, found {value!r}")
+    if not 0 <= self_paced_courses <= n_courses:
+        raise SyntheticConfigError(
+            f"self_paced_courses must be between 0 and n_courses={n_courses}, found {self_paced_courses!r}"
+        )
+
+
+def _take_chain(c: Chain, idx: np.ndarray) -> Chain:
+    return Chain(c.level[idx], c.disrupted[idx], c.first_week[idx], c.withdraw_week[idx], c.withdraw_day[idx])
+
+
+def _concat_chain(parts: list[Chain]) -> Chain:
+    return Chain(*(np.concatenate([getattr(p, f) for p in parts]) for f in Chain.__dataclass_fields__))
+
+
+def _take_results(r: Results, idx: np.ndarray) -> Results:
+    return Results(r.outcome[idx], r.final_score[idx], r.sat_exam[idx])
+
+
+def _next_offering(cat: Catalog) -> np.ndarray:
+    """For each offering, the first offering of the same code starting after it ends (or -1)."""
+    nxt = np.full(len(cat.length), -1)
+    for o in range(len(nxt)):
+        later = np.flatnonzero((cat.code_index == cat.code_index[o]) & (cat.start_ns > cat.end_ns[o]))
+        if len(later):
+            nxt[o] = later[np.argmin(cat.start_ns[later])]
+    return nxt
+
+
+def _world(rng: np.random.Generator, cat: Catalog, n_learners: int, effect: float):
+    """Learners, all enrollments (first attempts, then retakes), their chains and results."""
+    learners = make_learners(rng, n_learners, effect)
+    n_codes = int(cat.code_index.max()) + 1
+    # Course codes differ in size (log-normal popularity); offerings of a code a little.
+    weight = np.exp(rng.normal(0.0, 0.5, n_codes))[cat.code_index] * rng.uniform(0.8, 1.2, len(cat.length))
+    offering = rng.choice(len(weight), size=n_learners, p=weight / weight.sum())
+    prior = np.array([v for v, _ in P.PRIOR_ATTEMPTS])[
+        rng.choice(len(P.PRIOR_ATTEMPTS), size=n_learners, p=[s for _, s in P.PRIOR_ATTEMPTS])
+    ]
+    learner = np.arange(n_learners)
+    first = make_enrollments(rng, cat, learners, learner, offering, prior)
+    chain1 = simulate(rng, cat, first)
+    res1 = final_results(rng, cat, first, chain1)
+
+    # Retakes: about RETAKE_SHARE of learners, drawn among those who failed or withdrew in an
+    # offering that has a later one of the same code; they register after the first attempt.
+    nxt = _next_offering(cat)[first.offering]
+    eligible = np.isin(res1.outcome, ["fail", "withdrawn"]) & (nxt >= 0)
+    p = min(0.95, P.RETAKE_SHARE * n_learners / max(int(eligible.sum()), 1))
+    again = np.flatnonzero(eligible & (rng.random(n_learners) < p))
+    withdrawn = chain1.withdraw_day[again] < NO_WITHDRAWAL
+    ended = np.where(
+        withdrawn,
+        first.anchor_ns[again] + np.where(withdrawn, chain1.withdraw_day[again], 0) * DAY_NS,
+        cat.end_ns[first.offering[again]],
+    )
+    second = make_enrollments(rng, cat, learners, learner[again], nxt[again], first.prior_attempts[again] + 1, ended)
+    chain2 = simulate(rng, cat, second)
+    res2 = final_results(rng, cat, second, chain2)
+
+    enr = Enrollments.concat([first, second])
+    chain = _concat_chain([chain1, chain2])
+    res = Results(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f, a, b in
+                    zip(Results.__dataclass_fields__, (res1,) * 3, (res2,) * 3)))
+    order = np.lexsort((enr.learner, enr.offering))
+    return learners, enr.take(order), _take_chain(chain, order), _take_results(res, order)
+
+
+def _times(ns: np.ndarray) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC")
+
+
+def generate(
+    n_learners: int = 2000,
+    n_courses: int = 3,
+    offerings: int = 4,
+    *,
+    seed: int = 0,
+    sensitive_effect: float | str = "modest",
+    start_year: int = 2013,
+    self_paced_courses: int = 0,
+    running_at: pd.Timestamp | str | None = None,
+    return_truth: bool = False,
+) -> LearningData | tuple[LearningData, pd.DataFrame]:
+    """Generate a seeded, realistic set of learning data from a latent model.
+
+    Parameters
+    ----------
+    n_learners : int
+        Learners; each enrolls in one offering and about 10 % retake a later offering of the
+        same course code after failing or withdrawing (so about ``1.1 * n_learners``
+        enrollments when there are offerings to retake).
+    n_courses : int
+        Course codes ``AAA``, ``BBB``, ``CCC``, ...
+    offerings : int
+        Dated offerings per code, alternating February ("B") and October ("J") starts from
+        ``start_year``: ``AAA-2013B``, ``AAA-2013J``, ``AAA-2014B``, ... lasting 230-270 days.
+    seed : int
+        Same seed, same tables (and the same truth).
+    sensitive_effect : {"none", "modest", "strong"} or float
+        How much deprivation, disability and prior education shift motivation and ability
+        (0, 0.15 and 0.8 standard deviations per unit of disadvantage).
+    start_year : int
+        Year of the first offering.
+    self_paced_courses : int
+        How many of the codes (the last ones) are self-paced: week 0 of an enrollment is the
+        learner's registration, and due dates follow it (``due_at`` is empty).
+    running_at : Timestamp or str, optional
+        Cut the world at this moment, as a weekly scoring job would see it: enrollments
+        registered later are dropped, later withdrawals, activity and submissions are
+        removed, and offerings not ended by then have no outcome or final score.
+    return_truth : bool
+        Also return the truth (see Returns).
+
+    Returns
+    -------
+    LearningData
+        The six canonical tables; learners' attributes are repeated on enrollments.
+    truth : DataFrame, only if ``return_truth``
+        One row per enrollment and week ``k`` (1 .. course weeks) at which the enrollment is
+        active at the cutoff ``start + 7k days``: ``learner_id, course_id, week, p_dropout,
+        p_underperformance`` - the exact probabilities, given the latent state the generator
+        knew at that cutoff, of withdrawing at or after it and of failing if completing.
+        It is a separate frame and never part of the data.
+
+    Examples
+    --------
+    >>> from learnrisk import synthetic
+    >>> data = synthetic.generate(n_learners=300, n_courses=2, offerings=2, seed=1)
+    >>> sorted(data.courses["course_id"])
+    ['AAA-2013B', 'AAA-2013J', 'BBB-2013B', 'BBB-2013J']
+    >>> data, truth = synthetic.generate(n_learners=300, seed=1, return_truth=True)
+    >>> list(truth.columns)
+    ['learner_id', 'course_id', 'week', 'p_dropout', 'p_underperformance']
+    """
+    _check(n_learners, n_courses, offerings, self_paced_courses)
+    effect = _effect(sensitive_effect)
+    rng = np.random.default_rng(seed)
+    cat = build_catalog(rng, n_courses, offerings, start_year, self_paced_courses)
+    learners, enr, chain, res = _world(rng, cat, int(n_learners), effect)
+    learner_ids = learners.table["learner_id"].to_numpy()
+    act = activity(rng, cat, enr, chain, learner_ids)
+    subs = submissions(rng, cat, enr, chain, res, learner_ids)
+
+    registered = enr.anchor_ns + enr.reg_day * DAY_NS
+    gone = chain.withdraw_day < NO_WITHDRAWAL
+    withdrawn_ns = enr.anchor_ns + np.where(gone, chain.withdraw_day, 0) * DAY_NS
+    outcome, final_score = res.outcome, res.final_score
+    keep = np.ones(len(enr), dtype=bool)
+    if running_at is not None:
+        t = pd.Timestamp(running_at)
+        t = (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).as_unit("ns").value
+        keep = registered < t
+        gone = gone & (withdrawn_ns < t)
+        running = cat.end_ns[enr.offering] > t
+        outcome = np.where(running, None, outcome)
+        final_score = np.where(running, np.nan, final_score)
+        act = act[(act["timestamp"].to_numpy().view(np.int64) < t)].reset_index(drop=True)
+        subs = subs[(subs["submitted_at"].to_numpy().view(np.int64) < t)].reset_index(drop=True)
+
+    course_ids = cat.courses["course_id"].to_numpy()
+    attrs = learners.table.drop(columns="learner_id")
+    enrollments = pd.DataFrame(
+        {
+            "learner_id": strings(learner_ids, enr.learner),
+            "course_id": strings(course_ids, enr.offering),
+            "registered_at": _times(registered),
+            "withdrawn_at": pd.Series(_times(withdrawn_ns)).where(gone, pd.NaT),
+            "outcome": pd.array(outcome, dtype="str"),
+            "final_score": final_score.astype("float64"),
+            "prior_attempts": enr.prior_attempts.astype("float64"),
+            "credits": enr.credits.astype("float64"),
+        }
+    )
+    enrollments = pd.concat([enrollments, attrs.iloc[enr.learner].reset_index(drop=True)], axis=1)
+    enrollments = enrollments[keep].reset_index(drop=True)
+    learner_table = learners.table[learners.table["learner_id"].isin(enrollments["learner_id"])]
+    data = LearningData(
+        courses=cat.courses,
+        learners=learner_table,
+        enrollments=enrollments,
+        activity=act,
+        assessments=cat.assessments,
+        submissions=subs,
+        validate=False,
+    )
+    if not return_truth:
+        return data
+    return data, truth_frame(cat, enr, chain, learner_ids, keep)
