@@ -1,0 +1,317 @@
+"""`FairnessReport`: the result of a fairness audit, as tables, text, a dict, plots and MLflow logs.
+
+The report holds aggregates only (per group, per week), except a private copy of the scored
+rows it was computed from, used to draw ROC curves; that copy never leaves the process
+(``to_dict``, ``to_markdown`` and ``log_to_mlflow`` write aggregates of reportable groups only).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._fairness_metrics import roc_points
+
+__all__ = ["FairnessReport", "markdown_table"]
+
+METRIC_LABELS = {
+    "n": "n",
+    "base_rate": "base rate",
+    "roc_auc": "ROC AUC",
+    "ece": "ECE",
+    "selection_rate": "selection rate",
+    "fnr": "FNR",
+    "fpr": "FPR",
+}
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}f}"
+    return str(value).replace("|", "\\|")
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-flavoured markdown table of ``frame`` (index dropped, NaN shown as "–")."""
+    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_fmt(v, digits) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [_jsonable(dict(zip(frame.columns, row, strict=True))) for row in frame.itertuples(index=False)]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class FairnessReport:
+    """How a model behaves for each group of each sensitive attribute.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per attribute × group, weeks pooled: ``attribute, group, status, n, base_rate,
+        roc_auc, ece, selection_rate, fnr, fpr``. ``status`` is ``"ok"`` or ``"too small"``
+        (under ``min_group_size`` rows or one class only; its metrics are NaN).
+    by_week : DataFrame
+        The same per attribute × week × group (empty when the rows carry no week).
+    abroca : DataFrame
+        ``attribute, week, abroca, reference, group, n_groups``: ABROCA per attribute with
+        weeks pooled (``week == "all"``) and per week; ``group`` is the group farthest from
+        the ``reference`` group, ``n_groups`` how many groups were large enough to compare.
+    gaps : DataFrame
+        ``attribute, week, metric, gap, ratio, low_group, low, high_group, high``: for each
+        metric the spread between the lowest and highest reportable group.
+    overall : DataFrame
+        The whole population's metrics, weeks pooled (``week == "all"``) and per week.
+    flags : list of str
+        One plain-text warning per attribute whose pooled ABROCA exceeds ``abroca_bound``.
+    flagged : dict
+        ``{attribute: abroca}`` for the flagged attributes (for quality gates).
+    warnings : list of str
+        Everything else worth knowing: groups too small, attributes not comparable, rows dropped.
+    params : dict
+        ``min_group_size``, ``abroca_bound``, ``n_rows``, ``weeks``, ``attributes`` and the
+        column names used.
+    """
+
+    summary: pd.DataFrame
+    by_week: pd.DataFrame
+    abroca: pd.DataFrame
+    gaps: pd.DataFrame
+    overall: pd.DataFrame
+    flags: list[str]
+    flagged: dict[str, float]
+    warnings: list[str]
+    params: dict[str, Any]
+    _rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    # ------------------------------------------------------------------ quick views
+    @property
+    def attributes(self) -> list[str]:
+        """The sensitive attributes audited, in order."""
+        return list(self.params.get("attributes", []))
+
+    @property
+    def abroca_overall(self) -> pd.Series:
+        """ABROCA per attribute with weeks pooled (NaN where fewer than two groups qualify)."""
+        pooled = self.abroca[self.abroca["week"] == "all"]
+        return pd.Series(pooled["abroca"].to_numpy(dtype=float), index=pooled["attribute"].to_list(), name="abroca")
+
+    @property
+    def passed(self) -> bool:
+        """True when no attribute's ABROCA exceeds the bound."""
+        return not self.flags
+
+    def __repr__(self) -> str:
+        p = self.params
+        weeks = p.get("weeks") or []
+        span = f"weeks {min(weeks)}-{max(weeks)}" if weeks else "no weeks"
+        values = ", ".join(f"{a} {_fmt(v)}" for a, v in self.abroca_overall.items())
+        flags = f"{len(self.flags)} flag{'s' if len(self.flags) != 1 else ''}"
+        if self.flagged:
+            flags += " (" + ", ".join(self.flagged) + ")"
+        return (
+            f"FairnessReport({p.get('n_rows', 0):,} scored rows, {span}, {len(self.attributes)} attributes; "
+            f"ABROCA: {values or 'none'}; bound {p.get('abroca_bound')}; {flags}; "
+            f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''})"
+        )
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the scored rows, as plain JSON-serialisable values (NaN -> None)."""
+        return {
+            "params": _jsonable(self.params),
+            "flags": list(self.flags),
+            "flagged": _jsonable(self.flagged),
+            "warnings": list(self.warnings),
+            "overall": _records(self.overall),
+            "summary": _records(self.summary),
+            "by_week": _records(self.by_week),
+            "abroca": _records(self.abroca),
+            "gaps": _records(self.gaps),
+        }
+
+    def to_markdown(self, *, digits: int = 3, weeks: bool = False) -> str:
+        """Markdown for a model card: flags, ABROCA per attribute, per-group table, largest gaps.
+
+        With ``weeks=True`` a table of ABROCA per attribute and week is added.
+        """
+        p = self.params
+        out = ["### Fairness audit", ""]
+        out.append(
+            f"{p.get('n_rows', 0):,} scored enrollment-weeks; groups under {p.get('min_group_size')} rows "
+            f"or with one class only are reported as too small. ABROCA: area between a group's ROC "
+            f"curve and the reference (largest) group's; the bound is {p.get('abroca_bound')}."
+        )
+        out.append("")
+        if self.flags:
+            out += ["**Flags**", ""] + [f"- {f}" for f in self.flags] + [""]
+        else:
+            out += [f"No attribute's ABROCA exceeds {p.get('abroca_bound')}.", ""]
+        pooled = self.abroca[self.abroca["week"] == "all"]
+        weekly = self.abroca[self.abroca["week"] != "all"]
+        table = pd.DataFrame(
+            {
+                "attribute": pooled["attribute"].to_list(),
+                "ABROCA": pooled["abroca"].to_list(),
+                "reference group": pooled["reference"].to_list(),
+                "farthest group": pooled["group"].to_list(),
+                "groups compared": pooled["n_groups"].to_list(),
+                "max weekly ABROCA": [weekly.loc[weekly["attribute"] == a, "abroca"].max() for a in pooled["attribute"]],
+            }
+        )
+        out += ["**ABROCA per attribute** (weeks pooled)", "", markdown_table(table, digits), ""]
+        groups = self.summary.rename(columns=METRIC_LABELS)
+        out += ["**Per group** (weeks pooled; rates at the operating decision)", "", markdown_table(groups, digits), ""]
+        if not self.gaps.empty:
+            g = self.gaps[self.gaps["week"] == "all"].drop(columns=["week"])
+            g = g.assign(metric=g["metric"].map(METRIC_LABELS))
+            out += ["**Largest gaps between groups** (weeks pooled)", "", markdown_table(g, digits), ""]
+        if weeks and not weekly.empty:
+            wide = weekly.pivot(index="attribute", columns="week", values="abroca").reset_index()
+            wide.columns = [str(c) for c in wide.columns]
+            out += ["**ABROCA per week**", "", markdown_table(wide, digits), ""]
+        if self.warnings:
+            out += ["**Notes**", ""] + [f"- {w}" for w in self.warnings] + [""]
+        return "\n".join(out)
+
+    # ------------------------------------------------------------------ plots
+    def plot_roc(self, attribute: str, *, week: int | None = None, ax=None):
+        """Per-group ROC curves of one attribute on one matplotlib Axes; returns the Figure.
+
+        Only groups large enough to report are drawn (a too-small group's curve would show
+        individual learners' scores). ``week`` restricts to one week; default all weeks pooled.
+
+        Examples
+        --------
+        >>> fig = report.plot_roc("gender")  # doctest: +SKIP
+        >>> fig.savefig("roc_gender.png")      # doctest: +SKIP
+        """
+        import matplotlib.pyplot as plt
+
+        if attribute not in self.attributes:
+            raise KeyError(f"attribute {attribute!r} was not audited; audited: {self.attributes}")
+        rows = self._rows
+        if rows.empty:
+            raise ValueError("this report holds no scored rows to draw (it was rebuilt from a dict?)")
+        if week is not None:
+            rows = rows[rows["week"] == week]
+        table = self.by_week if week is not None else self.summary
+        sel = (table["attribute"] == attribute) & (table["status"] == "ok")
+        if week is not None:
+            sel &= table["week"] == week
+        ok = table.loc[sel, ["group", "n", "roc_auc"]]
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(5.5, 5))
+        else:
+            fig = ax.figure
+        curves = {}
+        for group, n, auc in ok.itertuples(index=False):
+            part = rows[rows[attribute] == group]
+            curves[group] = roc_points(part["y"].to_numpy(), part["score"].to_numpy())
+            ax.plot(*curves[group], lw=1.6, label=f"{group} (n={int(n):,}, AUC {auc:.3f})")
+        ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+        pooled = self.abroca[(self.abroca["attribute"] == attribute) & (self.abroca["week"] == (week or "all"))]
+        value = pooled["abroca"].iloc[0] if len(pooled) else float("nan")
+        if len(pooled) and pooled["reference"].iloc[0] in curves and pooled["group"].iloc[0] in curves:
+            # Shade the area ABROCA measures: the farthest group against the reference group.
+            x = np.linspace(0, 1, 1001)
+            ref, far = curves[pooled["reference"].iloc[0]], curves[pooled["group"].iloc[0]]
+            ax.fill_between(x, np.interp(x, *ref), np.interp(x, *far), color="grey", alpha=0.25, lw=0)
+        when = f"week {week}" if week is not None else "weeks pooled"
+        ax.set_title(f"ROC by {attribute} ({when}); ABROCA {_fmt(value)}")
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.01)
+        ax.legend(loc="lower right", fontsize="small")
+        fig.tight_layout()
+        return fig
+
+    def plot_abroca_by_week(self, ax=None):
+        """ABROCA per week, one line per attribute, with the bound; returns the Figure."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(7, 4))
+        else:
+            fig = ax.figure
+        weekly = self.abroca[self.abroca["week"] != "all"]
+        for attribute, part in weekly.groupby("attribute", sort=False):
+            ax.plot(part["week"].astype(int), part["abroca"].astype(float), marker="o", ms=3, label=attribute)
+        ax.axhline(self.params.get("abroca_bound", 0.05), color="red", ls="--", lw=1, label="bound")
+        ax.set_xlabel("week")
+        ax.set_ylabel("ABROCA")
+        ax.set_title("ABROCA per week")
+        ax.legend(fontsize="small", ncol=2)
+        fig.tight_layout()
+        return fig
+
+    # ------------------------------------------------------------------ tracking
+    def log_to_mlflow(self, run_id: str | None = None, *, prefix: str = "fairness") -> None:
+        """Log the audit to an MLflow run (the active run unless ``run_id`` is given).
+
+        Metrics: ``{prefix}.abroca.<attribute>`` (weeks pooled), ``{prefix}.abroca_by_week.<attribute>``
+        (step = week) and ``{prefix}.gap.<metric>.<attribute>`` (weeks pooled). Artifacts under ``{prefix}/``:
+        ``audit.json`` (:meth:`to_dict`), ``audit.md`` (:meth:`to_markdown`) and one ROC plot
+        per attribute with at least two reportable groups.
+        """
+        import matplotlib.pyplot as plt
+        import mlflow
+        from mlflow.entities import Metric
+        from mlflow.tracking import MlflowClient
+
+        if run_id is None:
+            active = mlflow.active_run()
+            if active is None:
+                raise RuntimeError("no active MLflow run: start one or pass run_id")
+            run_id = active.info.run_id
+        client = MlflowClient()
+        now = int(pd.Timestamp.now(tz="UTC").timestamp() * 1000)
+        metrics = []
+        for row in self.abroca.itertuples(index=False):
+            if pd.isna(row.abroca):
+                continue
+            step = 0 if row.week == "all" else int(row.week)
+            key = f"{prefix}.abroca{'' if row.week == 'all' else '_by_week'}.{row.attribute}"
+            metrics.append(Metric(key, float(row.abroca), now, step))
+        for row in self.gaps[self.gaps["week"] == "all"].itertuples(index=False):
+            if not pd.isna(row.gap):
+                metrics.append(Metric(f"{prefix}.gap.{row.metric}.{row.attribute}", float(row.gap), now, 0))
+        for start in range(0, len(metrics), 900):  # MLflow accepts at most 1000 metrics per batch
+            client.log_batch(run_id, metrics=metrics[start : start + 900])
+        client.log_dict(run_id, self.to_dict(), f"{prefix}/audit.json")
+        client.log_text(run_id, self.to_markdown(weeks=True), f"{prefix}/audit.md")
+        pooled = self.abroca[self.abroca["week"] == "all"]
+        for attribute, n_groups in zip(pooled["attribute"], pooled["n_groups"], strict=True):
+            if n_groups >= 2 and not self._rows.empty:
+                fig = self.plot_roc(attribute)
+                client.log_figure(run_id, fig, f"{prefix}/roc_{attribute}.png")
+                plt.close(fig)

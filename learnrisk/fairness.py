@@ -1,0 +1,422 @@
+"""Fairness audit: how a risk model behaves for each group of each sensitive attribute.
+
+For every sensitive attribute (gender, age band, disability, deprivation, region, prior
+education, or whatever the data carries) and every week, the audit reports per group: size,
+base rate, ROC AUC, expected calibration error, and selection rate, false negative rate and
+false positive rate at the operating decision (the top-k or band cut the risk list uses); the
+largest gap between groups for each metric; and ABROCA, the absolute area between the groups'
+ROC curves (Gardner, Brooks & Baker, LAK 2019), computed exactly. A group under
+``min_group_size`` rows, or with one class only, is reported as "too small" instead of a noisy
+number. An attribute whose ABROCA (weeks pooled) exceeds ``abroca_bound`` is flagged.
+
+Two entry points:
+
+- :func:`audit_predictions` on a frame of scored rows (one per enrollment-week) that already
+  holds labels, calibrated scores, the decision and the group columns;
+- :func:`audit` on a model and :class:`~learnrisk.LearningData`: builds features, labels and
+  scores itself, then calls :func:`audit_predictions`.
+
+Per-group metrics are computed with one ``groupby`` over the rows. fairlearn's ``MetricFrame``
+gives the same numbers (the tests check it) but converts every column element by element
+(``np.stack`` per metric and group) and took ~1 s per attribute on 40,000 rows against ~0.03 s
+here, which matters at the size of a full OULAD evaluation (600,000 enrollment-weeks).
+
+Examples
+--------
+>>> from learnrisk.fairness import audit_predictions
+>>> report = audit_predictions(frame, groups=["gender", "disability"])  # doctest: +SKIP
+>>> report.flags                                                          # doctest: +SKIP
+['disability: ABROCA 0.083 exceeds the bound 0.05 ...']
+>>> print(report.to_markdown())                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._fairness_metrics import (
+    DECISION_METRICS,
+    abroca,
+    abroca_detail,
+    expected_calibration_error,
+    group_metric_functions,
+    roc_area_between,
+)
+from ._fairness_report import FairnessReport
+from .errors import LearnriskError
+
+__all__ = [
+    "GAP_METRICS",
+    "SENSITIVE_ATTRIBUTES",
+    "FairnessAuditError",
+    "FairnessReport",
+    "abroca",
+    "abroca_detail",
+    "audit",
+    "audit_predictions",
+    "expected_calibration_error",
+    "roc_area_between",
+    "select_top",
+]
+
+#: Canonical names of the sensitive learner attributes (OULAD: gender, age_band, disability,
+#: imd_band -> deprivation, region, highest_education -> prior_education).
+SENSITIVE_ATTRIBUTES: tuple[str, ...] = ("gender", "age_band", "disability", "deprivation", "region", "prior_education")
+
+#: Metrics whose spread between groups is reported in ``FairnessReport.gaps``.
+GAP_METRICS: tuple[str, ...] = ("roc_auc", "ece", "selection_rate", "fnr", "fpr")
+
+METRICS: tuple[str, ...] = ("n", "base_rate", "roc_auc", "ece", "selection_rate", "fnr", "fpr")
+MISSING = "(missing)"
+
+
+class FairnessAuditError(LearnriskError, ValueError):
+    """Raised when the rows given to the audit cannot be audited (missing columns, bad values)."""
+
+
+# ---------------------------------------------------------------------------- operating decision
+def select_top(
+    frame: pd.DataFrame,
+    *,
+    score: str = "score",
+    by: Sequence[str] = ("course_id", "week"),
+    top_frac: float = 0.1,
+) -> pd.Series:
+    """The top-k decision: True for the ``ceil(top_frac * n)`` highest scores of each ``by`` group.
+
+    Ties in the score are broken by row order, so the result is reproducible. Worked example:
+    an offering with 45 enrollments active in week 3 and ``top_frac=0.1`` selects
+    ceil(4.5) = 5 of them; 30 enrollments select exactly 3 (0.1 * 30 is 3.0000000000000004 in
+    floating point, hence the small tolerance below).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Scored rows.
+    score : str, default "score"
+        Column of scores (higher = more at risk).
+    by : sequence of str, default ("course_id", "week")
+        Columns defining one risk list (one offering in one week).
+    top_frac : float in (0, 1], default 0.1
+        Fraction of each list selected.
+
+    Returns
+    -------
+    Series of bool aligned to ``frame``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"course_id": ["A"] * 4, "week": 1, "score": [0.1, 0.9, 0.5, 0.7]})
+    >>> select_top(df, top_frac=0.5).tolist()
+    [False, True, False, True]
+    """
+    if not 0 < top_frac <= 1:
+        raise FairnessAuditError(f"top_frac must be in (0, 1], found {top_frac!r}")
+    keys = list(by)
+    missing = [c for c in [*keys, score] if c not in frame.columns]
+    if missing:
+        raise FairnessAuditError(
+            f"select_top needs columns {missing} which the frame lacks; columns found: {list(frame.columns)}"
+        )
+    grouped = frame.groupby(keys, sort=False, dropna=False)[score]
+    rank = grouped.rank(method="first", ascending=False)
+    k = np.ceil(top_frac * grouped.transform("size") - 1e-9)
+    return (rank <= k).rename("selected")
+
+
+# ---------------------------------------------------------------------------- input checks
+def _as_group_labels(column: pd.Series) -> pd.Series:
+    """Group labels as plain strings; missing values form the group "(missing)"."""
+    values = column.astype(object)
+    return values.where(values.notna(), MISSING).map(str).astype(object)
+
+
+def _prepare(
+    frame: pd.DataFrame,
+    *,
+    y: str,
+    score: str,
+    week: str | None,
+    selected: str,
+    groups: Iterable[str] | None,
+) -> tuple[pd.DataFrame, list[str], list[str]]:
+    if not isinstance(frame, pd.DataFrame):
+        raise FairnessAuditError(f"the audit needs a pandas DataFrame of scored rows, found {type(frame).__name__}")
+    if groups is None:
+        attributes = [a for a in SENSITIVE_ATTRIBUTES if a in frame.columns]
+        if not attributes:
+            raise FairnessAuditError(
+                f"no sensitive attribute column found (looked for {list(SENSITIVE_ATTRIBUTES)}); "
+                f"columns found: {list(frame.columns)}; pass groups=[...] naming the group columns"
+            )
+    else:
+        attributes = [groups] if isinstance(groups, str) else list(dict.fromkeys(groups))
+        if not attributes:
+            raise FairnessAuditError("groups is empty: name at least one group column, or pass groups=None")
+    needed = {"labels (y)": y, "scores (score)": score, "decision (selected)": selected}
+    if week is not None:
+        needed["week (week)"] = week
+    missing = [f"{what}: {col!r}" for what, col in needed.items() if col not in frame.columns]
+    missing += [f"group: {a!r}" for a in attributes if a not in frame.columns]
+    if missing:
+        hint = " (compute the decision with learnrisk.fairness.select_top)" if selected not in frame.columns else ""
+        raise FairnessAuditError(
+            f"the scored rows lack column(s) {', '.join(missing)}; columns found: {list(frame.columns)}{hint}"
+        )
+    reserved = {"y", "score", "selected", "week"} & set(attributes)
+    if reserved:
+        raise FairnessAuditError(f"group columns may not be named {sorted(reserved)}; rename them first")
+
+    warnings: list[str] = []
+    labels = pd.to_numeric(frame[y], errors="coerce").astype(float)
+    unlabeled = labels.isna() & frame[y].notna()
+    if unlabeled.any():
+        raise FairnessAuditError(f"column {y!r} must hold 0/1 labels; found non-numeric values such as {frame.loc[unlabeled, y].iloc[0]!r}")
+    keep = labels.notna().to_numpy()
+    if not keep.all():
+        warnings.append(f"{int((~keep).sum()):,} rows without a label (NaN in {y!r}) were left out")
+    rows = pd.DataFrame({"y": labels.to_numpy()[keep]})
+    bad = ~np.isin(rows["y"].to_numpy(), (0.0, 1.0))
+    if bad.any():
+        raise FairnessAuditError(f"column {y!r} must hold 0/1 labels; found {sorted(set(rows['y'][bad]))[:5]}")
+    if rows.empty:
+        raise FairnessAuditError(f"no labelled rows to audit: every value of {y!r} is missing")
+    s = pd.to_numeric(frame[score], errors="coerce").to_numpy(dtype=float)[keep]
+    if np.isnan(s).any() or (s < 0).any() or (s > 1).any():
+        raise FairnessAuditError(
+            f"column {score!r} must hold calibrated probabilities in [0, 1] without NaN; "
+            f"found range [{np.nanmin(s):.3g}, {np.nanmax(s):.3g}] and {int(np.isnan(s).sum())} missing"
+        )
+    rows["score"] = s
+    sel = frame[selected].to_numpy()[keep]
+    sel_values = pd.Series(sel, dtype=object)
+    if sel_values.isna().any() or not sel_values.isin([True, False, 0, 1]).all():
+        raise FairnessAuditError(f"column {selected!r} must hold the operating decision as True/False without missing values")
+    rows["selected"] = sel_values.astype(bool).to_numpy()
+    if week is not None:
+        w = pd.to_numeric(frame[week], errors="coerce").to_numpy()[keep]
+        if np.isnan(w.astype(float)).any() or (w != np.round(w)).any():
+            raise FairnessAuditError(f"column {week!r} must hold whole course weeks without missing values")
+        rows["week"] = w.astype(int)
+    for a in attributes:
+        rows[a] = _as_group_labels(frame[a]).to_numpy()[keep]
+    return rows, attributes, warnings
+
+
+# ---------------------------------------------------------------------------- tables
+def _eligible(y: np.ndarray, min_group_size: int) -> bool:
+    return y.size >= min_group_size and 0 < y.sum() < y.size
+
+
+def _metric_rows(rows: pd.DataFrame, keys: list[str], min_group_size: int) -> pd.DataFrame:
+    """One row of metrics per combination of ``keys`` present in ``rows`` (all rows if no keys)."""
+    funcs = group_metric_functions(min_group_size)
+    y, s, sel = (rows[c].to_numpy() for c in ("y", "score", "selected"))
+    parts = rows.groupby(keys, sort=True).indices.items() if keys else [((), np.arange(len(rows)))]
+    out = []
+    for key, idx in parts:
+        key = key if isinstance(key, tuple) else (key,)
+        record = dict(zip(keys, key, strict=True))
+        record["status"] = "ok" if _eligible(y[idx], min_group_size) else "too small"
+        for name, f in funcs.items():
+            extra = {"selected": sel[idx]} if name in DECISION_METRICS else {}
+            record[name] = f(y[idx], s[idx], **extra)
+        out.append(record)
+    frame = pd.DataFrame(out, columns=[*keys, "status", *METRICS])
+    return frame.astype({"n": int})
+
+
+def _abroca_rows(
+    rows: pd.DataFrame, attribute: str, min_group_size: int, reference: Hashable | None, weekly: bool
+) -> list[dict]:
+    parts: list[tuple[object, np.ndarray]] = [("all", np.arange(len(rows)))]
+    if weekly:
+        parts += sorted(rows.groupby("week").indices.items())
+    y, s, g = rows["y"].to_numpy(), rows["score"].to_numpy(), rows[attribute].to_numpy()
+    out = []
+    for week, idx in parts:
+        d = abroca_detail(y[idx], s[idx], g[idx], reference=reference, min_group_size=min_group_size)
+        n_groups = len(d["by_group"]) + 1 if d["by_group"] else 0
+        out.append(
+            {"attribute": attribute, "week": week if week == "all" else int(week), "abroca": d["abroca"],
+             "reference": d["reference"] if n_groups else None, "group": d["group"], "n_groups": n_groups}
+        )
+    return out
+
+
+def _gap_rows(table: pd.DataFrame, week: object) -> list[dict]:
+    out = []
+    ok = table[table["status"] == "ok"]
+    for metric in GAP_METRICS:
+        values = ok[["group", metric]].dropna()
+        record = {"attribute": None, "week": week, "metric": metric, "gap": np.nan, "ratio": np.nan,
+                  "low_group": None, "low": np.nan, "high_group": None, "high": np.nan}
+        if len(values) >= 2:
+            lo, hi = values.loc[values[metric].idxmin()], values.loc[values[metric].idxmax()]
+            record |= {"gap": float(hi[metric] - lo[metric]), "low_group": lo["group"], "low": float(lo[metric]),
+                       "high_group": hi["group"], "high": float(hi[metric]),
+                       "ratio": float(lo[metric] / hi[metric]) if hi[metric] > 0 else np.nan}
+        out.append(record)
+    return out
+
+
+# ---------------------------------------------------------------------------- the audit
+def audit_predictions(
+    frame: pd.DataFrame,
+    *,
+    y: str = "y_true",
+    score: str = "score",
+    groups: Iterable[str] | None = None,
+    week: str | None = "week",
+    selected: str = "selected",
+    min_group_size: int = 30,
+    abroca_bound: float = 0.05,
+    reference: Mapping[str, Hashable] | None = None,
+) -> FairnessReport:
+    """Audit scored rows: per-group metrics, gaps and ABROCA per sensitive attribute and week.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per scored enrollment-week: the label, the calibrated score, the operating
+        decision and one column per sensitive attribute. Rows whose label is NaN (not
+        labelled for this target) are left out, with a warning.
+    y : str, default "y_true"
+        Column of 0/1 labels.
+    score : str, default "score"
+        Column of calibrated probabilities in [0, 1].
+    groups : iterable of str, optional
+        Group columns to audit; default every column of :data:`SENSITIVE_ATTRIBUTES` present.
+    week : str or None, default "week"
+        Column of course weeks; ``None`` audits the rows as one pool (``by_week`` is empty).
+    selected : str, default "selected"
+        Column of the operating decision (True = on the risk list; see :func:`select_top`).
+    min_group_size : int, default 30
+        A group (in a week, or pooled) with fewer rows, or with one class only, is reported
+        as "too small": NaN metrics, left out of gaps and ABROCA.
+    abroca_bound : float, default 0.05
+        An attribute whose pooled ABROCA exceeds it is flagged.
+    reference : mapping, optional
+        ``{attribute: group}``: the group ABROCA compares the others with; default the
+        largest group large enough to report.
+
+    Returns
+    -------
+    FairnessReport
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y_true = rng.random(2000) < 0.3
+    >>> frame = pd.DataFrame({"y_true": y_true, "week": rng.integers(1, 5, 2000),
+    ...                       "gender": rng.choice(["F", "M"], 2000)})
+    >>> frame["score"] = np.clip(0.3 + 0.3 * (y_true - 0.3) + rng.normal(0, 0.2, 2000), 0, 1)
+    >>> frame["selected"] = frame["score"] > 0.6
+    >>> report = audit_predictions(frame, groups=["gender"])
+    >>> report.flags
+    []
+    """
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
+        raise FairnessAuditError(f"min_group_size must be a positive integer, found {min_group_size!r}")
+    if not isinstance(abroca_bound, (int, float)) or not 0 < abroca_bound < 1:
+        raise FairnessAuditError(f"abroca_bound must be a number in (0, 1), found {abroca_bound!r}")
+    rows, attributes, warnings = _prepare(frame, y=y, score=score, week=week, selected=selected, groups=groups)
+    reference = dict(reference or {})
+    unknown = set(reference) - set(attributes)
+    if unknown:
+        raise FairnessAuditError(f"reference names attributes not audited: {sorted(unknown)}; audited: {attributes}")
+    weekly = week is not None
+    weeks = sorted(int(w) for w in rows["week"].unique()) if weekly else []
+
+    summaries, by_weeks, abrocas, gaps = [], [], [], []
+    for a in attributes:
+        pooled = _metric_rows(rows, [a], min_group_size).rename(columns={a: "group"})
+        summaries.append(pooled.assign(attribute=a))
+        gaps += [r | {"attribute": a} for r in _gap_rows(pooled, "all")]
+        if weekly:
+            per_week = _metric_rows(rows, ["week", a], min_group_size).rename(columns={a: "group"})
+            by_weeks.append(per_week.assign(attribute=a))
+            for w, part in per_week.groupby("week", sort=True):
+                gaps += [r | {"attribute": a} for r in _gap_rows(part, int(w))]
+        ref = reference.get(a)
+        if ref is not None:
+            ref = str(ref)
+        abrocas += _abroca_rows(rows, a, min_group_size, ref, weekly)
+
+    group_cols = ["attribute", "group", "status", *METRICS]
+    summary = pd.concat(summaries, ignore_index=True)[group_cols]
+    by_week = (
+        pd.concat(by_weeks, ignore_index=True)[["attribute", "week", *group_cols[1:]]]
+        if by_weeks
+        else pd.DataFrame(columns=["attribute", "week", *group_cols[1:]])
+    )
+    abroca_frame = pd.DataFrame(abrocas, columns=["attribute", "week", "abroca", "reference", "group", "n_groups"])
+    abroca_frame["week"] = abroca_frame["week"].astype(object)
+    gap_frame = pd.DataFrame(
+        gaps, columns=["attribute", "week", "metric", "gap", "ratio", "low_group", "low", "high_group", "high"]
+    )
+    gap_frame["week"] = gap_frame["week"].astype(object)
+    overall = _metric_rows(rows, [], min_group_size).assign(week="all")
+    if weekly:
+        overall = pd.concat([overall, _metric_rows(rows, ["week"], min_group_size)], ignore_index=True)
+    overall = overall[["week", "status", *METRICS]]
+    overall["week"] = overall["week"].astype(object)
+
+    flags, flagged = [], {}
+    for a in attributes:
+        ab = abroca_frame[abroca_frame["attribute"] == a]
+        pooled_row = ab[ab["week"] == "all"].iloc[0]
+        weekly_values = ab.loc[ab["week"] != "all", "abroca"].astype(float)
+        if pooled_row["n_groups"] < 2:
+            warnings.append(f"{a}: fewer than two groups with at least {min_group_size} rows and both classes; no ABROCA")
+        elif pooled_row["abroca"] > abroca_bound:
+            flagged[a] = float(pooled_row["abroca"])
+            over = int((weekly_values > abroca_bound).sum())
+            when = f"; above the bound in {over} of {int(weekly_values.notna().sum())} weeks" if weekly else ""
+            flags.append(
+                f"{a}: ABROCA {pooled_row['abroca']:.3f} exceeds the bound {abroca_bound:g} (weeks pooled; "
+                f"group {pooled_row['group']!s} against reference group {pooled_row['reference']!s}{when})"
+            )
+        small = summary[(summary["attribute"] == a) & (summary["status"] == "too small")]
+        if len(small):
+            listed = ", ".join(f"{g} (n={n:,})" for g, n in zip(small["group"][:5], small["n"][:5], strict=True))
+            more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+            warnings.append(
+                f"{a}: {len(small)} group(s) too small to report (under {min_group_size} rows or one class): {listed}{more}"
+            )
+        if weekly:
+            bw = by_week[by_week["attribute"] == a]
+            n_small = int((bw["status"] == "too small").sum())
+            if n_small:
+                warnings.append(f"{a}: {n_small} of {len(bw)} group-weeks too small to report")
+
+    params = {
+        "min_group_size": int(min_group_size),
+        "abroca_bound": float(abroca_bound),
+        "n_rows": len(rows),
+        "weeks": weeks,
+        "attributes": attributes,
+        "columns": {"y": y, "score": score, "week": week, "selected": selected},
+        "abroca_reference": "largest reportable group" if not reference else {k: str(v) for k, v in reference.items()},
+    }
+    keep_cols = ["y", "score", *(["week"] if weekly else []), *attributes]
+    return FairnessReport(
+        summary=summary,
+        by_week=by_week,
+        abroca=abroca_frame,
+        gaps=gap_frame,
+        overall=overall,
+        flags=flags,
+        flagged=flagged,
+        warnings=warnings,
+        params=params,
+        _rows=rows[keep_cols],
+    )
+
+
+def audit(*args, **kwargs) -> FairnessReport:  # pragma: no cover - replaced in phase 2
+    """Audit a model on learning data (builds features, labels and scores first)."""
+    raise NotImplementedError("learnrisk.fairness.audit needs learnrisk.build_features and learnrisk.targets")
