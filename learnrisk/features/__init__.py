@@ -1,0 +1,34 @@
+"""As-of features: point-in-time-correct per-learner features at weekly cutoffs or a calendar date.
+
+A row at cutoff ``t`` reads only facts strictly before ``t`` and exists for every enrollment
+registered before ``t`` and not withdrawn before it, in an offering running at ``t``
+(``docs/features.md`` states the rule with worked dates).
+
+>>> import learnrisk
+>>> feats = learnrisk.build_features(data, weeks=range(1, 21))      # doctest: +SKIP
+>>> today = learnrisk.build_features(data, as_of="2024-03-04")      # doctest: +SKIP
+>>> X = feats[learnrisk.features.feature_columns(feats)]            # doctest: +SKIP
+>>> learnrisk.features.catalog().head()                             # doctest: +SKIP
+"""
+
+from ._build import (
+    KEY_COLUMNS,
+    FeatureSpecError,
+    build_features,
+    feature_columns,
+    offering_features,
+    sensitive_attributes,
+)
+from ._catalog import catalog
+from ._offering import Offering
+
+__all__ = [
+    "KEY_COLUMNS",
+    "FeatureSpecError",
+    "Offering",
+    "build_features",
+    "catalog",
+    "feature_columns",
+    "offering_features",
+    "sensitive_attributes",
+]

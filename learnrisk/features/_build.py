@@ -1,0 +1,272 @@
+"""``build_features``: one code path for weekly cutoffs (training) and an as-of date (scoring).
+
+:func:`offering_features` computes every row of one offering (a partition); the driver encodes
+the tables once, calls it for each offering in turn and assembles one frame. The same
+function can be called per partition on a distributed engine with
+:meth:`Offering.from_frames`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import LearnriskError
+from ._assessment import assessment_features
+from ._catalog import NUMERIC_FEATURES, SENSITIVE_ATTRIBUTES
+from ._engagement import engagement_features
+from ._offering import DAY, Offering, split_offerings
+from ._relative import zscore_at_cutoff
+from ._windows import Requests, as_of_requests, weekly_requests
+
+__all__ = [
+    "KEY_COLUMNS",
+    "FeatureSpecError",
+    "build_features",
+    "feature_columns",
+    "offering_features",
+    "sensitive_attributes",
+]
+
+KEY_COLUMNS = ["learner_id", "course_id", "week", "cutoff"]
+
+# z-scored features: (output name, source feature, transform)
+_RELATIVE = (
+    ("clicks_1w_z", "clicks_1w", np.log1p),
+    ("clicks_total_z", "clicks_total", np.log1p),
+    ("score_z", "score_mean", None),
+)
+
+
+class FeatureSpecError(LearnriskError, ValueError):
+    """Raised when the cutoffs asked of :func:`build_features` are not valid."""
+
+
+# --------------------------------------------------------------------------- arguments
+def _check_weeks(weeks) -> np.ndarray:
+    if isinstance(weeks, (int, np.integer)) and not isinstance(weeks, bool):
+        weeks = [weeks]
+    if isinstance(weeks, (str, bytes)) or not isinstance(weeks, Iterable):
+        raise FeatureSpecError(
+            f"weeks must be whole numbers >= 0 such as range(1, 21), found {weeks!r}"
+        )
+    values = list(weeks)
+    bad = [w for w in values if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 0]
+    if bad or not values:
+        raise FeatureSpecError(
+            f"weeks must be a non-empty set of whole numbers >= 0 (week k is the cutoff start + 7k days), "
+            f"found {bad[:5] if bad else 'nothing'}; try weeks=range(1, 21)"
+        )
+    return np.unique(np.asarray(values, dtype=np.int64))
+
+
+def _check_as_of(as_of) -> pd.Timestamp:
+    try:
+        t = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as exc:
+        raise FeatureSpecError(f"as_of must be a date or time such as '2024-03-04', found {as_of!r}") from exc
+    if t is pd.NaT:
+        raise FeatureSpecError("as_of must be a date or time such as '2024-03-04', found a missing value")
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+# --------------------------------------------------------------------------- one offering
+def _base(off: Offering, req: Requests) -> dict[str, np.ndarray]:
+    cols = engagement_features(off, req)
+    cols.update(assessment_features(off, req))
+    re = req.enr
+    cols["days_registered_before_start"] = (off.anchor[re] - off.registered[re]) / DAY
+    cols["prior_attempts"] = off.prior_attempts[re]
+    cols["credits"] = off.credits[re]
+    return cols
+
+
+def offering_features(
+    off: Offering, weeks: Iterable[int] | None = None, *, as_of: pd.Timestamp | None = None
+) -> dict[str, np.ndarray]:
+    """Every row of one offering: ``enr`` (enrollment position), ``week``, ``cutoff`` and features.
+
+    Exactly one of ``weeks`` (weekly cutoffs) and ``as_of`` (a calendar cutoff).
+
+    Examples
+    --------
+    >>> off = Offering.from_frames(course, enrollments, activity, assessments, submissions)  # doctest: +SKIP
+    >>> cols = offering_features(off, weeks=range(1, 21))                                   # doctest: +SKIP
+    """
+    if (weeks is None) == (as_of is None):
+        raise FeatureSpecError("give exactly one of weeks (training) or as_of (scoring)")
+    if weeks is not None:
+        req = weekly_requests(off, _check_weeks(weeks))
+    else:
+        req = as_of_requests(off, int(_check_as_of(as_of).as_unit("ns").value))
+    cols = _base(off, req)
+    if len(req):
+        ref_req, ref_cols = req, cols
+        if as_of is not None and off.self_paced:
+            # Peers of a self-paced learner at week k are compared at their own week-k
+            # cutoffs, not at today's date (see _relative).
+            ref_req = weekly_requests(off, np.unique(req.week))
+            ref_cols = _base(off, ref_req)
+        tiebreak = np.argsort(np.argsort(off.learner_id, kind="stable"), kind="stable")
+        for name, source, transform in _RELATIVE:
+            fn = transform or (lambda v: v)
+            cols[name] = zscore_at_cutoff(
+                req.week, req.cutoff, fn(cols[source]),
+                ref_req.week, ref_req.cutoff, fn(ref_cols[source]), tiebreak[ref_req.enr],
+            )
+    return {"enr": req.enr, "week": req.week, "cutoff": req.cutoff, **cols}
+
+
+# --------------------------------------------------------------------------- driver
+def _empty_frame() -> pd.DataFrame:
+    cols = {
+        "learner_id": pd.Series([], dtype="str"),
+        "course_id": pd.Series([], dtype="str"),
+        "week": pd.Series([], dtype="int64"),
+        "cutoff": pd.Series([], dtype="datetime64[ns, UTC]"),
+    }
+    cols.update({name: pd.Series([], dtype="float64") for name in NUMERIC_FEATURES})
+    return pd.DataFrame(cols)
+
+
+def build_features(
+    data,
+    weeks: Iterable[int] | None = None,
+    *,
+    as_of: str | dt.datetime | pd.Timestamp | None = None,
+    include_sensitive: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Point-in-time-correct features, one row per enrollment active at each cutoff.
+
+    Parameters
+    ----------
+    data : LearningData
+    weeks : iterable of int, optional
+        Weekly cutoffs for training and evaluation: week ``k`` is ``anchor + 7k days``, the
+        anchor being the course start (or, for a self-paced course, the registration).
+    as_of : date or timestamp, optional
+        A calendar cutoff for scoring: every offering running at ``as_of`` (``start <= as_of
+        < end``), each enrollment at its own week. A naive time is read as UTC. Give exactly
+        one of ``weeks`` and ``as_of``.
+    include_sensitive : bool, default False
+        Add the sensitive attributes (gender, age_band, region, disability, deprivation,
+        prior_education: whichever the data has) as ``category`` columns.
+    progress : bool, default False
+        Show a progress bar over the offerings.
+
+    Returns
+    -------
+    DataFrame
+        Keys ``learner_id``, ``course_id``, ``week`` (int), ``cutoff`` (UTC), then the
+        features of :func:`~learnrisk.features.catalog` (float64, NaN where undefined),
+        sorted by course_id, week, learner_id. A row exists for an enrollment registered
+        before the cutoff and not withdrawn before it, in an offering running at the cutoff.
+
+    Examples
+    --------
+    >>> import learnrisk
+    >>> feats = learnrisk.build_features(data, weeks=range(1, 21))          # doctest: +SKIP
+    >>> today = learnrisk.build_features(data, as_of="2024-03-04")          # doctest: +SKIP
+    """
+    if (weeks is None) == (as_of is None):
+        raise FeatureSpecError(
+            "give exactly one of weeks (training: weeks=range(1, 21)) or as_of (scoring: as_of='2024-03-04')"
+        )
+    week_arr = _check_weeks(weeks) if weeks is not None else None
+    t = _check_as_of(as_of) if as_of is not None else None
+    offerings, learner_index = split_offerings(data)
+    parts = []
+    for off in _maybe_progress(offerings, progress):
+        cols = offering_features(off, week_arr, as_of=t)
+        if len(cols["enr"]):
+            cols["learner_code"] = off.learner_id[cols.pop("enr")]
+            cols["course_id"] = off.course_id
+            parts.append(cols)
+    if not parts:
+        frame = _empty_frame()
+    else:
+        frame = _assemble(parts, learner_index)
+    if include_sensitive:
+        sens = sensitive_attributes(data, frame)
+        frame = pd.concat([frame, sens], axis=1)
+    return frame
+
+
+def _maybe_progress(offerings: list[Offering], progress: bool):
+    if not progress:
+        yield from offerings
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("features"), BarColumn(), MofNCompleteColumn(), TextColumn("offerings"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("features", total=len(offerings))
+        for off in offerings:
+            yield off
+            bar.advance(task)
+
+
+def _assemble(parts: list[dict], learner_index: pd.Index) -> pd.DataFrame:
+    n = [len(p["week"]) for p in parts]
+    course = np.repeat(np.array([p["course_id"] for p in parts], dtype=object), n)
+    code = np.concatenate([p["learner_code"] for p in parts])
+    week = np.concatenate([p["week"] for p in parts])
+    course_codes, _ = pd.factorize(course, sort=True)
+    order = np.lexsort((code, week, course_codes))  # learner codes follow learner_id order
+    out = {
+        "learner_id": pd.array(np.asarray(learner_index)[code[order]], dtype="str"),
+        "course_id": pd.array(course[order], dtype="str"),
+        "week": week[order].astype(np.int64),
+        "cutoff": pd.to_datetime(np.concatenate([p["cutoff"] for p in parts])[order], utc=True).as_unit("ns"),
+    }
+    for name in NUMERIC_FEATURES:
+        out[name] = np.concatenate([np.asarray(p[name], dtype=np.float64) for p in parts])[order]
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- helpers
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The model inputs of a features frame: every column but the keys, plus ``week``.
+
+    ``week`` is both a key and a feature (one model serves every week).
+
+    >>> feature_columns(pd.DataFrame(columns=KEY_COLUMNS + ["clicks_1w"]))
+    ['week', 'clicks_1w']
+    """
+    cols = [c for c in frame.columns if c not in KEY_COLUMNS]
+    return (["week"] if "week" in frame.columns else []) + cols
+
+
+def sensitive_attributes(data, frame: pd.DataFrame) -> pd.DataFrame:
+    """The sensitive attributes of the rows of a features frame, aligned to its index.
+
+    Each attribute is taken from the enrollments' extra columns when present (attributes that
+    can change between offerings, as in OULAD), else from the learners table. Columns are
+    ``category`` with the categories of the whole data set (so that they agree across frames).
+
+    >>> sens = sensitive_attributes(data, feats)   # doctest: +SKIP
+    >>> sens["gender"].value_counts()              # doctest: +SKIP
+    """
+    out = {}
+    keys = frame[["learner_id", "course_id"]]
+    for spec in SENSITIVE_ATTRIBUTES:
+        name = spec.name
+        if name in data.enrollments.columns:
+            src = data.enrollments[["learner_id", "course_id", name]].drop_duplicates(["learner_id", "course_id"])
+            values = keys.merge(src, on=["learner_id", "course_id"], how="left")[name]
+            column = data.enrollments[name]
+        elif name in data.learners.columns:
+            src = data.learners[["learner_id", name]].drop_duplicates("learner_id")
+            values = keys[["learner_id"]].merge(src, on="learner_id", how="left")[name]
+            column = data.learners[name]
+        else:
+            continue
+        categories = sorted(pd.unique(column.dropna().astype(str)))
+        values = values.astype(object).where(values.notna(), None)
+        values = values.map(lambda v: None if v is None else str(v))
+        out[name] = pd.Categorical(values, categories=categories)
+    return pd.DataFrame(out, index=frame.index)

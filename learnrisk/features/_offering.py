@@ -1,0 +1,278 @@
+"""One course offering as plain arrays: the unit of work (the partition) of the feature builders.
+
+Features are computed one offering at a time by the same function, so the same code can run
+in-process (:func:`split_offerings` encodes every table once and slices it) or per partition on
+a distributed engine (:meth:`Offering.from_frames` encodes the frames of one offering).
+
+Times are int64 nanoseconds since the epoch (UTC). A missing time becomes a sentinel that
+compares correctly with a strict ``<``: a missing ``withdrawn_at`` or ``due_at`` is
+``NEVER`` (the largest int64), so ``withdrawn_at < cutoff`` and ``due_at < cutoff`` are false.
+``withdrawn_at`` is read only to decide who is in the population at a cutoff.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["NEVER", "Offering", "activity_family", "split_offerings"]
+
+NEVER = np.iinfo(np.int64).max
+DAY = 86_400 * 10**9
+WEEK = 7 * DAY
+
+# Activity types roll up into a few families, so the features do not depend on one
+# platform's vocabulary (OULAD's "oucontent", xAPI's "video", Moodle's "mod_forum", ...).
+FAMILIES = ("content", "forum", "quiz", "other")
+_FAMILY_PATTERNS = (
+    ("forum", re.compile(r"forum|discuss|chat|wiki|collab|elluminate|social|comment|message|post")),
+    ("quiz", re.compile(r"quiz|question|test|exam|assess|survey|poll")),
+    ("content", re.compile(r"content|resource|page|url|link|video|read|file|folder|glossary|data|html|book|lesson|lecture|scorm|media")),
+)
+
+
+def activity_family(activity_type: str) -> int:
+    """Family code (index into ``FAMILIES``) of one activity type.
+
+    >>> FAMILIES[activity_family("forumng")], FAMILIES[activity_family("oucontent")]
+    ('forum', 'content')
+    >>> FAMILIES[activity_family("homepage")]
+    'other'
+    """
+    t = str(activity_type).lower()
+    if t == "homepage":
+        return FAMILIES.index("other")
+    for name, pattern in _FAMILY_PATTERNS:
+        if pattern.search(t):
+            return FAMILIES.index(name)
+    return FAMILIES.index("other")
+
+
+def _ns(s: pd.Series, missing: int = NEVER) -> np.ndarray:
+    """A time column as int64 nanoseconds, missing values replaced by ``missing``."""
+    if not isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = pd.to_datetime(s, utc=True)
+    out = s.dt.as_unit("ns").array.asi8.copy()
+    out[s.isna().to_numpy()] = missing
+    return out
+
+
+def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class Offering:
+    """The facts of one course offering that features may read, as arrays.
+
+    Enrollments are positions ``0..n-1``; activity and submissions refer to them by position
+    (``act_enr``, ``sub_enr``), submissions to assessments by position (``sub_asm``).
+    ``learner_id`` holds each enrollment's learner key (any hashable type).
+    """
+
+    course_id: str
+    start: int
+    end: int
+    self_paced: bool
+    learner_id: np.ndarray
+    registered: np.ndarray
+    withdrawn: np.ndarray
+    prior_attempts: np.ndarray
+    credits: np.ndarray
+    act_enr: np.ndarray
+    act_ts: np.ndarray
+    act_clicks: np.ndarray
+    act_family: np.ndarray
+    due: np.ndarray
+    weight: np.ndarray
+    asm_rank: np.ndarray
+    sub_enr: np.ndarray
+    sub_asm: np.ndarray
+    sub_ts: np.ndarray
+    sub_score: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.registered)
+
+    @property
+    def anchor(self) -> np.ndarray:
+        """Week 0 of each enrollment: the course start, or the registration if self-paced."""
+        if self.self_paced:
+            return self.registered
+        return np.full(self.n, self.start, dtype=np.int64)
+
+    @classmethod
+    def from_frames(
+        cls,
+        course: pd.Series | dict,
+        enrollments: pd.DataFrame,
+        activity: pd.DataFrame,
+        assessments: pd.DataFrame,
+        submissions: pd.DataFrame,
+    ) -> Offering:
+        """Encode the canonical tables of one offering (rows of other offerings are ignored).
+
+        This is what one partition of a distributed engine would call.
+        """
+        cid = str(course["course_id"])
+        enrollments = enrollments[enrollments["course_id"] == cid]
+        activity = activity[activity["course_id"] == cid]
+        assessments = assessments[assessments["course_id"] == cid]
+        learners = pd.Index(enrollments["learner_id"])
+        act_enr = learners.get_indexer(activity["learner_id"])
+        keep = act_enr >= 0
+        types, uniques = pd.factorize(activity["activity_type"])
+        family = np.array([activity_family(u) for u in uniques], dtype=np.int8)
+        asm_index = pd.Index(assessments["assessment_id"])
+        sub_asm = asm_index.get_indexer(submissions["assessment_id"])
+        sub_enr = learners.get_indexer(submissions["learner_id"])
+        sub_keep = (sub_asm >= 0) & (sub_enr >= 0)
+        submissions = submissions[sub_keep]
+        due = _ns(assessments["due_at"])
+        return cls(
+            course_id=cid,
+            start=int(_ns(pd.Series([course["start"]]))[0]),
+            end=int(_ns(pd.Series([course["end"]]))[0]),
+            self_paced=_is_self_paced(course.get("pacing")),
+            learner_id=learners.to_numpy(),
+            registered=_ns(enrollments["registered_at"]),
+            withdrawn=_ns(enrollments["withdrawn_at"]),
+            prior_attempts=_float(enrollments, "prior_attempts"),
+            credits=_float(enrollments, "credits"),
+            act_enr=act_enr[keep].astype(np.int64),
+            act_ts=_ns(activity["timestamp"])[keep],
+            act_clicks=activity["clicks"].to_numpy(dtype=np.int64)[keep],
+            act_family=family[types[keep]] if len(uniques) else np.zeros(int(keep.sum()), np.int8),
+            due=due,
+            weight=_float(assessments, "weight"),
+            asm_rank=_assessment_rank(due, assessments["assessment_id"]),
+            sub_enr=sub_enr[sub_keep].astype(np.int64),
+            sub_asm=sub_asm[sub_keep].astype(np.int64),
+            sub_ts=_ns(submissions["submitted_at"]),
+            sub_score=_float(submissions, "score"),
+        )
+
+
+def _is_self_paced(pacing) -> bool:
+    return isinstance(pacing, str) and pacing == "self-paced"
+
+
+def _assessment_rank(due: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Rank of each assessment by (due date, id): breaks ties between same-time submissions."""
+    order = np.lexsort((ids.to_numpy(dtype=object).astype(str), due))
+    rank = np.empty(len(due), dtype=np.int64)
+    rank[order] = np.arange(len(due))
+    return rank
+
+
+def split_offerings(data) -> tuple[list[Offering], pd.Index]:
+    """Encode all six tables once and slice them into one :class:`Offering` per course offering.
+
+    The expensive work on ten million activity rows (string ids to integer codes, the
+    activity-type families, timestamps to integers) is done once here, not per offering.
+    Returns the offerings (in the order of ``data.courses``) and the learner index: an
+    Offering's ``learner_id`` holds integer positions into it.
+    """
+    courses, enr = data.courses, data.enrollments
+    course_index = pd.Index(courses["course_id"])
+    learner_index = pd.Index(np.sort(pd.unique(enr["learner_id"]).astype(object)))  # codes in id order
+    n_learners = max(len(learner_index), 1)
+
+    e_course = course_index.get_indexer(enr["course_id"])
+    e_learner = learner_index.get_indexer(enr["learner_id"])
+    e_ok = e_course >= 0
+    e_key = e_course.astype(np.int64) * n_learners + e_learner
+    e_order = np.argsort(np.where(e_ok, e_key, -1), kind="stable")
+    e_order = e_order[e_ok[e_order]]
+    e_key_sorted = e_key[e_order]
+    e_course_sorted = e_course[e_order]
+    bounds = np.searchsorted(e_course_sorted, np.arange(len(courses) + 1))
+    registered = _ns(enr["registered_at"])[e_order]
+    withdrawn = _ns(enr["withdrawn_at"])[e_order]
+    prior = _float(enr, "prior_attempts")[e_order]
+    credits = _float(enr, "credits")[e_order]
+    learner_code = e_learner[e_order].astype(np.int64)
+
+    def codes(col: pd.Series, index: pd.Index) -> np.ndarray:
+        """Positions of a column's values in ``index`` (-1 if absent), hashing each distinct value once."""
+        c, uniques = pd.factorize(col)
+        if not len(uniques):
+            return np.full(len(col), -1, dtype=np.int64)
+        return np.where(c >= 0, index.get_indexer(uniques)[c], -1).astype(np.int64)
+
+    def enrollment_position(c: np.ndarray, lc: np.ndarray) -> np.ndarray:
+        """Position in the sorted enrollments of each (course code, learner code); -1 if none."""
+        key = c * n_learners + lc
+        if not len(e_key_sorted):
+            return np.full(len(key), -1, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(e_key_sorted, key), len(e_key_sorted) - 1)
+        ok = (c >= 0) & (lc >= 0) & (e_key_sorted[pos] == key)
+        return np.where(ok, pos, -1)
+
+    act = data.activity
+    a_course = codes(act["course_id"], course_index)
+    a_pos = enrollment_position(a_course, codes(act["learner_id"], learner_index))
+    a_course[a_pos < 0] = -1
+    a_order = np.argsort(a_course.astype(np.int16 if len(courses) < 32000 else np.int64), kind="stable")
+    a_order = a_order[a_course[a_order] >= 0]
+    a_bounds = np.searchsorted(a_course[a_order], np.arange(len(courses) + 1))
+    t_codes, t_uniques = pd.factorize(act["activity_type"])
+    family = np.array([activity_family(u) for u in t_uniques], dtype=np.int8)
+    a_pos = a_pos[a_order]
+    a_ts = _ns(act["timestamp"])[a_order]
+    a_clicks = act["clicks"].to_numpy(dtype=np.int64)[a_order]
+    a_family = family[t_codes[a_order]] if len(t_uniques) else np.zeros(len(a_order), np.int8)
+
+    asm = data.assessments
+    s_course = course_index.get_indexer(asm["course_id"]).astype(np.int64)
+    due_all = _ns(asm["due_at"])
+    weight_all = _float(asm, "weight")
+
+    sub = data.submissions
+    s_asm = pd.Index(asm["assessment_id"]).get_indexer(sub["assessment_id"])
+    s_c = np.where(s_asm >= 0, s_course[s_asm], -1)
+    s_pos = enrollment_position(s_c, codes(sub["learner_id"], learner_index))
+    s_ok = (s_asm >= 0) & (s_pos >= 0)
+    s_ts_all = _ns(sub["submitted_at"])
+    s_score_all = _float(sub, "score")
+
+    out = []
+    for ci in range(len(courses)):
+        row = courses.iloc[ci]
+        lo, hi = bounds[ci], bounds[ci + 1]
+        alo, ahi = a_bounds[ci], a_bounds[ci + 1]
+        a_here = np.flatnonzero(s_course == ci)
+        local_asm = np.full(len(asm), -1, dtype=np.int64)
+        local_asm[a_here] = np.arange(len(a_here))
+        s_here = np.flatnonzero(s_ok & (s_c == ci))
+        out.append(
+            Offering(
+                course_id=str(row["course_id"]),
+                start=int(_ns(pd.Series([row["start"]]))[0]),
+                end=int(_ns(pd.Series([row["end"]]))[0]),
+                self_paced=_is_self_paced(row.get("pacing")),
+                learner_id=learner_code[lo:hi],
+                registered=registered[lo:hi],
+                withdrawn=withdrawn[lo:hi],
+                prior_attempts=prior[lo:hi],
+                credits=credits[lo:hi],
+                act_enr=a_pos[alo:ahi] - lo,
+                act_ts=a_ts[alo:ahi],
+                act_clicks=a_clicks[alo:ahi],
+                act_family=a_family[alo:ahi],
+                due=due_all[a_here],
+                weight=weight_all[a_here],
+                asm_rank=_assessment_rank(due_all[a_here], asm["assessment_id"].iloc[a_here]),
+                sub_enr=s_pos[s_here] - lo,
+                sub_asm=local_asm[s_asm[s_here]],
+                sub_ts=s_ts_all[s_here],
+                sub_score=s_score_all[s_here],
+            )
+        )
+    return out, learner_index
