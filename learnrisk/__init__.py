@@ -13,6 +13,8 @@ from __future__ import annotations
 from . import synthetic
 from .data import LearningData, read_parquet
 from .errors import DataValidationError, LearnriskError, ModelLoadError
+from . import features
+from .features import build_features
 
 __version__ = "0.1.0"
 
@@ -22,6 +24,8 @@ __all__ = [
     "LearningData",
     "ModelLoadError",
     "__version__",
+    "build_features",
+    "features",
     "read_parquet",
     "synthetic",
 ]
