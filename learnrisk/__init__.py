@@ -11,10 +11,11 @@ The public face is a few verbs and nouns; everything else lives in private modul
 from __future__ import annotations
 
 from . import synthetic
-from .data import LearningData, read_parquet
+from .data import LearningData, load_data, read_oulad, read_parquet, write_oulad
 from .errors import DataValidationError, LearnriskError, ModelLoadError
 from . import features
 from .features import build_features
+from .train import RiskModel, load_model, train
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,12 @@ __all__ = [
     "__version__",
     "build_features",
     "features",
+    "load_data",
+    "read_oulad",
+    "RiskModel",
+    "load_model",
     "read_parquet",
     "synthetic",
+    "train",
+    "write_oulad",
 ]

@@ -79,7 +79,7 @@ def make_labels(
             if "final_score" not in rows.columns:
                 raise ValueError("fail_threshold needs a final_score column in enrollments")
             positive = (rows["final_score"] < fail_threshold).to_numpy()
-            completed &= rows["final_score"].notna().to_numpy()
+            completed = completed & rows["final_score"].notna().to_numpy()
         y = np.where(completed, positive.astype(float), np.nan)
     y = np.where(finished, y, np.nan)
     return pd.Series(y, index=features.index, name=target)

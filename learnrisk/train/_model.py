@@ -87,6 +87,8 @@ def make_estimator(kind: str | BaseEstimator, random_state: int = 0) -> BaseEsti
 
 
 def _handles_nan(est: BaseEstimator) -> bool:
+    if getattr(est, "_handles_nan", False):
+        return True
     name = type(est).__name__
     return name.startswith(("LGBM", "HistGradientBoosting", "XGB")) or isinstance(est, Pipeline)
 

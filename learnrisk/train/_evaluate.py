@@ -1,0 +1,174 @@
+"""Temporal evaluation: per-week metrics of a model beside its baselines and the oracle.
+
+Every number has a reference next to it: the model's ROC AUC at week 6 is shown with the
+logistic baseline's, the engagement rule's and, on synthetic data, the oracle's (the generator's
+true probabilities), at the same week and on the same test rows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+from .._fairness_metrics import expected_calibration_error
+
+ALL = "all"
+METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_top10", "recall_top10", "precision_at_k", "recall_at_k")
+
+
+def select_top(frame: pd.DataFrame, score: str, *, frac: float | None = None, k: int | None = None) -> np.ndarray:
+    """Boolean mask: the top ``frac`` share (rounded up) or top ``k`` rows by ``score`` within each
+    offering and week: the list an advisor with that capacity would act on. Ties go to the row
+    that comes first (the frame is sorted by course, week, learner)."""
+    g = frame.groupby(["course_id", "week"], sort=False)[score]
+    rank = g.rank(method="first", ascending=False)
+    if frac is not None:
+        size = g.transform("size")
+        return (rank <= np.ceil(frac * size)).to_numpy()
+    return (rank <= k).to_numpy()
+
+
+def _metrics(y: np.ndarray, p: np.ndarray, top10: np.ndarray, topk: np.ndarray) -> dict[str, float]:
+    out = {"n": int(len(y)), "positives": int(y.sum()), "base_rate": float(y.mean()) if len(y) else math.nan}
+    both = len(y) > 0 and 0 < y.sum() < len(y)
+    out["roc_auc"] = float(roc_auc_score(y, p)) if both else math.nan
+    out["pr_auc"] = float(average_precision_score(y, p)) if both else math.nan
+    out["brier"] = float(brier_score_loss(y, p)) if len(y) else math.nan
+    out["ece"] = float(expected_calibration_error(y, np.clip(p, 0, 1))) if len(y) else math.nan
+    pos = y.sum()
+    for name, sel in (("top10", top10), ("at_k", topk)):
+        hit = y[sel].sum()
+        out[f"precision_{name}"] = float(hit / sel.sum()) if sel.sum() else math.nan
+        out[f"recall_{name}"] = float(hit / pos) if pos else math.nan
+    return out
+
+
+def evaluate_scores(predictions: pd.DataFrame, scores: list[str], *, k: int = 20) -> pd.DataFrame:
+    """Long table of metrics: one row per (model, week) and per model for all weeks together.
+
+    ``predictions`` has course_id, week, y and one column per score name.
+    """
+    rows = []
+    for s in scores:
+        sub = predictions[predictions[s].notna()]
+        top10 = select_top(sub, s, frac=0.10)
+        topk = select_top(sub, s, k=k)
+        y, p = sub["y"].to_numpy(), sub[s].to_numpy()
+        rows.append({"model": s, "week": ALL, **_metrics(y, p, top10, topk)})
+        weeks = sub["week"].to_numpy()
+        for w in np.unique(weeks):
+            m = weeks == w
+            rows.append({"model": s, "week": int(w), **_metrics(y[m], p[m], top10[m], topk[m])})
+    return pd.DataFrame(rows)
+
+
+class EvaluationReport:
+    """Per-week evaluation on the test offerings, with baselines and (on synthetic data) the oracle.
+
+    Attributes
+    ----------
+    metrics : DataFrame
+        Long table: model, week (int or "all"), n, positives, base_rate and every metric in
+        ``METRICS``. Models: "model", "logistic" (baseline), "rule" (one-feature engagement
+        rule), and "oracle" when the generator's truth was given.
+    summary : DataFrame
+        One row per week (and "all"): the headline figures side by side.
+    predictions : DataFrame
+        Test rows (keys, label, each model's probability). Holds learner ids: in memory only,
+        never logged.
+    fairness : FairnessReport or None
+    """
+
+    def __init__(
+        self,
+        target: str,
+        predictions: pd.DataFrame,
+        metrics: pd.DataFrame,
+        *,
+        train_offerings: list[str],
+        test_offerings: list[str],
+        k: int,
+        model=None,
+        test_features: pd.DataFrame | None = None,
+        fairness=None,
+        notes: list[str] | None = None,
+    ) -> None:
+        self.target = target
+        self.predictions = predictions
+        self.metrics = metrics
+        self.train_offerings = list(train_offerings)
+        self.test_offerings = list(test_offerings)
+        self.k = k
+        self.model = model
+        self.test_features = test_features
+        self.fairness = fairness
+        self.notes = list(notes or [])
+
+    # ------------------------------------------------------------------ tables
+    def metric(self, name: str = "roc_auc", model: str = "model") -> pd.Series:
+        m = self.metrics[self.metrics["model"] == model]
+        return m.set_index("week")[name]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        wide = {m: g.set_index("week")["roc_auc"] for m, g in self.metrics.groupby("model", sort=False)}
+        main = self.metrics[self.metrics["model"] == "model"].set_index("week")
+        out = pd.DataFrame(
+            {
+                "n": main["n"],
+                "base_rate": main["base_rate"],
+                "auc": main["roc_auc"],
+                "auc_logistic": wide["logistic"].reindex(main.index) if "logistic" in wide else np.nan,
+                "auc_rule": wide["rule"].reindex(main.index) if "rule" in wide else np.nan,
+            },
+            index=main.index,
+        )
+        if "oracle" in wide:
+            out["auc_oracle"] = wide["oracle"].reindex(main.index)
+            out["auc_vs_oracle"] = out["auc"] / out["auc_oracle"]
+        for c in ("pr_auc", "brier", "ece", "precision_top10", "recall_top10", "precision_at_k", "recall_at_k"):
+            out[c] = main[c]
+        order = sorted(w for w in out.index if w != ALL) + ([ALL] if ALL in out.index else [])
+        return out.loc[order]
+
+    def overall(self, model: str = "model") -> dict[str, float]:
+        m = self.metrics[(self.metrics["model"] == model) & (self.metrics["week"] == ALL)]
+        return m.iloc[0].drop(["model", "week"]).to_dict() if len(m) else {}
+
+    def __repr__(self) -> str:
+        o = self.overall()
+        weeks = [w for w in self.metrics["week"].unique() if w != ALL]
+        return (
+            f"EvaluationReport(target={self.target!r}, test={self.test_offerings}, "
+            f"{o.get('n', 0):,} test rows over {len(weeks)} weeks, ROC AUC {o.get('roc_auc', float('nan')):.3f}, "
+            f"logistic {self.overall('logistic').get('roc_auc', float('nan')):.3f}, "
+            f"rule {self.overall('rule').get('roc_auc', float('nan')):.3f})"
+        )
+
+    # ------------------------------------------------------------------ plots
+    def plot_early_warning(self, metric: str = "roc_auc", ax=None):
+        """The early-warning curve: ``metric`` by week for the model, baselines and oracle."""
+        from ._plots import early_warning_curve
+
+        return early_warning_curve(self.metrics, metric, target=self.target, ax=ax)
+
+    def plot_reliability(self, ax=None, n_bins: int = 10):
+        """Reliability diagram of the test predictions (model and baselines)."""
+        from ._plots import reliability_diagram
+
+        return reliability_diagram(self.predictions, ["model", "logistic", "rule"], n_bins=n_bins, ax=ax)
+
+    def plot_importance(self, ax=None, top: int = 20):
+        """Feature importance of the model (mean |contribution| in log-odds on test rows)."""
+        from ._plots import importance_bar
+
+        return importance_bar(self.model, self.test_features, top=top, ax=ax)
+
+    def plot_shap_summary(self, max_rows: int = 2000):
+        """SHAP summary (beeswarm) of the model's contributions on a sample of test rows."""
+        from ._plots import shap_summary
+
+        return shap_summary(self.model, self.test_features, max_rows=max_rows)

@@ -1,0 +1,79 @@
+"""Against a real `mlflow server` on 127.0.0.1 (SQLite backend, a free port), over HTTP."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from learnrisk.errors import ModelLoadError
+from learnrisk.train import load_model, log_run
+
+from .test_tracking import load_in_subprocess
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mlflow_server(tmp_path):
+    port = free_port()
+    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    proc = subprocess.Popen(
+        [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
+         "--artifacts-destination", (tmp_path / "server-artifacts").as_uri()],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"),
+        env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            pytest.fail("mlflow server exited: " + (tmp_path / "server.log").read_text()[-2000:])
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("mlflow server did not answer within 90 s")
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)  # stop it by its process id (and its workers)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.poll() is not None
+
+
+def test_train_register_load_over_http(trained, mlflow_server, tmp_path, monkeypatch):
+    data, model, report = trained
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    run = log_run(model, report, data=data, tracking_uri=mlflow_server, register="http-dropout", promote=True)
+    assert run.promoted, str(run.gate)
+    p, version = load_in_subprocess("models:/http-dropout@champion", report.test_features, tmp_path, mlflow_server)
+    assert version == "1"
+    assert np.array_equal(p, model.predict_proba(report.test_features))
+
+
+def test_unreachable_server_fails_fast(monkeypatch):
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    t0 = time.time()
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        load_model("models:/x@champion", tracking_uri=url)
+    assert time.time() - t0 < 60
