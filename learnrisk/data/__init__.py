@@ -1,6 +1,9 @@
 """Canonical learning data: the contract, readers, writers and validation."""
 
 from ._core import LearningData, read_parquet
+from ._load import load_data
+from ._oulad import read_oulad
+from ._oulad_write import write_oulad
 from ._schema import OUTCOMES, SCHEMA, TABLES
 
-__all__ = ["OUTCOMES", "SCHEMA", "TABLES", "LearningData", "read_parquet"]
+__all__ = ["OUTCOMES", "SCHEMA", "TABLES", "LearningData", "load_data", "read_oulad", "read_parquet", "write_oulad"]

@@ -1,0 +1,512 @@
+"""Read the Open University Learning Analytics Dataset (OULAD) into :class:`LearningData`.
+
+The official release is seven CSV files (a folder, or a zip of them, possibly inside one
+subfolder of the zip). Every day in it is an integer relative to the start of a presentation,
+and the calendar start is not given: ``B`` presentations start in February and ``J``
+presentations in October of the year in the code. The reader anchors each presentation on
+day ``start_day`` of that month, at midnight UTC, and turns every day into a timestamp::
+
+    AAA-2013J, start_day=1  ->  start = 2013-10-01 00:00 UTC
+    module_presentation_length 268  ->  end = 2013-10-01 + 268 days = 2014-06-26
+    studentVle date -10  ->  timestamp = 2013-10-01 - 10 days = 2013-09-21
+    BBB-2013B  ->  start = 2013-02-01
+
+How the release maps to the canonical tables, and what the reader does with its known quirks:
+
+- courses: ``course_id`` = ``"<code_module>-<code_presentation>"`` (``AAA-2013J``),
+  ``course_code`` = code_module, pacing ``cohort``.
+- enrollments (studentInfo + studentRegistration): ``final_result`` lowercased is the outcome,
+  ``date_unregistration`` is ``withdrawn_at``, ``num_of_prev_attempts`` is ``prior_attempts``,
+  ``studied_credits`` is ``credits``. A registration without a day (it happens) is registered at
+  the course start. An unregistration before the registration (it may happen in the full
+  release) is kept: ``registered_at`` becomes the unregistration time. Both are counted in a
+  log record of the ``learnrisk.data`` logger, never dropped.
+- learners: ``learner_id`` is ``id_student``; the attributes (gender, region, prior_education =
+  highest_education, deprivation = imd_band, age_band, disability) come from the learner's latest
+  registration, and are also kept per enrollment, since they can differ between registrations.
+  A missing imd_band is null.
+- activity (studentVle joined with vle.csv on id_site): ``clicks`` = sum_click,
+  ``resource_id`` = id_site. Exact duplicate rows are real log lines and are kept.
+- assessments: an Exam without a date is due at the course end.
+- submissions: ``submitted_at`` is counted from the start of the assessment's course; an empty
+  score is null; ``is_banked`` is kept.
+
+The large file (studentVle, 10.6 million rows in the full release) is parsed by pyarrow with
+explicit types; course keys and resource ids are dictionary-encoded while parsing and mapped
+through small lookup tables, so no Python code runs per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..errors import DataValidationError, LearnriskError, Problem
+from ._core import LearningData
+
+__all__ = ["ATTRIBUTES", "FILES", "read_oulad"]
+
+log = logging.getLogger("learnrisk.data")
+
+DAY_NS = 86_400_000_000_000
+NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+START_MONTH = {"B": 2, "J": 10}
+PRESENTATION = re.compile(r"^(\d{4})([BJ])$")
+
+_DICT = pa.dictionary(pa.int32(), pa.string())
+
+# Column order of each file exactly as released; the reader needs the typed ones.
+FILES: dict[str, dict[str, pa.DataType | None]] = {
+    "courses.csv": {"code_module": pa.string(), "code_presentation": pa.string(), "module_presentation_length": pa.int32()},
+    "assessments.csv": {
+        "code_module": pa.string(),
+        "code_presentation": pa.string(),
+        "id_assessment": pa.string(),
+        "assessment_type": pa.string(),
+        "date": pa.int32(),
+        "weight": pa.float64(),
+    },
+    "vle.csv": {
+        "id_site": pa.string(),
+        "code_module": pa.string(),
+        "code_presentation": pa.string(),
+        "activity_type": pa.string(),
+        "week_from": None,
+        "week_to": None,
+    },
+    "studentInfo.csv": {
+        "code_module": pa.string(),
+        "code_presentation": pa.string(),
+        "id_student": pa.string(),
+        "gender": pa.string(),
+        "region": pa.string(),
+        "highest_education": pa.string(),
+        "imd_band": pa.string(),
+        "age_band": pa.string(),
+        "num_of_prev_attempts": pa.float64(),
+        "studied_credits": pa.float64(),
+        "disability": pa.string(),
+        "final_result": pa.string(),
+    },
+    "studentRegistration.csv": {
+        "code_module": pa.string(),
+        "code_presentation": pa.string(),
+        "id_student": pa.string(),
+        "date_registration": pa.int32(),
+        "date_unregistration": pa.int32(),
+    },
+    "studentAssessment.csv": {
+        "id_assessment": pa.string(),
+        "id_student": pa.string(),
+        "date_submitted": pa.int32(),
+        "is_banked": pa.int64(),
+        "score": pa.float64(),
+    },
+    "studentVle.csv": {
+        "code_module": _DICT,
+        "code_presentation": _DICT,
+        "id_student": pa.string(),
+        "id_site": _DICT,
+        "date": pa.int32(),
+        "sum_click": pa.int64(),
+    },
+}
+
+# Canonical attribute name -> studentInfo column.
+ATTRIBUTES: dict[str, str] = {
+    "gender": "gender",
+    "region": "region",
+    "prior_education": "highest_education",
+    "deprivation": "imd_band",
+    "age_band": "age_band",
+    "disability": "disability",
+}
+
+
+# --------------------------------------------------------------------------- sources
+class _Release:
+    """The seven files of a release, in a folder or a zip (at its root or in one subfolder)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.zip: zipfile.ZipFile | None = None
+        self.members: dict[str, str] = {}
+        if self.path.is_dir():
+            missing = [f for f in FILES if not (self.path / f).is_file()]
+            where = str(self.path)
+        elif self.path.is_file() and zipfile.is_zipfile(self.path):
+            self.zip = zipfile.ZipFile(self.path)
+            names = [n for n in self.zip.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
+            info = [n for n in names if n.rsplit("/", 1)[-1] == "studentInfo.csv"]
+            prefix = info[0][: -len("studentInfo.csv")] if len(info) == 1 else ""
+            self.members = {f: prefix + f for f in FILES if prefix + f in names}
+            missing = [f for f in FILES if f not in self.members]
+            where = f"{self.path}" + (f" (folder {prefix.rstrip('/')} of the zip)" if prefix else "")
+        else:
+            found = "nothing" if not self.path.exists() else "a file that is not a zip archive"
+            raise LearnriskError(
+                f"cannot read OULAD from {self.path}: found {found}; expected a folder of the 7 OULAD CSV "
+                f"files or a .zip of them ({', '.join(FILES)})"
+            )
+        if missing:
+            self.close()
+            raise DataValidationError(
+                [Problem(f, "*", f"file is missing in {where} (an OULAD release has {', '.join(FILES)})", 0) for f in missing]
+            )
+
+    def open(self, name: str):
+        if self.zip is not None:
+            return self.zip.open(self.members[name])
+        return open(self.path / name, "rb")
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def read(self, name: str) -> pa.Table:
+        """Read one file with the types of ``FILES`` (only the typed columns; extra ones ignored)."""
+        with self.open(name) as fh:
+            first_line = fh.readline().decode("utf-8-sig", errors="replace")
+        header = next(csv.reader([first_line.rstrip("\r\n")]), [])
+        wanted = {c: t for c, t in FILES[name].items() if t is not None}
+        missing = [c for c in wanted if c not in header]
+        if missing:
+            raise DataValidationError(
+                [Problem(name, c, f"missing column (found columns: {', '.join(header) or 'none'})", 0) for c in missing]
+            )
+        convert = pacsv.ConvertOptions(
+            column_types=wanted,
+            include_columns=list(wanted),
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+        try:
+            with self.open(name) as fh:
+                return pacsv.read_csv(fh, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 24))
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            problems = self._bad_values(name, wanted) if isinstance(exc, pa.ArrowInvalid) else []
+            raise DataValidationError(problems or [Problem(name, "*", f"cannot parse the file: {exc}", 0)]) from None
+
+    def _bad_values(self, name: str, wanted: dict[str, pa.DataType]) -> list[Problem]:
+        """After a failed typed read: the rows whose numbers do not parse, column by column."""
+        convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in wanted}, include_columns=list(wanted))
+        try:
+            with self.open(name) as fh:
+                text = pacsv.read_csv(fh, convert_options=convert).to_pandas()
+        except pa.ArrowInvalid:
+            return []  # not a number problem (a broken line, say): the caller shows pyarrow's message
+        text.index = pd.RangeIndex(2, len(text) + 2, name="line")  # line 1 is the header
+        problems = []
+        for col, typ in wanted.items():
+            if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)):
+                continue
+            given = text[col].where(text[col] != "")
+            num = pd.to_numeric(given, errors="coerce")
+            bad = given.notna() & num.isna()
+            kind = "numbers"
+            if pa.types.is_integer(typ):
+                bad |= num.notna() & (num != np.floor(num))
+                kind = "whole numbers"
+            if bad.any():
+                problems.append(Problem(name, col, f"values that are not {kind}", int(bad.sum()), text[bad].head(5)))
+        return problems
+
+
+# --------------------------------------------------------------------------- helpers
+def _course_keys(frame: pd.DataFrame) -> pd.Series:
+    return frame["code_module"] + "-" + frame["code_presentation"]
+
+
+def _to_utc(ns: np.ndarray) -> pd.Series:
+    """int64 nanoseconds since the epoch (``NaT`` as int64 min) -> ``datetime64[ns, UTC]``."""
+    return pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"))
+
+
+def _days_to_ns(start_ns: np.ndarray, days) -> np.ndarray:
+    """``start + days`` in int64 ns (``days``: a pyarrow array or a pandas Series); missing gives NaT."""
+    if not isinstance(days, (pa.Array, pa.ChunkedArray)):
+        days = pa.array(pd.Series(days, dtype="float64"), from_pandas=True)  # NaN -> null
+    missing = np.asarray(days.is_null())
+    d = np.asarray(pc.fill_null(days, 0)).astype(np.int64)
+    out = start_ns + d * DAY_NS
+    out[missing | (start_ns == NAT)] = NAT
+    return out
+
+
+def _unknown_course(name: str, frame: pd.DataFrame, mask, what: str) -> Problem:
+    mask = np.asarray(mask, dtype=bool)
+    return Problem(name, "code_module,code_presentation", f"{what} of a presentation not in courses.csv", int(mask.sum()), frame.loc[mask].head(5))
+
+
+def _courses(t: pa.Table, start_day: int) -> tuple[pd.DataFrame, list[Problem]]:
+    f = t.to_pandas()
+    problems: list[Problem] = []
+    parts = f["code_presentation"].str.extract(PRESENTATION)
+    bad = parts[0].isna()
+    if bad.any():
+        problems.append(
+            Problem("courses.csv", "code_presentation", "presentation code not of the form YYYYB or YYYYJ", int(bad.sum()), f[bad].head(5))
+        )
+    if f["module_presentation_length"].isna().any():
+        m = f["module_presentation_length"].isna()
+        problems.append(Problem("courses.csv", "module_presentation_length", "missing length", int(m.sum()), f[m].head(5)))
+    year = pd.to_numeric(parts[0]).fillna(1970).astype(int)
+    month = parts[1].map(START_MONTH).fillna(1).astype(int)
+    start = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": start_day}), utc=True).astype("datetime64[ns, UTC]")
+    length = pd.to_timedelta(f["module_presentation_length"].fillna(0).astype("int64"), unit="D")
+    courses = pd.DataFrame(
+        {
+            "course_id": _course_keys(f),
+            "course_code": f["code_module"],
+            "start": start,
+            "end": start + length,
+            "pacing": "cohort",
+        }
+    )
+    return courses, problems
+
+
+# --------------------------------------------------------------------------- reader
+def read_oulad(path: str | os.PathLike, *, start_day: int = 1, validate: bool = True) -> LearningData:
+    """Read the official OULAD release (a folder of its 7 CSV files, or a zip of them).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder holding ``courses.csv``, ``assessments.csv``, ``vle.csv``, ``studentInfo.csv``,
+        ``studentRegistration.csv``, ``studentAssessment.csv`` and ``studentVle.csv``, or a
+        ``.zip`` holding them (at its root or in one subfolder).
+    start_day : int, default 1
+        Day of the month on which every presentation starts (``B``: February, ``J``: October
+        of the year in the presentation code), at midnight UTC.
+    validate : bool, default True
+        Run every check of the canonical contract.
+
+    Returns
+    -------
+    LearningData
+        Days relative to the presentation start become UTC timestamps; the module docstring
+        of ``learnrisk.data._oulad`` lists the mapping of every file and how its known quirks
+        are handled (counts of adjusted rows go to the ``learnrisk.data`` logger).
+
+    Raises
+    ------
+    DataValidationError
+        A file or a column is missing, a value cannot be parsed, a row refers to a presentation,
+        resource or assessment that is not listed, or the content breaks the contract; the
+        message names the file or table, the column and the first offending rows.
+
+    Examples
+    --------
+    >>> import learnrisk
+    >>> data = learnrisk.read_oulad("anonymisedData.zip")  # doctest: +SKIP
+    >>> data.courses.loc[0, ["course_id", "start"]].tolist()  # doctest: +SKIP
+    ['AAA-2013J', Timestamp('2013-10-01 00:00:00+0000', tz='UTC')]
+    """
+    if isinstance(start_day, bool) or not isinstance(start_day, (int, np.integer)) or not 1 <= start_day <= 28:
+        raise LearnriskError(f"start_day must be a day of the month from 1 to 28 (every month has it), found {start_day!r}")
+    release = _Release(path)
+    try:
+        raw = {name: release.read(name) for name in FILES}
+    finally:
+        release.close()
+
+    courses, problems = _courses(raw.pop("courses.csv"), int(start_day))
+    lookup = _Courses(courses, problems)
+    enrollments, learners = _enrollments(raw.pop("studentInfo.csv"), raw.pop("studentRegistration.csv"), lookup)
+    assessments, assessment_course = _assessments(raw.pop("assessments.csv"), lookup)
+    submissions = _submissions(raw.pop("studentAssessment.csv"), assessments, assessment_course, lookup)
+    activity = _activity(raw.pop("studentVle.csv"), raw.pop("vle.csv"), lookup)
+    if problems:
+        raise DataValidationError(problems)
+    return LearningData(
+        courses=courses,
+        learners=learners,
+        enrollments=enrollments,
+        activity=activity,
+        assessments=assessments,
+        submissions=submissions,
+        validate=validate,
+    )
+
+
+class _Courses:
+    """Presentation lookups shared by the table builders; problems are collected, not raised."""
+
+    def __init__(self, courses: pd.DataFrame, problems: list[Problem]) -> None:
+        self.ids = pd.Index(courses["course_id"])
+        self.start_ns = pd.DatetimeIndex(courses["start"]).as_unit("ns").asi8
+        self.end_ns = pd.DatetimeIndex(courses["end"]).as_unit("ns").asi8
+        self.problems = problems
+
+    def rows(self, name: str, frame: pd.DataFrame, what: str) -> np.ndarray:
+        """Course position of each row of a small table (-1 and a problem when unknown)."""
+        idx = self.ids.get_indexer(_course_keys(frame))
+        if (idx < 0).any():
+            self.problems.append(_unknown_course(name, frame, idx < 0, what))
+        return idx
+
+    def start(self, idx: np.ndarray) -> np.ndarray:
+        return np.where(idx >= 0, self.start_ns[np.maximum(idx, 0)], NAT) if len(self.ids) else np.full(len(idx), NAT)
+
+    def end(self, idx: np.ndarray) -> np.ndarray:
+        return np.where(idx >= 0, self.end_ns[np.maximum(idx, 0)], NAT) if len(self.ids) else np.full(len(idx), NAT)
+
+
+def _enrollments(info_t: pa.Table, reg_t: pa.Table, courses: _Courses) -> tuple[pd.DataFrame, pd.DataFrame]:
+    info, reg = info_t.to_pandas(), reg_t.to_pandas()
+    f = info.merge(reg, on=["code_module", "code_presentation", "id_student"], how="left", sort=False)
+    idx = courses.rows("studentInfo.csv", f, "registration")
+    start = courses.start(idx)
+    no_day = f["date_registration"].isna().to_numpy()
+    if no_day.any():
+        # No registration day (45 rows of the full release): registered at the course start.
+        log.info("OULAD: %d registration(s) without a registration day: registered at the course start", int(no_day.sum()))
+    registered = _days_to_ns(start, f["date_registration"].fillna(0))
+    withdrawn = _days_to_ns(start, f["date_unregistration"])
+    early = (withdrawn != NAT) & (withdrawn < registered)
+    if early.any():
+        # Unregistered before registering: the row is kept, the registration moves to the unregistration.
+        log.warning(
+            "OULAD: %d registration(s) with date_unregistration before date_registration: "
+            "registered_at set to the unregistration time",
+            int(early.sum()),
+        )
+        registered = np.where(early, withdrawn, registered)
+    enrollments = pd.DataFrame(
+        {
+            "learner_id": f["id_student"],
+            "course_id": _course_keys(f),
+            "registered_at": _to_utc(registered),
+            "withdrawn_at": _to_utc(withdrawn),
+            "outcome": f["final_result"].str.lower(),
+            "prior_attempts": f["num_of_prev_attempts"],
+            "credits": f["studied_credits"],
+            **{name: f[col] for name, col in ATTRIBUTES.items()},
+        }
+    )
+    # A learner's attributes are those of the latest registration (latest course start, then latest
+    # registered_at, then file order); learners are listed in order of first appearance.
+    order = np.lexsort((np.arange(len(f)), registered, start))
+    latest = enrollments.iloc[order].drop_duplicates("learner_id", keep="last").set_index("learner_id")
+    learners = latest.loc[pd.unique(enrollments["learner_id"]), list(ATTRIBUTES)].reset_index()
+    return enrollments, learners
+
+
+def _assessments(t: pa.Table, courses: _Courses) -> tuple[pd.DataFrame, np.ndarray]:
+    f = t.to_pandas()
+    idx = courses.rows("assessments.csv", f, "assessment")
+    due = _days_to_ns(courses.start(idx), f["date"])
+    exam_no_date = (f["assessment_type"] == "Exam").to_numpy() & f["date"].isna().to_numpy()
+    if exam_no_date.any():
+        # An Exam without a date is due at the end of its course.
+        due = np.where(exam_no_date, courses.end(idx), due)
+        log.info("OULAD: %d Exam(s) without a date: due at the course end", int(exam_no_date.sum()))
+    assessments = pd.DataFrame(
+        {
+            "assessment_id": f["id_assessment"],
+            "course_id": _course_keys(f),
+            "kind": f["assessment_type"],
+            "due_at": _to_utc(due),
+            "weight": f["weight"],
+        }
+    )
+    return assessments, idx
+
+
+def _submissions(t: pa.Table, assessments: pd.DataFrame, assessment_course: np.ndarray, courses: _Courses) -> pd.DataFrame:
+    f = t.to_pandas()
+    first = ~assessments["assessment_id"].duplicated().to_numpy()  # duplicates are reported by validation
+    pos = pd.Index(assessments["assessment_id"][first]).get_indexer(f["id_assessment"])
+    unknown = pos < 0
+    if unknown.any():
+        courses.problems.append(
+            Problem(
+                "studentAssessment.csv", "id_assessment", "submission for an assessment not in assessments.csv",
+                int(unknown.sum()), f[unknown].head(5),
+            )
+        )
+    # Days count from the start of the assessment's course.
+    course = np.where(unknown, -1, assessment_course[first][np.maximum(pos, 0)]) if first.any() else np.full(len(f), -1)
+    return pd.DataFrame(
+        {
+            "learner_id": f["id_student"],
+            "assessment_id": f["id_assessment"],
+            "submitted_at": _to_utc(_days_to_ns(courses.start(course), f["date_submitted"])),
+            "score": f["score"],
+            "is_banked": f["is_banked"],
+        }
+    )
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary indices (-1 for null) and dictionary of a dictionary-encoded column."""
+    arr = column.combine_chunks()  # unifies the dictionaries of the parsed blocks
+    if isinstance(arr, pa.ChunkedArray):  # no chunk at all
+        arr = pa.array([], column.type)
+    return np.asarray(pc.fill_null(arr.indices, -1)).astype(np.int32), arr.dictionary
+
+
+def _activity(t: pa.Table, vle_t: pa.Table, courses: _Courses) -> pd.DataFrame:
+    # Course of each row: the (module, presentation) pairs of the dictionaries map through a small table.
+    mi, mdict = _codes(t.column("code_module"))
+    pi, pdict = _codes(t.column("code_presentation"))
+    pairs = [f"{m}-{p}" for m in mdict.to_pylist() for p in pdict.to_pylist()]
+    lut = courses.ids.get_indexer(pairs).reshape(len(mdict), len(pdict))
+    ci = np.full(len(mi), -1, dtype=np.int32)
+    if lut.size:
+        ok = (mi >= 0) & (pi >= 0)
+        ci[ok] = lut[mi[ok], pi[ok]]
+    if (ci < 0).any():
+        courses.problems.append(_arrow_problem("studentVle.csv", "code_module,code_presentation",
+                                               "activity of a presentation not in courses.csv", t, ci < 0))
+
+    # Activity type of each row: the resource ids of the dictionary map through vle.csv.
+    si, sdict = _codes(t.column("id_site"))
+    vle = vle_t.to_pandas().drop_duplicates(["id_site", "activity_type"])
+    clash = vle["id_site"].duplicated(keep=False)
+    if clash.any():
+        courses.problems.append(
+            Problem("vle.csv", "id_site", "resource listed with different activity types", int(clash.sum()), vle[clash].head(5))
+        )
+        vle = vle.drop_duplicates("id_site")
+    types = pd.Index(pd.unique(vle["activity_type"].fillna("")))
+    type_of_site = np.full(len(sdict) + 1, -1, dtype=np.int32)  # last slot: null id_site
+    pos = pd.Index(vle["id_site"]).get_indexer(sdict.to_pandas())
+    type_of_site[:-1] = np.where(pos >= 0, types.get_indexer(vle["activity_type"].fillna("").to_numpy()[np.maximum(pos, 0)]), -1)
+    ti = type_of_site[si]
+    if (ti < 0).any():
+        courses.problems.append(_arrow_problem("studentVle.csv", "id_site", "resource not listed in vle.csv", t, ti < 0))
+
+    if courses.problems:
+        return pd.DataFrame()
+    timestamp = _days_to_ns(courses.start(ci), t.column("date"))
+    course_ids = pa.array(courses.ids.to_numpy(), pa.string())
+    out = pa.table(
+        {
+            "learner_id": t.column("id_student"),
+            "course_id": pa.DictionaryArray.from_arrays(pa.array(ci), course_ids).cast(pa.string()),
+            "timestamp": pa.array(timestamp, pa.timestamp("ns", tz="UTC"), mask=timestamp == NAT),
+            "activity_type": pa.DictionaryArray.from_arrays(pa.array(ti), pa.array(types.to_numpy(), pa.string())).cast(pa.string()),
+            "clicks": t.column("sum_click"),
+            "resource_id": pa.DictionaryArray.from_arrays(pa.array(si, mask=si < 0), sdict).cast(pa.string()),
+        }
+    )
+    del t
+    return out.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def _arrow_problem(name: str, column: str, what: str, t: pa.Table, mask: np.ndarray) -> Problem:
+    bad = np.flatnonzero(mask)
+    return Problem(name, column, what, len(bad), t.take(pa.array(bad[:5])).to_pandas())
