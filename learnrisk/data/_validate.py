@@ -51,8 +51,10 @@ def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[
         frame[col.name] = parsed.astype(TIME_DTYPE)
     elif col.kind in ("float", "int"):
         if col.kind == "int" and pd.api.types.is_integer_dtype(s.dtype):
-            frame[col.name] = s.astype("int64")
-            return
+            if not s.hasnans:
+                frame[col.name] = s.astype("int64")
+                return
+            s = s.astype("float64")  # nullable integers with missing values (Int64 with NA): NaN, checked below
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() & s.notna()
         if bad.any():
