@@ -56,9 +56,9 @@ class CourseOverview:
 
 
 def running_courses(data: LearningData, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Offerings running at ``as_of``: started before it and not yet ended (``start < t < end``)."""
+    """Offerings running at ``as_of``: ``start <= t < end``, the population rule of the features."""
     c = data.courses
-    return c[(c["start"] < as_of) & (c["end"] > as_of)].sort_values("course_id", ignore_index=True)
+    return c[(c["start"] <= as_of) & (as_of < c["end"])].sort_values("course_id", ignore_index=True)
 
 
 def _anchors(data: LearningData, courses: pd.DataFrame) -> pd.DataFrame:

@@ -150,6 +150,7 @@ class RiskModel:
     feature_names_ : list of str, the model's input columns in order
     kind_ : "tree", "linear" or "other" (how the explainer gets contributions)
     reference_ : dict, per feature the training bin edges and shares (for drift, PSI)
+    reference_by_week_ : dict, week -> the same for the training rows of that week
     metadata : dict, free-form facts (training offerings, data digest, registry name, version)
 
     Examples
@@ -259,6 +260,9 @@ class RiskModel:
         raw_cal = self._raw(X_cal)
         self.calibrator_ = Calibrator(self.calibration).fit(raw_cal, y[cal_idx])
         self.reference_ = _reference_bins(encoded)
+        # per-week references: a weekly risk list is one week, compared with that week in training
+        wk = features["week"].to_numpy() if "week" in features.columns else np.zeros(len(features))
+        self.reference_by_week_ = {int(w): _reference_bins(encoded[wk == w]) for w in np.unique(wk)}
         self.n_train_rows_ = len(fit_idx)
         self.n_calibration_rows_ = len(cal_idx)
         self.base_rate_ = float(y.mean())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import T
+from tests.conftest import T
 
 from learnrisk.scoring._overview import course_overviews, running_courses
 
@@ -11,7 +11,9 @@ from learnrisk.scoring._overview import course_overviews, running_courses
 def test_running_courses_are_started_and_not_ended(tiny):
     assert list(running_courses(tiny, T("2024-02-05"))["course_id"]) == ["A-2024"]
     assert list(running_courses(tiny, T("2023-01-23"))["course_id"]) == ["A-2023", "S-2023"]
-    assert running_courses(tiny, T("2023-01-02"))["course_id"].tolist() == ["S-2023"]  # A-2023 starts at t
+    # start <= t < end, as in the features: A-2023 runs from its first instant, S-2023 has ended at its end
+    assert running_courses(tiny, T("2023-01-02"))["course_id"].tolist() == ["A-2023", "S-2023"]
+    assert running_courses(tiny, T("2023-12-31"))["course_id"].tolist() == []
     assert running_courses(tiny, T("2025-01-01")).empty
 
 

@@ -1,0 +1,109 @@
+"""``learnrisk score``: the weekly job: risk lists and an advisor report for one as-of date.
+
+Errors the user can fix (bad data, a missing model, a tracking server that does not answer, an
+as-of date outside every offering, an existing as-of folder without ``--force``, a second run
+on the same OUT) become one line on standard error and exit code 2 (``learnrisk/cli.py``), and
+OUT is left as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..errors import ScoringError
+
+STEPS = {
+    "load_data": "reading data",
+    "load_models": "loading models",
+    "lock": "locking the output folder",
+    "features": "building features as of the date",
+    "predict": "scoring",
+    "explain": "explaining the listed learners",
+    "compare": "comparing with the previous list",
+    "report": "writing the report",
+    "write": "writing files",
+    "publish": "publishing the as-of folder",
+}
+DEFAULT_MODEL = "models:/learnrisk-dropout@champion"
+
+
+def parse_bands(text: str) -> str | tuple[float, float]:
+    """``capacity``, ``model``, or ``HIGH,MEDIUM`` probability thresholds (``0.5,0.25``)."""
+    text = text.strip()
+    if text in ("capacity", "model"):
+        return text
+    try:
+        high, medium = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ScoringError(f"--bands {text!r}: use capacity, model, or two thresholds like 0.5,0.25") from None
+    return (high, medium)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("score")
+    def score_cmd(
+        data: Path = typer.Option(..., "--data", help="Canonical Parquet folder, or an OULAD folder or zip."),
+        as_of: str = typer.Option(..., "--as-of", help="As-of date YYYY-MM-DD: facts strictly before its midnight UTC are used."),
+        model: str = typer.Option(DEFAULT_MODEL, "--model", help="Dropout model: models:/NAME@ALIAS, runs:/ID/model, or a saved RiskModel folder."),
+        underperformance_model: str = typer.Option(None, "--underperformance-model", help="Underperformance model (same forms); without it the risk is p_dropout."),
+        out: Path = typer.Option(Path("risk-lists"), "--out", help="Output folder; the files go to OUT/<as-of>/."),
+        top_k: int = typer.Option(20, "--top-k", help="Learners per course in the high band (and again in medium) under capacity bands."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing OUT/<as-of>/ (atomically)."),
+        bands: str = typer.Option("capacity", "--bands", help="capacity (top-k per course), model (thresholds of the model card), or HIGH,MEDIUM thresholds."),
+        interventions: Path = typer.Option(None, "--interventions", help="Intervention catalog YAML (default: the packaged one)."),
+        tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
+    ) -> None:
+        """Score every active enrollment of the running offerings and write the weekly risk list."""
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from ..scoring import score
+
+        band_rule = parse_bands(bands)
+        console = Console(stderr=True)
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("starting", total=len(STEPS))
+            seen: list[str] = []
+
+            def on_step(name: str) -> None:
+                if seen:
+                    progress.advance(task)
+                seen.append(name)
+                progress.update(task, description=STEPS.get(name, name))
+
+            result = score(
+                data,
+                as_of,
+                model,
+                underperformance_model,
+                out=out,
+                top_k=top_k,
+                force=force,
+                interventions=interventions,
+                bands=band_rule,
+                tracking_uri=tracking_uri,
+                on_step=on_step,
+            )
+            progress.update(task, completed=len(STEPS))
+        s = result.summary
+        total = s["counts"]["total"]
+        typer.echo(
+            f"scored {total['enrollments']:,} enrollments in {len(s['counts']['courses'])} running offerings "
+            f"as of {s['as_of']}: {total['high']} high, {total['medium']} medium, {total['low']} low "
+            f"({s['timings']['total']:.1f} s)"
+        )
+        for line in s["drift_warnings"]:
+            typer.echo(f"warning: data drift: {line}", err=True)
+        typer.echo(f"wrote {result.folder}/")
+        for name, path in result.paths.items():
+            typer.echo(f"  {name:18s} {path}")

@@ -1,0 +1,187 @@
+"""``summary.json``: what was scored, with which models and data, how long it took, what drifted.
+
+The summary is the one file of an as-of folder that may differ between two runs on the same
+inputs (it holds the timings); the risk lists themselves are byte-identical.
+
+Fields
+------
+as_of : the as-of date (``YYYY-MM-DD``); facts strictly before its midnight UTC were used
+generated_by : learnrisk version
+models : per target (``dropout``, ``underperformance``): uri, name, version, run_id, kind
+data : digest of the six input tables (:meth:`LearningData.digest`), row counts, source path
+population : running offerings, enrollments scored, enrollments explained
+counts : per course and in total, enrollments per band (high, medium, low)
+bands : the rule that assigned the bands (capacity with k, or probability thresholds)
+previous : the as-of folder the change columns compare with (null when none)
+drift : per model, the PSI of every model input against the training reference stored with the
+    model (week by week when the model stores per-week references), and the warnings (PSI
+    above 0.25); ``drift_warnings`` lists them as sentences
+timings : seconds per step and in total
+recovered : what was cleaned up from interrupted runs before writing
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DRIFT_WARNING_PSI", "build_summary", "drift_report", "model_info", "summary_bytes"]
+
+DRIFT_WARNING_PSI = 0.25
+# PSI of these inputs against the pooled training weeks is large by construction (one week is
+# scored, many were trained on), so they are reported but never raise a warning.
+_NOT_DRIFT = ("week",)
+
+
+def model_info(model: Any, uri: str | None) -> dict:
+    """Name, version, run id and kind of a model (what the registry loader put in its metadata)."""
+    meta = dict(getattr(model, "metadata", {}) or {})
+    name = meta.get("name") or meta.get("registered_name")
+    version = None if meta.get("version") is None else str(meta.get("version"))
+    est = model.estimator if isinstance(getattr(model, "estimator", None), str) else type(model).__name__
+    if name:
+        label = f"{name} v{version}" if version else str(name)
+    elif uri:
+        label = str(uri)
+    else:
+        label = f"{est} model passed in memory"
+    return {
+        "label": label,
+        "target": getattr(model, "target", None),
+        "uri": None if uri is None else str(uri),
+        "name": name,
+        "version": version,
+        "run_id": meta.get("run_id"),
+        "kind": getattr(model, "kind_", None),
+        "estimator": est,
+    }
+
+
+def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WARNING_PSI) -> dict:
+    """PSI of each model input on the scored rows against the model's training reference.
+
+    A weekly list holds one course week per offering, while the model was trained on many weeks
+    pooled, and most features grow with the week (clicks so far, assessments due): against the
+    pooled reference they "drift" every week by construction. So when the model stores one
+    reference per training week (``reference_by_week_``), the rows of each scored week are
+    compared with the same week in training (the nearest training week when the scored week was
+    not trained on), and the PSI of a feature is the row-weighted mean over the scored weeks.
+    Otherwise the pooled reference (:meth:`RiskModel.drift`) is used, and ``reference`` says so.
+
+    Returns ``{"reference", "weeks", "max_psi", "threshold", "warnings": [{"feature", "psi"}],
+    "psi": {feature: psi}}``; a warning is a PSI above ``threshold`` (0.25, the usual line for
+    a significant shift). ``week`` itself is reported but never warned about.
+    """
+    by_week = getattr(model, "reference_by_week_", None)
+    empty = {"reference": None, "weeks": {}, "max_psi": None, "threshold": threshold, "warnings": [], "psi": {}}
+    if features.empty or not hasattr(model, "drift"):
+        return empty
+    weeks_used: dict[str, int] = {}
+    if by_week and "week" in features.columns:
+        from ..train import psi as psi_of
+
+        X = model.prepare(features)
+        week = features["week"].to_numpy()
+        trained = np.array(sorted(by_week))
+        total = {name: 0.0 for name in X.columns}
+        for w in np.unique(week):
+            ref_w = int(trained[np.argmin(np.abs(trained - w))])  # nearest trained week (ties: earlier)
+            weeks_used[str(int(w))] = ref_w
+            rows = week == w
+            share = rows.mean()
+            for name in X.columns:
+                ref = by_week[ref_w].get(name)
+                if ref is not None:
+                    total[name] += share * psi_of(ref, X.loc[rows, name].to_numpy())
+        table = pd.DataFrame({"feature": list(total), "psi": list(total.values())})
+        reference = "training rows of the same week"
+    else:
+        table = model.drift(features)
+        reference = "training rows of all weeks pooled"
+    table = table.sort_values(["psi", "feature"], ascending=[False, True], kind="mergesort")
+    psi = {str(r.feature): round(float(r.psi), 4) for r in table.itertuples(index=False)}
+    warnings = [{"feature": f, "psi": v} for f, v in psi.items() if v > threshold and f not in _NOT_DRIFT]
+    considered = [v for f, v in psi.items() if f not in _NOT_DRIFT]
+    return {
+        "reference": reference,
+        "weeks": weeks_used,
+        "max_psi": max(considered) if considered else None,
+        "threshold": threshold,
+        "warnings": warnings,
+        "psi": psi,
+    }
+
+
+def _counts(risk_list: pd.DataFrame) -> dict:
+    bands = ["high", "medium", "low"]
+    out: dict[str, dict] = {}
+    for cid, g in risk_list.groupby("course_id", sort=True):
+        vc = g["band"].value_counts()
+        out[str(cid)] = {"enrollments": len(g), **{b: int(vc.get(b, 0)) for b in bands}}
+    vc = risk_list["band"].value_counts()
+    total = {"enrollments": len(risk_list), **{b: int(vc.get(b, 0)) for b in bands}}
+    return {"total": total, "courses": out}
+
+
+def build_summary(
+    *,
+    as_of: pd.Timestamp,
+    models: dict[str, dict],
+    data_info: dict,
+    risk_list: pd.DataFrame,
+    n_explained: int,
+    bands: dict,
+    previous: str | None,
+    drift: dict[str, dict],
+    timings: dict[str, float],
+    recovered: list[str] | None = None,
+    version: str = "",
+) -> dict:
+    """Assemble the summary dictionary (see the module docstring for the fields)."""
+    warnings = [
+        f"{target}: {w['feature']} PSI {w['psi']:.2f} > {d['threshold']}"
+        for target, d in drift.items()
+        for w in d["warnings"]
+    ]
+    return {
+        "as_of": as_of.strftime("%Y-%m-%d"),
+        "generated_by": f"learnrisk {version}".strip(),
+        "models": models,
+        "data": data_info,
+        "population": {
+            "running_offerings": sorted(map(str, risk_list["course_id"].unique())),
+            "enrollments_scored": len(risk_list),
+            "enrollments_explained": int(n_explained),
+        },
+        "counts": _counts(risk_list),
+        "bands": bands,
+        "previous": previous,
+        "drift": drift,
+        "drift_warnings": warnings,
+        "timings": {k: round(float(v), 3) for k, v in timings.items()},
+        "recovered": list(recovered or []),
+    }
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe values: NaN -> null, numpy scalars -> Python, timestamps -> ISO strings."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj
+
+
+def summary_bytes(summary: dict) -> bytes:
+    """The summary as UTF-8 JSON, indented, keys in insertion order, ending with a newline."""
+    return (json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,88 @@
+"""Shared fixtures of the scoring tests: a small synthetic world, saved, and two small models.
+
+The world has 3 course codes x 4 offerings (2013B .. 2014J); at AS_OF the 2014J offerings run
+(October 2014 to June 2015, in week 8). Models are trained once per session on weeks 1-10 of
+every offering (fast and small: what is tested is the job, not the model's quality).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import learnrisk
+from learnrisk import synthetic, targets
+from learnrisk.train import RiskModel
+
+AS_OF = "2014-12-01"
+NEXT_WEEK = "2014-12-08"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory) -> dict:
+    """``data`` (LearningData), its Parquet folder, and the two models with their folders."""
+    base = tmp_path_factory.mktemp("scoring-world")
+    data = synthetic.generate(n_learners=300, seed=3)
+    data.to_parquet(base / "data")
+    feats = learnrisk.build_features(data, weeks=range(1, 11))
+    y = targets.make_labels(data, feats, "dropout")
+    dropout = RiskModel("lightgbm", target="dropout").fit(feats[y.notna()], y[y.notna()])
+    yu = targets.make_labels(data, feats, "underperformance")
+    under = RiskModel("logistic", target="underperformance").fit(feats[yu.notna()], yu[yu.notna()])
+    dropout.save(base / "dropout")
+    under.save(base / "under")
+    return {
+        "data": data,
+        "data_path": base / "data",
+        "dropout": dropout,
+        "under": under,
+        "dropout_path": base / "dropout",
+        "under_path": base / "under",
+    }
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every entry under ``folder`` (hidden ones included): path -> bytes (None for folders)."""
+    if not folder.exists():
+        return {}
+    return {
+        str(p.relative_to(folder)): (None if p.is_dir() else p.read_bytes()) for p in sorted(folder.rglob("*"))
+    }
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNRISK_TEST_")}
+    env.update({"MLFLOW_DISABLE_TELEMETRY": "true", "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    """The console script, run by this interpreter (the project's venv)."""
+    return [sys.executable, "-c", "import sys; from learnrisk.cli import main; main(sys.argv[1:])", *args]
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``learnrisk ...`` in this process; return (exit code, stdout, stderr)."""
+    from learnrisk.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def as_of_ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
