@@ -70,10 +70,10 @@ def _sample(features: pd.DataFrame, max_rows: int, seed: int = 0) -> pd.DataFram
 
 
 def mean_abs_contributions(model, features: pd.DataFrame, max_rows: int = 2000) -> pd.Series:
-    from ..explain import explain
+    from ..explain._contributions import input_contributions
 
-    ex = explain(model, _sample(features, max_rows), top_n=0, interventions=False)
-    return ex.contributions.abs().mean().sort_values(ascending=False)
+    contrib, _ = input_contributions(model, model.prepare(_sample(features, max_rows)))
+    return contrib.abs().mean().sort_values(ascending=False)
 
 
 def importance_bar(model, features: pd.DataFrame, *, top: int = 20, ax=None):
@@ -90,13 +90,11 @@ def shap_summary(model, features: pd.DataFrame, *, max_rows: int = 2000):
     import matplotlib.pyplot as plt
     import shap
 
-    from ..explain import explain
+    from ..explain._contributions import input_contributions
 
-    sample = _sample(features, max_rows)
-    ex = explain(model, sample, top_n=0, interventions=False)
-    X = model.prepare(sample)
-    cols = list(ex.contributions.columns)
-    shap.summary_plot(ex.contributions.to_numpy(), X[cols], show=False, max_display=15, plot_size=(7, 6))
+    X = model.prepare(_sample(features, max_rows))
+    contrib, _ = input_contributions(model, X)
+    shap.summary_plot(contrib.to_numpy(), X, show=False, max_display=15, plot_size=(7, 6))
     fig = plt.gcf()
     fig.suptitle("SHAP summary (log-odds, test offerings)", fontsize=10)
     fig.tight_layout()

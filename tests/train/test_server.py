@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from learnrisk.errors import ModelLoadError
-from learnrisk.train import load_model, log_run
+from learnrisk.train import Gate, load_model, log_run
 
 from .test_tracking import load_in_subprocess
 
@@ -29,15 +29,30 @@ def free_port() -> int:
 @pytest.fixture
 def mlflow_server(tmp_path):
     port = free_port()
+    log = open(tmp_path / "server.log", "wb")
     mlflow_bin = Path(sys.executable).with_name("mlflow")
     proc = subprocess.Popen(
         [str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
          "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
          "--artifacts-destination", (tmp_path / "server-artifacts").as_uri()],
-        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "server.log", "wb"),
+        stdout=subprocess.DEVNULL, stderr=log,
         env={**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    try:
+        yield from _serve(proc, url, tmp_path)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # stop it by its process id (and its workers)
+            proc.wait(timeout=20)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+        log.close()
+    assert proc.poll() is not None
+
+
+def _serve(proc, url, tmp_path):
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -49,21 +64,14 @@ def mlflow_server(tmp_path):
         if proc.poll() is not None:
             pytest.fail("mlflow server exited: " + (tmp_path / "server.log").read_text()[-2000:])
     else:
-        os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail("mlflow server did not answer within 90 s")
     yield url
-    os.killpg(proc.pid, signal.SIGTERM)  # stop it by its process id (and its workers)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.poll() is not None
 
 
 def test_train_register_load_over_http(trained, mlflow_server, tmp_path, monkeypatch):
     data, model, report = trained
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    run = log_run(model, report, data=data, tracking_uri=mlflow_server, register="http-dropout", promote=True)
+    run = log_run(model, report, data=data, tracking_uri=mlflow_server, register="http-dropout", promote=True, gate=Gate(max_ece=0.2))
     assert run.promoted, str(run.gate)
     p, version = load_in_subprocess("models:/http-dropout@champion", report.test_features, tmp_path, mlflow_server)
     assert version == "1"

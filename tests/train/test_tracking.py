@@ -14,6 +14,7 @@ import learnrisk
 from learnrisk.errors import ModelLoadError
 from learnrisk.train import Gate, load_model, log_run
 
+LOOSE = Gate(max_ece=0.2)  # small test sets give noisy calibration error; the gate logic is what's tested
 LOADER = """
 import sys, numpy as np, pandas as pd, learnrisk
 m = learnrisk.load_model(sys.argv[1])
@@ -35,7 +36,7 @@ def load_in_subprocess(uri, feats, tmp_path, tracking_uri):
 
 def test_register_promote_and_load_from_another_process(trained, tracking_uri, tmp_path):
     data, model, report = trained
-    run = log_run(model, report, data=data, tracking_uri=tracking_uri, register="dropout-test", promote=True)
+    run = log_run(model, report, data=data, tracking_uri=tracking_uri, register="dropout-test", promote=True, gate=LOOSE)
     assert run.gate.passed, str(run.gate)
     assert run.promoted and run.version == "1"
     p, version = load_in_subprocess("models:/dropout-test@champion", report.test_features, tmp_path, tracking_uri)
@@ -55,7 +56,7 @@ def test_register_promote_and_load_from_another_process(trained, tracking_uri, t
 
 def test_failing_gate_does_not_move_alias(trained, tracking_uri):
     data, model, report = trained
-    first = log_run(model, report, tracking_uri=tracking_uri, register="gate-test", promote=True, plots=False)
+    first = log_run(model, report, tracking_uri=tracking_uri, register="gate-test", promote=True, gate=LOOSE, plots=False)
     assert first.promoted
     second = log_run(model, report, tracking_uri=tracking_uri, register="gate-test", promote=True, gate=Gate(max_ece=0.0), plots=False)
     assert not second.promoted and not second.gate.passed

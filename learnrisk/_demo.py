@@ -1,0 +1,103 @@
+"""The main job on built-in defaults: from nothing to a promoted model and this week's risk list.
+
+``learnrisk demo`` (and ``make demo``) runs, with progress at every step:
+
+1. synthetic data (3 course codes x 4 offerings; the latest offerings still running at the
+   as-of date), generated once into ``demo-output/data`` and reused afterwards;
+2. a dropout and an underperformance model, trained with a temporal split, logged to the
+   embedded MLflow store (``sqlite:///mlflow.db``), registered and promoted through the quality
+   gate; a model already promoted for the same data is reused;
+3. the weekly scoring as of a date in the middle of the running offerings, into
+   ``demo-output/risk-lists/<as-of>/`` (risk_list.csv/.parquet, report.html, summary.json);
+4. the top of the risk list with drivers and actions, and where everything is.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+AS_OF = "2014-12-01"  # week 8-9 of the offerings that started on 2014-10-01
+NAMES = {"dropout": "learnrisk-dropout", "underperformance": "learnrisk-underperformance"}
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    workdir: Path = Path("demo-output")
+    tracking_uri: str | None = None
+    n_learners: int = 5000
+    seed: int = 7
+    weeks: tuple[int, ...] = tuple(range(1, 17))
+    as_of: str = AS_OF
+    top_k: int = 20
+
+
+def _data(cfg: DemoConfig, say):
+    from . import load_data, synthetic
+
+    folder = cfg.workdir / "data"
+    if folder.exists():
+        say(f"reusing the synthetic data in {folder}")
+        return load_data(folder)
+    say(f"generating synthetic data: {cfg.n_learners:,} learners, 3 course codes x 4 offerings (seed {cfg.seed})")
+    data = synthetic.generate(n_learners=cfg.n_learners, n_courses=3, offerings=4, seed=cfg.seed, running_at=pd.Timestamp(cfg.as_of, tz="UTC"))
+    data.to_parquet(folder)
+    return data
+
+
+def _model(data, target: str, cfg: DemoConfig, say):
+    from .errors import ModelLoadError
+    from .train import load_model, log_run, model_card, train
+
+    name = NAMES[target]
+    try:
+        champion = load_model(f"models:/{name}@champion", tracking_uri=cfg.tracking_uri)
+        if champion.metadata.get("data_digest") == data.digest():
+            say(f"reusing {name}@champion (version {champion.metadata.get('version')}), trained on this data")
+            return champion, None
+    except ModelLoadError:
+        pass
+    t0 = time.perf_counter()
+    model, report = train(data, target, weeks=cfg.weeks, k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
+    say(f"{target}: logging to MLflow, registering {name}, applying the quality gate")
+    card = model_card(model, report, name=name)
+    tracked = log_run(model, report, data=data, tracking_uri=cfg.tracking_uri, register=name, promote=True, card=card)
+    (cfg.workdir / "models").mkdir(parents=True, exist_ok=True)
+    (cfg.workdir / "models" / f"{name}.md").write_text(card)
+    o = report.overall()
+    say(
+        f"{target}: test AUC {o['roc_auc']:.3f} (logistic {report.overall('logistic')['roc_auc']:.3f}, "
+        f"rule {report.overall('rule')['roc_auc']:.3f}), ECE {o['ece']:.3f}, "
+        f"{'promoted to champion' if tracked.promoted else 'NOT promoted'} (version {tracked.version}) "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
+    if not tracked.promoted:
+        say(str(tracked.gate))
+    return model, tracked
+
+
+def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
+    """Run the main job; return the paths of what it wrote."""
+    from .scoring import score
+    from .train import resolve_tracking_uri
+
+    t0 = time.perf_counter()
+    cfg.workdir.mkdir(parents=True, exist_ok=True)
+    uri = resolve_tracking_uri(cfg.tracking_uri)
+    cfg = DemoConfig(**{**cfg.__dict__, "tracking_uri": uri})
+    data = _data(cfg, say)
+    say(f"data: {data!r}")
+    models = {t: _model(data, t, cfg, say)[0] for t in ("dropout", "underperformance")}
+    out = cfg.workdir / "risk-lists"
+    folder = out / cfg.as_of
+    if folder.exists():
+        say(f"reusing the risk list already written for {cfg.as_of} in {folder}")
+        risk = pd.read_parquet(folder / "risk_list.parquet")
+    else:
+        say(f"scoring the running offerings as of {cfg.as_of}")
+        result = score(data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_k=cfg.top_k, on_step=lambda s: say(f"scoring: {s}"))
+        risk = result.risk_list
+    return {"risk_list": risk, "folder": folder, "tracking_uri": uri, "seconds": time.perf_counter() - t0}
