@@ -8,15 +8,15 @@ when it is due and the learner has not submitted it before the cutoff; a late su
 turns a miss into a late submission from the moment it is made.
 
 Submissions are few (one per learner and assessment), so instead of week buckets they are
-sorted per enrollment by time and every row reads prefix sums at the position of its cutoff.
-The prefix sums restart at each enrollment, so a row's values depend only on that
-enrollment's own submissions before the cutoff, summed in the same order every time.
+sorted per enrollment by time, laid out as an (enrollment x n-th submission) table, and every
+row reads the cumulative sums at the number of submissions before its cutoff. The sums run
+along one enrollment's own submissions in time order, so a row's values depend only on them,
+summed in the same order every time.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ._offering import DAY, NEVER, Offering
 from ._windows import Requests
@@ -27,22 +27,40 @@ __all__ = ["assessment_features"]
 def _count_before(group: np.ndarray, time: np.ndarray, req_group: np.ndarray, req_time: np.ndarray):
     """For items sorted by (group, time): the number of items of ``req_group`` with ``time < req_time``.
 
-    Returns ``(count, end)``: ``end`` is the position just past the last such item.
     """
     uniq, inv = np.unique(np.concatenate([time, req_time]), return_inverse=True)
     m = len(uniq) + 1
     key_items = group * m + inv[: len(time)]
     key_req = req_group * m + inv[len(time):]
     end = np.searchsorted(key_items, key_req, side="left")
-    start = np.searchsorted(group, req_group, side="left")
-    return end - start, end
+    return end - np.searchsorted(group, req_group, side="left")
 
 
-def _at(prefix: np.ndarray, count: np.ndarray, end: np.ndarray, empty: float = 0.0) -> np.ndarray:
-    """Value of a per-enrollment prefix array just before ``end`` (``empty`` when count is 0)."""
-    if not len(prefix):
-        return np.full(len(count), empty)
-    return np.where(count > 0, prefix[np.maximum(end - 1, 0)], empty)
+class _PerEnrollment:
+    """Submissions laid out as an (enrollment x n-th submission) table, in time order.
+
+    Cumulative sums along a row run over one enrollment's own submissions in a fixed order,
+    so a row's value never depends on another enrollment or on a later submission.
+    """
+
+    def __init__(self, group: np.ndarray, n: int):
+        start = np.searchsorted(group, np.arange(n))
+        self.group, self.pos = group, np.arange(len(group)) - start[group]
+        self.shape = (n, int(self.pos.max()) + 1 if len(group) else 1)
+
+    def cumsum(self, values: np.ndarray) -> np.ndarray:
+        table = np.zeros(self.shape)
+        table[self.group, self.pos] = values
+        return np.cumsum(table, axis=1)
+
+    def last_valid(self, values: np.ndarray) -> np.ndarray:
+        """``[i, j]``: the last non-missing value among enrollment i's first j + 1 submissions."""
+        table = np.full(self.shape, np.nan)
+        table[self.group, self.pos] = values
+        idx = np.where(np.isnan(table), -1, np.arange(self.shape[1])[None, :])
+        np.maximum.accumulate(idx, axis=1, out=idx)
+        rows = np.arange(self.shape[0])[:, None]
+        return np.where(idx >= 0, table[rows, np.maximum(idx, 0)], np.nan)
 
 
 def assessment_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
@@ -64,47 +82,39 @@ def assessment_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
     score = off.sub_score[order]
     due = off.due[asm]
     weight = off.weight[asm]
-    count, end = _count_before(g, ts, re, cutoff)
+    count = _count_before(g, ts, re, cutoff)
     out["assessments_submitted"] = count.astype(np.float64)
 
     # A submission settles a due assessment at max(submitted_at, due_at): from then on the
     # assessment is neither open nor missed.
     settled = np.where(due == NEVER, NEVER, np.maximum(ts, due))
     s_order = np.lexsort((settled, g))
-    n_settled, _ = _count_before(g[s_order], settled[s_order], re, cutoff)
+    n_settled = _count_before(g[s_order], settled[s_order], re, cutoff)
     out["assessments_missed"] = (n_due - n_settled).astype(np.float64)
 
     has_due = due != NEVER
     lateness = np.where(has_due, (ts - np.where(has_due, due, 0)) / DAY, np.nan)
     scored = ~np.isnan(score)
     w_ok = scored & ~np.isnan(weight)
-    frame = pd.DataFrame(
-        {
-            "late": (has_due & (ts > due)).astype(np.float64),
-            "n_lat": has_due.astype(np.float64),
-            "sum_lat": np.where(has_due, lateness, 0.0),
-            "n_scored": scored.astype(np.float64),
-            "sum_score": np.where(scored, score, 0.0),
-            "sum_w": np.where(w_ok, weight, 0.0),
-            "sum_ws": np.where(w_ok, weight * np.where(scored, score, 0.0), 0.0),
-        }
-    )
-    grouped = frame.groupby(g, sort=False)
-    cum = grouped.cumsum()
-    last = pd.DataFrame({"lat": lateness, "score": score}).groupby(g, sort=False).ffill()
+    table = _PerEnrollment(g, off.n)
+    rows, col = re, np.maximum(count - 1, 0)
+    some = count > 0
 
-    def at(col: str, src: pd.DataFrame = cum, empty: float = 0.0) -> np.ndarray:
-        return _at(src[col].to_numpy(dtype=np.float64), count, end, empty)
+    def at(values: np.ndarray, empty: float = 0.0, last: bool = False) -> np.ndarray:
+        t = table.last_valid(values) if last else table.cumsum(values)
+        return np.where(some, t[rows, col], empty)
 
-    out["submissions_late"] = at("late")
-    n_lat, n_scored = at("n_lat"), at("n_scored")
-    sum_score, sum_w = at("sum_score"), at("sum_w")
+    out["submissions_late"] = at((has_due & (ts > due)).astype(np.float64))
+    n_lat, n_scored = at(has_due.astype(np.float64)), at(scored.astype(np.float64))
+    sum_score = at(np.where(scored, score, 0.0))
+    sum_w = at(np.where(w_ok, weight, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["lateness_mean"] = np.where(n_lat > 0, at("sum_lat") / n_lat, np.nan)
-        out["lateness_last"] = at("lat", last, np.nan)
+        out["lateness_mean"] = np.where(n_lat > 0, at(np.where(has_due, lateness, 0.0)) / n_lat, np.nan)
+        out["lateness_last"] = at(lateness, np.nan, last=True)
         out["score_mean"] = np.where(n_scored > 0, sum_score / n_scored, np.nan)
-        out["score_weighted"] = np.where(sum_w > 0, at("sum_ws") / sum_w, np.nan)
-        score_last = at("score", last, np.nan)
+        sum_ws = at(np.where(w_ok, weight * np.where(scored, score, 0.0), 0.0))
+        out["score_weighted"] = np.where(sum_w > 0, sum_ws / sum_w, np.nan)
+        score_last = at(score, np.nan, last=True)
         out["score_last"] = score_last
         out["score_trend"] = np.where(
             n_scored >= 2, score_last - (sum_score - score_last) / (n_scored - 1), np.nan

@@ -75,6 +75,8 @@ def _check_as_of(as_of) -> pd.Timestamp:
 
 # --------------------------------------------------------------------------- one offering
 def _base(off: Offering, req: Requests) -> dict[str, np.ndarray]:
+    if not len(req):
+        return {name: np.empty(0) for name in NUMERIC_FEATURES}
     cols = engagement_features(off, req)
     cols.update(assessment_features(off, req))
     re = req.enr

@@ -55,8 +55,10 @@ def _ns(s: pd.Series, missing: int = NEVER) -> np.ndarray:
     """A time column as int64 nanoseconds, missing values replaced by ``missing``."""
     if not isinstance(s.dtype, pd.DatetimeTZDtype):
         s = pd.to_datetime(s, utc=True)
-    out = s.dt.as_unit("ns").array.asi8.copy()
-    out[s.isna().to_numpy()] = missing
+    if s.dtype.unit != "ns":
+        s = s.dt.as_unit("ns")
+    out = s.array.asi8.copy()
+    out[out == np.iinfo(np.int64).min] = missing  # NaT
     return out
 
 
@@ -242,9 +244,10 @@ def split_offerings(data) -> tuple[list[Offering], pd.Index]:
     s_ts_all = _ns(sub["submitted_at"])
     s_score_all = _float(sub, "score")
 
+    starts, ends = _ns(courses["start"]), _ns(courses["end"])
+    pacing = courses["pacing"] if "pacing" in courses.columns else pd.Series([None] * len(courses))
     out = []
     for ci in range(len(courses)):
-        row = courses.iloc[ci]
         lo, hi = bounds[ci], bounds[ci + 1]
         alo, ahi = a_bounds[ci], a_bounds[ci + 1]
         a_here = np.flatnonzero(s_course == ci)
@@ -253,10 +256,10 @@ def split_offerings(data) -> tuple[list[Offering], pd.Index]:
         s_here = np.flatnonzero(s_ok & (s_c == ci))
         out.append(
             Offering(
-                course_id=str(row["course_id"]),
-                start=int(_ns(pd.Series([row["start"]]))[0]),
-                end=int(_ns(pd.Series([row["end"]]))[0]),
-                self_paced=_is_self_paced(row.get("pacing")),
+                course_id=str(course_index[ci]),
+                start=int(starts[ci]),
+                end=int(ends[ci]),
+                self_paced=_is_self_paced(pacing.iloc[ci]),
                 learner_id=learner_code[lo:hi],
                 registered=registered[lo:hi],
                 withdrawn=withdrawn[lo:hi],
