@@ -91,4 +91,7 @@ def print_report(report) -> None:
             v = row[c]
             cells.append("—" if v is None or (isinstance(v, float) and math.isnan(v)) else (f"{int(v):,}" if c == "n" else f"{v:.3f}"))
         t.add_row(str(week), *cells)
-    Console().print(t)
+    console = Console()
+    if not console.is_terminal:  # a log file gets every column, not an 80-character cut
+        console = Console(width=220)
+    console.print(t)
