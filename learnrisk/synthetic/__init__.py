@@ -18,11 +18,13 @@ from ..errors import LearnriskError
 from . import _params as P
 from ._assessments import Results, final_results, submissions
 from ._catalog import DAY_NS, Catalog, build_catalog
-from ._engagement import activity, strings
+from ._arrays import strings, times
+from ._engagement import activity
 from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
 from ._population import Enrollments, make_enrollments, make_learners
+from ._realism import realism
 
-__all__ = ["SyntheticConfigError", "generate"]
+__all__ = ["SyntheticConfigError", "generate", "realism"]
 
 
 class SyntheticConfigError(LearnriskError, ValueError):
@@ -54,14 +56,6 @@ def _check(n_learners: int, n_courses: int, offerings: int, self_paced_courses: 
         raise SyntheticConfigError(
             f"self_paced_courses must be between 0 and n_courses={n_courses}, found {self_paced_courses!r}"
         )
-
-
-def _take_chain(c: Chain, idx: np.ndarray) -> Chain:
-    return Chain(c.level[idx], c.disrupted[idx], c.first_week[idx], c.withdraw_week[idx], c.withdraw_day[idx])
-
-
-def _concat_chain(parts: list[Chain]) -> Chain:
-    return Chain(*(np.concatenate([getattr(p, f) for p in parts]) for f in Chain.__dataclass_fields__))
 
 
 def _take_results(r: Results, idx: np.ndarray) -> Results:
@@ -110,15 +104,11 @@ def _world(rng: np.random.Generator, cat: Catalog, n_learners: int, effect: floa
     res2 = final_results(rng, cat, second, chain2)
 
     enr = Enrollments.concat([first, second])
-    chain = _concat_chain([chain1, chain2])
+    chain = Chain.concat([chain1, chain2])
     res = Results(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f, a, b in
                     zip(Results.__dataclass_fields__, (res1,) * 3, (res2,) * 3)))
     order = np.lexsort((enr.learner, enr.offering))
-    return learners, enr.take(order), _take_chain(chain, order), _take_results(res, order)
-
-
-def _times(ns: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC")
+    return learners, enr.take(order), chain.take(order), _take_results(res, order)
 
 
 def generate(
@@ -215,8 +205,8 @@ def generate(
         {
             "learner_id": strings(learner_ids, enr.learner),
             "course_id": strings(course_ids, enr.offering),
-            "registered_at": _times(registered),
-            "withdrawn_at": pd.Series(_times(withdrawn_ns)).where(gone, pd.NaT),
+            "registered_at": times(registered),
+            "withdrawn_at": pd.Series(times(withdrawn_ns)).where(gone, pd.NaT),
             "outcome": pd.array(outcome, dtype="str"),
             "final_score": final_score.astype("float64"),
             "prior_attempts": enr.prior_attempts.astype("float64"),
@@ -225,7 +215,8 @@ def generate(
     )
     enrollments = pd.concat([enrollments, attrs.iloc[enr.learner].reset_index(drop=True)], axis=1)
     enrollments = enrollments[keep].reset_index(drop=True)
-    learner_table = learners.table[learners.table["learner_id"].isin(enrollments["learner_id"])]
+    enrolled = np.bincount(enr.learner[keep], minlength=len(learner_ids)) > 0
+    learner_table = learners.table[enrolled].reset_index(drop=True)
     data = LearningData(
         courses=cat.courses,
         learners=learner_table,

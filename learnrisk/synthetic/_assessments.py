@@ -1,18 +1,20 @@
 """Submissions, scores and the final result, drawn from the latent state.
 
-Coursework (TMA, CMA): a learner registered and still enrolled on the due day submits with
-``logistic(SUBMIT_BASE + SUBMIT_SLOPE * z + SUBMIT_DISRUPTED * d)`` (``z``, ``d``: the state of
-the due week), late with ``logistic(LATE_BASE + LATE_SLOPE * z + LATE_DISRUPTED * d)`` by
+Coursework: a TMA is submitted unless the chain skipped it (``_latent``: probability
+``1 - p_submit(z, d)`` with the state of the due week); a CMA is submitted with ``p_submit(z, d)``
+drawn here. Only a learner registered and still enrolled on the due day submits. A submission
+is late with ``logistic(LATE_BASE + LATE_SLOPE * z + LATE_DISRUPTED * d)`` by
 ``Geometric(1 / LATE_MEAN_DAYS)`` days (dropped if that falls after a withdrawal or the end),
 otherwise on the due day or a few days before. Score: ``SCORE_MEAN + SCORE_ABILITY * ability +
 SCORE_LEVEL * z + Normal(0, SCORE_NOISE)``, rounded and clipped to 0-100; a few are empty.
 
-Final result of an enrollment that did not withdraw: with the state ``(z, d)`` of the last
-week, it sits the exam with ``logistic(SIT_BASE + SIT_SLOPE * z + SIT_DISRUPTED * d)``; the exam
-performance is ``Y = ability + FINAL_LEVEL * z - FINAL_DISRUPTED * d + Normal(0, FINAL_NOISE)``
-and the final score (also the exam's score) ``round(FINAL_CENTER + FINAL_SCALE * Y)``: fail
-under ``PASS_MARK``, distinction from ``DISTINCTION_MARK``. Who does not sit fails, with at
-most ``PASS_MARK - 1``. Ghosts never sit.
+Final result of an enrollment that did not withdraw, from the state ``(z, d, M)`` of its last
+week (``M``: TMAs skipped): it sits the exam with ``logistic(SIT_BASE + SIT_SLOPE * z +
+SIT_DISRUPTED * d + SIT_MISSED * M)``; the exam performance is ``Y = ability + FINAL_LEVEL * z -
+FINAL_DISRUPTED * d - FINAL_MISSED * M + Normal(0, FINAL_NOISE)`` and the final score (also the
+exam's score) ``round(FINAL_CENTER + FINAL_SCALE * Y)`` clipped to 0-100: fail under
+``PASS_MARK``, distinction from ``DISTINCTION_MARK``. Who does not sit fails, with half that
+score and at most ``PASS_MARK - 1``. Ghosts never sit.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from . import _params as P
+from ._arrays import ranges, strings, times
 from ._catalog import DAY_NS, Catalog
-from ._engagement import last_active_day, ranges, strings
-from ._latent import NO_WITHDRAWAL, Chain
+from ._engagement import last_active_day
+from ._latent import NO_WITHDRAWAL, Chain, exam_mean, sit_prob, submit_prob
 from ._population import Enrollments, logistic
 
 
@@ -39,13 +42,14 @@ class Results:
 def final_results(rng: np.random.Generator, cat: Catalog, enr: Enrollments, chain: Chain) -> Results:
     """Draw the final result of every enrollment from its last week's state."""
     n = len(enr)
-    last = cat.weeks[enr.offering] - 1
-    z = P.LEVELS[chain.level[np.arange(n), last]]
-    d = chain.disrupted[np.arange(n), last].astype(float)
+    rows, last = np.arange(n), cat.weeks[enr.offering] - 1
+    z = P.LEVELS[chain.level[rows, last]]
+    d = chain.disrupted[rows, last].astype(float)
+    m = chain.missed[rows, last].astype(float)
     u_sit, eps = rng.random(n), rng.standard_normal(n)
     withdrawn = chain.withdraw_day < NO_WITHDRAWAL
-    sit = ~enr.ghost & (u_sit < logistic(P.SIT_BASE + P.SIT_SLOPE * z + P.SIT_DISRUPTED * d))
-    y = enr.ability + P.FINAL_LEVEL * z - P.FINAL_DISRUPTED * d + P.FINAL_NOISE * eps
+    sit = ~enr.ghost & (u_sit < sit_prob(z, d, m))
+    y = exam_mean(enr.ability, z, d, m) + P.FINAL_NOISE * eps
     score = np.clip(np.round(P.FINAL_CENTER + P.FINAL_SCALE * y), 0, 100)
     score = np.where(sit, score, np.minimum(np.round(0.5 * score), P.PASS_MARK - 1))
     outcome = np.where(score < P.PASS_MARK, "fail", np.where(score >= P.DISTINCTION_MARK, "distinction", "pass"))
@@ -76,7 +80,9 @@ def submissions(
     noise, u_missing = rng.standard_normal(m), rng.random(m)
 
     eligible = ~enr.ghost[e] & (due >= enr.reg_day[e]) & (due < end)
-    submit = eligible & (u_sub < logistic(P.SUBMIT_BASE + P.SUBMIT_SLOPE * z + P.SUBMIT_DISRUPTED * d))
+    # TMAs: the chain's decision; CMAs: a draw from the same probability.
+    tma = cat.a_tma[j]
+    submit = eligible & np.where(tma, ~chain.skipped[e, week], u_sub < submit_prob(z, d))
     late = u_late < logistic(P.LATE_BASE + P.LATE_SLOPE * z + P.LATE_DISRUPTED * d)
     day = np.where(late, due + late_days, np.maximum(due - early_days, enr.reg_day[e]))
     submit &= day < end
@@ -94,7 +100,7 @@ def submissions(
         {
             "learner_id": strings(learner_ids, enr.learner[e]),
             "assessment_id": strings(cat.assessments["assessment_id"].to_numpy(), j),
-            "submitted_at": pd.DatetimeIndex(at.view("M8[ns]")).tz_localize("UTC"),
+            "submitted_at": times(at),
             "score": score.astype("float64"),
             "is_banked": np.zeros(len(e), dtype=np.int64),
         }

@@ -53,6 +53,7 @@ class Catalog:
     a_offering: np.ndarray         # assessment -> offering
     a_day: np.ndarray              # due day relative to week 0 of the enrollment
     a_exam: np.ndarray             # bool
+    a_tma: np.ndarray              # bool: a tutor-marked assignment (its miss counts in the chain)
     res_offset: np.ndarray         # offering -> first resource index of each activity type
     n_res: np.ndarray              # resources per activity type (same for every offering)
     burst: np.ndarray              # (offering, day + PRE_START_DAYS) deadline burst in [0, 1]
@@ -164,6 +165,7 @@ def build_catalog(
         a_offering=a_off,
         a_day=a_day,
         a_exam=a["exam"].to_numpy(),
+        a_tma=(a["kind"] == "TMA").to_numpy(),
         res_offset=res_offset,
         n_res=n_res,
         burst=burst,

@@ -18,36 +18,45 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from . import _params as P
+from ._arrays import ranges, strings, times
 from ._catalog import DAY_NS, Catalog
 from ._latent import Chain
 from ._population import Enrollments, logistic
 
 
-def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten the integer ranges ``lo[i] .. hi[i] - 1``: (owner index, value) per element.
-
-    >>> ranges(np.array([0, 5]), np.array([2, 8]))
-    (array([0, 0, 1, 1, 1]), array([0, 1, 5, 6, 7]))
-    """
-    count = np.maximum(hi - lo, 0)
-    owner = np.repeat(np.arange(len(lo)), count)
-    starts = np.cumsum(count) - count
-    value = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(starts - lo, count)
-    return owner, value
-
-
-def strings(dictionary, codes: np.ndarray) -> pd.Series:
-    """A ``str`` Series of ``dictionary[codes]`` built in Arrow (fast on ten million rows)."""
-    arr = pa.array(np.asarray(dictionary, dtype=object), type=pa.large_string()).take(pa.array(codes))
-    return pd.Series(arr, dtype="str")
-
-
 def last_active_day(cat: Catalog, enr: Enrollments, chain: Chain) -> np.ndarray:
     """Exclusive end of the days an enrollment can be active: withdrawal day or course end."""
     return np.minimum(chain.withdraw_day, cat.length[enr.offering])
+
+
+def _day_factors(cat: Catalog) -> np.ndarray:
+    """(offering, weekday of week 0, day + PRE_START_DAYS) activity multiplier of a day.
+
+    It is the weekday rhythm x the deadline burst x the pre-start damping; indexing by the
+    weekday of week 0 serves self-paced enrollments, whose week 0 is their own registration.
+    """
+    n_off, n_days = cat.burst.shape
+    days = np.arange(n_days) - P.PRE_START_DAYS
+    dow = (np.arange(7)[:, None] + days[None, :]) % 7
+    pre = np.where(days < 0, P.PRE_START_FACTOR, 1.0)
+    return P.WEEKDAY[dow][None, :, :] * ((1.0 + P.BURST_DAY * cat.burst) * pre)[:, None, :]
+
+
+def _table(values: np.ndarray, probs: np.ndarray, size: int) -> np.ndarray:
+    """A lookup table of ``size`` entries: ``table[U]`` with U uniform on 0..size-1 draws
+    ``values`` with ``probs`` (each probability rounded to a multiple of 1 / size)."""
+    cum = np.cumsum(probs / probs.sum())
+    return values[np.minimum(np.searchsorted(cum, (np.arange(size) + 0.5) / size), len(values) - 1)]
+
+
+def _clicks_table() -> np.ndarray:
+    """Clicks of a row: Geometric(mean CLICKS_PER_ROW), or with mean HEAVY_ROW_CLICKS for a share."""
+    k = np.arange(1, 400)
+    pmf = lambda mean: (1 / mean) * (1 - 1 / mean) ** (k - 1)  # noqa: E731
+    mix = (1 - P.HEAVY_ROW_SHARE) * pmf(P.CLICKS_PER_ROW) + P.HEAVY_ROW_SHARE * pmf(P.HEAVY_ROW_CLICKS)
+    return _table(k, mix, 1 << 16).astype(np.int64)
 
 
 def activity(
@@ -58,49 +67,58 @@ def activity(
     learner_ids: np.ndarray,
 ) -> pd.DataFrame:
     """The activity table of all enrollments (rows grouped by enrollment, then by day)."""
+    n, n_weeks = chain.level.shape
     off = enr.offering
+    # Per enrollment-week: the chance of an active day and the mean number of rows.
+    z = P.LEVELS[chain.level]
+    day_p = logistic(P.DAY_BASE + P.DAY_SLOPE * z + enr.style[:, None]) * np.where(chain.disrupted, P.DAY_DISRUPTED, 1.0)
+    row_mean = P.ROWS_PER_DAY * np.exp(0.25 * z + 0.6 * enr.style[:, None])
+    # Per offering, weekday of week 0, and day: the day's multiplier.
+    factors = _day_factors(cat)
+    n_days = factors.shape[2]
+    dow0 = (enr.anchor_ns // DAY_NS + 3) % 7          # 1970-01-01 was a Thursday (Monday = 0)
+    base = (off * 7 + dow0) * n_days + P.PRE_START_DAYS
+    # Every day an enrollment could be active, then the active ones.
     lo = np.where(enr.ghost, 0, np.maximum(enr.reg_day, -P.PRE_START_DAYS))
     hi = np.where(enr.ghost, 0, last_active_day(cat, enr, chain))
     e, day = ranges(lo, hi)
-    week = np.maximum(day // 7, 0)
-    n_weeks = chain.level.shape[1]
-    flat = e * n_weeks + week
-    z = P.LEVELS[chain.level.ravel()[flat]]
-    dis = chain.disrupted.ravel()[flat]
-    style = enr.style[e]
-    burst = cat.burst[off[e], day + P.PRE_START_DAYS]
-    # Calendar weekday of each day (Monday = 0); 1970-01-01 was a Thursday (3).
-    dow = ((enr.anchor_ns[e] // DAY_NS + day + 3) % 7).astype(np.intp)
-    p = logistic(P.DAY_BASE + P.DAY_SLOPE * z + style)
-    p *= np.where(dis, P.DAY_DISRUPTED, 1.0) * P.WEEKDAY[dow] * (1.0 + P.BURST_DAY * burst)
-    p *= np.where(day < 0, P.PRE_START_FACTOR, 1.0)
-    on = rng.random(len(p)) < np.minimum(p, 0.97)
-    e, day, z, style, burst = e[on], day[on], z[on], style[on], burst[on]
-
-    lam = P.ROWS_PER_DAY * np.exp(0.25 * z + 0.6 * style) * (1.0 + P.BURST_ROWS * burst)
-    n_rows = 1 + rng.poisson(lam)
-    e = np.repeat(e, n_rows)
-    day = np.repeat(day, n_rows)
-    n = len(e)
-    clicks = rng.geometric(1.0 / P.CLICKS_PER_ROW, n).astype(np.int64)
+    ew = e * n_weeks + np.maximum(day // 7, 0)
+    p = day_p.ravel()[ew] * factors.ravel()[base[e] + day]
+    on = rng.random(len(p), dtype=np.float32) < p
+    e, day, ew = e[on], day[on], ew[on]
+    # Rows on an active day: negative binomial (Poisson with a Gamma(ROWS_SHAPE) intensity, so
+    # some days are long sessions), more for keen clickers and near deadlines.
+    burst = cat.burst.ravel()[off[e] * n_days + P.PRE_START_DAYS + day]
+    lam = row_mean.ravel()[ew] * (1.0 + P.BURST_ROWS * burst)
+    n_rows = 1 + rng.negative_binomial(P.ROWS_SHAPE, P.ROWS_SHAPE / (P.ROWS_SHAPE + lam))
+    row_day = np.repeat(np.arange(len(e), dtype=np.int32), n_rows)
+    m = len(row_day)
+    # Per row: activity type by OULAD-like shares, a resource of that type by a skewed
+    # popularity (index floor(n_type * u^2): low indices visited most), and clicks.
     shares = np.array([t[1] for t in P.ACTIVITY_TYPES])
-    kind = np.searchsorted(np.cumsum(shares / shares.sum()), rng.random(n), side="right")
-    kind = np.minimum(kind, len(shares) - 1)
-    # Popularity within a type: index floor(n_type * u^2), so low indices are visited most.
-    which = np.floor(cat.n_res[kind] * rng.random(n) ** 2).astype(np.int64)
-    resource = cat.res_offset[off[e], kind] + which
+    kind = _table(np.arange(len(shares), dtype=np.int8), shares, 1000)[rng.integers(0, 1000, m, dtype=np.uint16)]
+    u = rng.random(m, dtype=np.float32)
+    resource = (cat.n_res[kind] * (u * u)).astype(np.int32) + cat.res_offset[off[e][row_day], kind]
+    clicks = _clicks_table()[rng.integers(0, 1 << 16, m, dtype=np.uint16)]
+    # Exact duplicate log lines (same learner, day, resource and clicks), as OULAD has: a row
+    # repeats the one before it on the same day.
+    src = np.arange(m)
+    dup = (rng.random(m, dtype=np.float32) < P.DUPLICATE_SHARE) & np.concatenate([[False], row_day[1:] == row_day[:-1]])
+    src = np.maximum.accumulate(np.where(dup, 0, src))
+    kind, resource, clicks = kind[src], resource[src], clicks[src]
 
-    n_resources = cat.res_offset.size and int(cat.res_offset[-1, -1] + cat.n_res[-1])
+    n_resources = int(cat.res_offset.max()) + int(cat.n_res.max()) + 1
     resource_names = np.array([f"R{i:06d}" for i in range(n_resources)], dtype=object)
-    timestamp = enr.anchor_ns[e] + day * DAY_NS
+    timestamp = (enr.anchor_ns[e] + day * DAY_NS)[row_day]
     course_ids = cat.courses["course_id"].to_numpy()
     return pd.DataFrame(
         {
-            "learner_id": strings(learner_ids, enr.learner[e]),
-            "course_id": strings(course_ids, off[e]),
-            "timestamp": pd.DatetimeIndex(timestamp.view("M8[ns]")).tz_localize("UTC"),
+            "learner_id": strings(learner_ids, enr.learner[e][row_day]),
+            "course_id": strings(course_ids, off[e][row_day]),
+            "timestamp": times(timestamp),
             "activity_type": strings([t[0] for t in P.ACTIVITY_TYPES], kind),
             "clicks": clicks,
             "resource_id": strings(resource_names, resource),
-        }
+        },
+        copy=False,
     )

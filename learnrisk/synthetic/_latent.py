@@ -1,19 +1,26 @@
 """The weekly latent chain of an enrollment, and the oracle probabilities it implies.
 
 State in course week ``w`` (days ``7w .. 7w+6`` after week 0): a motivation level ``z`` on a
-grid (``_params.LEVELS``) and a flag ``d``, "a life event is disrupting this learner".
+grid (``_params.LEVELS``), a flag ``d`` "a life event is disrupting this learner", and ``M``,
+the number of tutor-marked assignments (TMAs) the learner decided not to do so far (capped).
 
-Each week after the first:
+Each week after the registration week:
 
 1. a life event starts with the enrollment's weekly hazard, or an ongoing one persists with
    ``LIFE_EVENT_PERSIST``;
 2. motivation moves one grid step down with ``logistic(MOVE_BASE + MOVE_GAP * gap +
-   MOVE_DISRUPTED_DOWN * d)`` and one step up with ``logistic(MOVE_BASE - MOVE_GAP * gap)``,
-   where ``gap = z - target`` and the target is the enrollment's baseline motivation minus a
-   fatigue that grows linearly over the course: the chain is pulled back toward the
-   learner's own level and drifts down while life gets in the way;
-3. the learner withdraws during the week with hazard
-   ``logistic(WITHDRAW_BASE + WITHDRAW_SLOPE * z + WITHDRAW_DISRUPTED * d + early(w))``.
+   MOVE_DISRUPTED_DOWN * d)`` and one step up with ``logistic(MOVE_BASE - MOVE_GAP * gap)``
+   (times the chance of not moving down), where ``gap = z - target`` and the target is the
+   enrollment's baseline motivation minus a fatigue growing linearly over the course: the
+   chain is pulled back toward the learner's own level and drifts down while life gets in
+   the way.
+
+In every week (the registration week included), from the week's state:
+
+3. the learner withdraws during the week with hazard ``logistic(WITHDRAW_BASE +
+   WITHDRAW_SLOPE * z + WITHDRAW_DISRUPTED * d + WITHDRAW_MISSED * M + early(w))``;
+4. if a TMA is due this week, the learner skips it with ``1 - p_submit(z, d)`` and ``M``
+   grows by one.
 
 A *ghost* enrollment has no chain: it withdraws with a constant weekly hazard.
 Everything observable (clicks, submissions, scores, the final result) is drawn from this
@@ -23,34 +30,48 @@ recursion over the remaining weeks, the probabilities of withdrawing and of fail
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
 from . import _params as P
+from ._arrays import ranges, strings
 from ._catalog import Catalog
 from ._population import Enrollments, logistic
 
 K = len(P.LEVELS)
+C = P.MISSED_CAP + 1
 NO_WITHDRAWAL = np.iinfo(np.int64).max // 4
 
 
 @dataclass
 class Chain:
-    level: np.ndarray              # (n, weeks) int8, index into LEVELS; week < start: start level
-    disrupted: np.ndarray          # (n, weeks) bool
-    first_week: np.ndarray         # week the chain starts (registration week, or 0)
-    withdraw_week: np.ndarray      # -1: did not withdraw during the course
-    withdraw_day: np.ndarray       # NO_WITHDRAWAL: did not withdraw (pre-start ones included)
+    """The simulated path of every enrollment, week by week (``n`` enrollments x weeks)."""
+
+    level: np.ndarray              # int8 index into LEVELS; weeks before the start: start level
+    disrupted: np.ndarray          # bool
+    missed: np.ndarray             # int8: missed TMAs at the end of the week (capped)
+    skipped: np.ndarray            # bool: the TMA due this week was skipped
+    first_week: np.ndarray         # (n,) week the chain starts (registration week, or 0)
+    withdraw_week: np.ndarray      # (n,) -1: did not withdraw during the course
+    withdraw_day: np.ndarray       # (n,) NO_WITHDRAWAL: did not withdraw (pre-start ones included)
+
+    def take(self, idx: np.ndarray) -> Chain:
+        return Chain(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: list[Chain]) -> Chain:
+        return Chain(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Chain)})
 
 
-def _target(enr: Enrollments, weeks: np.ndarray, w) -> np.ndarray:
+# --------------------------------------------------------------------------- the model's pieces
+def _target(enr: Enrollments, weeks: np.ndarray, w: int) -> np.ndarray:
     return enr.motivation - P.FATIGUE * np.minimum(w / weeks, 1.0)
 
 
-def move_probs(z: np.ndarray, target: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def move_probs(z, target, d) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of moving one level down and one level up (they never sum above 1)."""
     gap = z - target
     down = logistic(P.MOVE_BASE + P.MOVE_GAP * gap + P.MOVE_DISRUPTED_DOWN * d)
@@ -58,25 +79,50 @@ def move_probs(z: np.ndarray, target: np.ndarray, d: np.ndarray) -> tuple[np.nda
     return down, up
 
 
-def withdraw_hazard(z: np.ndarray, d: np.ndarray, w) -> np.ndarray:
+def withdraw_hazard(z, d, m, w) -> np.ndarray:
     early = P.WITHDRAW_EARLY * np.exp(-np.asarray(w, dtype=float) / P.WITHDRAW_EARLY_WEEKS)
-    return logistic(P.WITHDRAW_BASE + P.WITHDRAW_SLOPE * z + P.WITHDRAW_DISRUPTED * d + early)
+    return logistic(P.WITHDRAW_BASE + P.WITHDRAW_SLOPE * z + P.WITHDRAW_DISRUPTED * d + P.WITHDRAW_MISSED * m + early)
 
 
-def fail_given_end(ability: np.ndarray, z: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """P(fail | completes, end state): no exam, or an exam score under the pass mark."""
-    sit = logistic(P.SIT_BASE + P.SIT_SLOPE * z + P.SIT_DISRUPTED * d)
+def submit_prob(z, d) -> np.ndarray:
+    return logistic(P.SUBMIT_BASE + P.SUBMIT_SLOPE * z + P.SUBMIT_DISRUPTED * d)
+
+
+def sit_prob(z, d, m) -> np.ndarray:
+    return logistic(P.SIT_BASE + P.SIT_SLOPE * z + P.SIT_DISRUPTED * d + P.SIT_MISSED * m)
+
+
+def exam_mean(ability, z, d, m) -> np.ndarray:
+    """Mean of the exam performance Y (its noise is Normal(0, FINAL_NOISE))."""
+    return ability + P.FINAL_LEVEL * z - P.FINAL_DISRUPTED * d - P.FINAL_MISSED * m
+
+
+def fail_given_end(ability, z, d, m) -> np.ndarray:
+    """P(fail | completes, state of the last week): no exam, or a final score under the mark."""
     # final score = round(CENTER + SCALE * Y) < PASS_MARK  <=>  Y < (PASS_MARK - 0.5 - CENTER) / SCALE
     y_cut = (P.PASS_MARK - 0.5 - P.FINAL_CENTER) / P.FINAL_SCALE
-    below = ndtr((y_cut - ability - P.FINAL_LEVEL * z + P.FINAL_DISRUPTED * d) / P.FINAL_NOISE)
-    return 1.0 - sit + sit * below
+    sit = sit_prob(z, d, m)
+    return 1.0 - sit + sit * ndtr((y_cut - exam_mean(ability, z, d, m)) / P.FINAL_NOISE)
 
 
 def start_week(enr: Enrollments, cat: Catalog) -> np.ndarray:
-    sp = cat.self_paced[enr.offering]
-    return np.where(sp, 0, np.maximum(enr.reg_day, 0) // 7)
+    return np.where(cat.self_paced[enr.offering], 0, np.maximum(enr.reg_day, 0) // 7)
 
 
+def tma_weeks(cat: Catalog, enr: Enrollments, n_weeks: int) -> np.ndarray:
+    """(n, weeks) bool: a TMA of the enrollment's offering is due that week, on or after registration."""
+    tma = np.flatnonzero(cat.a_tma)
+    per_off = np.bincount(cat.a_offering[tma], minlength=len(cat.length))
+    first = np.cumsum(per_off) - per_off
+    e, j = ranges(first[enr.offering], first[enr.offering] + per_off[enr.offering])
+    day = cat.a_day[tma[j]]
+    due = np.zeros((len(enr), n_weeks), dtype=bool)
+    ok = day >= enr.reg_day[e]
+    due[e[ok], day[ok] // 7] = True
+    return due
+
+
+# --------------------------------------------------------------------------- simulation
 def simulate(rng: np.random.Generator, cat: Catalog, enr: Enrollments) -> Chain:
     """Run the chain week by week, vectorised over enrollments."""
     n = len(enr)
@@ -84,15 +130,20 @@ def simulate(rng: np.random.Generator, cat: Catalog, enr: Enrollments) -> Chain:
     length = cat.length[enr.offering]
     n_weeks = int(cat.weeks.max())
     first = start_week(enr, cat)
+    due = tma_weeks(cat, enr, n_weeks)
     start = enr.motivation + rng.normal(0.0, P.INITIAL_LEVEL_SD, n)
     lvl = np.abs(start[:, None] - P.LEVELS[None, :]).argmin(axis=1).astype(np.int8)
     dis = np.zeros(n, dtype=bool)
+    m = np.zeros(n, dtype=np.int8)
     p_on = logistic(enr.life_event)
     level = np.empty((n, n_weeks), dtype=np.int8)
     disrupted = np.empty((n, n_weeks), dtype=bool)
+    missed = np.empty((n, n_weeks), dtype=np.int8)
+    skipped = np.zeros((n, n_weeks), dtype=bool)
     withdraw_week = np.full(n, -1, dtype=np.int64)
     alive = ~enr.prestart
     u = rng.random((n_weeks, 4, n))
+    u_day = rng.random(n)
     for w in range(n_weeks):
         move = w > first
         new_dis = np.where(dis, u[w, 0] < P.LIFE_EVENT_PERSIST, u[w, 0] < p_on)
@@ -100,20 +151,57 @@ def simulate(rng: np.random.Generator, cat: Catalog, enr: Enrollments) -> Chain:
         step = np.where(u[w, 1] < down, -1, np.where(u[w, 1] < down + up, 1, 0))
         lvl = np.where(move, np.clip(lvl + step, 0, K - 1), lvl).astype(np.int8)
         dis = np.where(move, new_dis, dis)
-        level[:, w], disrupted[:, w] = lvl, dis
-        h = np.where(enr.ghost, P.GHOST_HAZARD, withdraw_hazard(P.LEVELS[lvl], dis, w))
+        z = P.LEVELS[lvl]
+        h = np.where(enr.ghost, P.GHOST_HAZARD, withdraw_hazard(z, dis, m, w))
         out = alive & (w >= first) & (w < weeks) & (u[w, 2] < h)
         withdraw_week[out] = w
         alive &= ~out
+        skip = due[:, w] & (w >= first) & (u[w, 3] >= submit_prob(z, dis))
+        m = np.minimum(m + skip, P.MISSED_CAP).astype(np.int8)
+        level[:, w], disrupted[:, w], missed[:, w], skipped[:, w] = lvl, dis, m, skip
     # The withdrawal day is uniform on the days of its week the learner was registered and the
     # course was running: week 3 of a 240-day course -> days 21..27.
     w = withdraw_week
     lo = np.maximum(7 * w, enr.reg_day)
     hi = np.minimum(7 * w + 6, length - 1)
-    day = lo + np.floor(u[0, 3] * (hi - lo + 1)).astype(np.int64)
+    day = lo + np.floor(u_day * (hi - lo + 1)).astype(np.int64)
     withdraw_day = np.where(w >= 0, day, NO_WITHDRAWAL)
     withdraw_day = np.where(enr.prestart, enr.prestart_day, withdraw_day)
-    return Chain(level, disrupted, first, withdraw_week, withdraw_day)
+    return Chain(level, disrupted, missed, skipped, first, withdraw_week, withdraw_day)
+
+
+# --------------------------------------------------------------------------- the oracle
+def _step_back(S, F, enr, weeks, p_on, due_w, w):
+    """From S_{w+1}, F_{w+1} (functions of the state of week w) to S_w, F_w (of week w-1).
+
+    Arrays are (n, K levels, 2 disruption flags, C missed counts).
+    """
+    n = S.shape[0]
+    z = P.LEVELS[None, :, None, None]
+    dflag = np.array([0.0, 1.0])[None, None, :, None]
+    mcount = np.arange(C, dtype=float)[None, None, None, :]
+    # Week w's TMA decision comes after surviving it: M -> min(M + 1, cap) with 1 - p_submit.
+    skip = (1.0 - submit_prob(z, dflag)) * due_w[:, None, None, None]
+    bumped_S = np.concatenate([S[..., 1:], S[..., -1:]], axis=3)
+    bumped_F = np.concatenate([F[..., 1:], F[..., -1:]], axis=3)
+    keep = 1.0 - withdraw_hazard(z, dflag, mcount, w)
+    X = keep * ((1.0 - skip) * S + skip * bumped_S)
+    Y = keep * ((1.0 - skip) * F + skip * bumped_F)
+    # The transition into week w: a level move given the new disruption flag ...
+    down, up = move_probs(z, _target(enr, weeks, w)[:, None, None, None], dflag)
+
+    def moved(A):
+        lower = np.concatenate([A[:, :1], A[:, :-1]], axis=1)   # value one level down (edge: stay)
+        upper = np.concatenate([A[:, 1:], A[:, -1:]], axis=1)   # value one level up (edge: stay)
+        return down * lower + up * upper + (1.0 - down - up) * A
+
+    X, Y = moved(X), moved(Y)
+    # ... after the flag went from d (week w-1) to d': off -> on with p_on, on -> on with PERSIST.
+    p1 = np.empty((n, 1, 2, 1))
+    p1[:, 0, 0, 0], p1[:, 0, 1, 0] = p_on, P.LIFE_EVENT_PERSIST
+    S = (1 - p1) * X[:, :, :1] + p1 * X[:, :, 1:]
+    F = (1 - p1) * Y[:, :, :1] + p1 * Y[:, :, 1:]
+    return S, F
 
 
 def oracle(cat: Catalog, enr: Enrollments, chain: Chain) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +212,7 @@ def oracle(cat: Catalog, enr: Enrollments, chain: Chain) -> tuple[np.ndarray, np
     weeks ``k .. W-1`` from state ``s`` in week ``k - 1``, and ``F_k(s)`` of surviving them and
     failing; both follow the backward recursion
 
-        S_k(z, d) = sum over (z', d') of T_k((z, d) -> (z', d')) (1 - h_k(z', d')) S_{k+1}(z', d')
+        S_k(s) = sum over s' of T_k(s -> s') (1 - h_k(s')) S_{k+1}(s')
 
     from ``S_W = 1`` and ``F_W = P(fail | end state)``; then ``p_dropout = 1 - S_k`` and
     ``p_underperformance = F_k / S_k``.
@@ -132,11 +220,13 @@ def oracle(cat: Catalog, enr: Enrollments, chain: Chain) -> tuple[np.ndarray, np
     n = len(enr)
     weeks = cat.weeks[enr.offering]
     n_weeks = int(cat.weeks.max())
-    z = P.LEVELS[None, :, None]
-    dflag = np.array([0.0, 1.0])[None, None, :]
-    terminal = fail_given_end(enr.ability[:, None, None], z, dflag)
-    p_on = logistic(enr.life_event)[:, None]
-    S = np.ones((n, K, 2))
+    due = tma_weeks(cat, enr, n_weeks).astype(float)
+    z = P.LEVELS[None, :, None, None]
+    dflag = np.array([0.0, 1.0])[None, None, :, None]
+    mcount = np.arange(C, dtype=float)[None, None, None, :]
+    terminal = fail_given_end(enr.ability[:, None, None, None], z, dflag, mcount)
+    p_on = logistic(enr.life_event)
+    S = np.ones((n, K, 2, C))
     F = terminal.copy()
     p_drop = np.full((n, n_weeks + 1), np.nan)
     p_fail = np.full((n, n_weeks + 1), np.nan)
@@ -145,35 +235,20 @@ def oracle(cat: Catalog, enr: Enrollments, chain: Chain) -> tuple[np.ndarray, np
         ends = weeks == k
         S[ends], F[ends] = 1.0, terminal[ends]
         ok = k <= weeks
-        lv, dv = chain.level[:, k - 1].astype(np.intp), chain.disrupted[:, k - 1].astype(np.intp)
-        s_now, f_now = S[rows, lv, dv], F[rows, lv, dv]
+        at = (rows, chain.level[:, k - 1], chain.disrupted[:, k - 1].astype(np.intp), chain.missed[:, k - 1])
+        s_now, f_now = S[at], F[at]
         p_drop[ok, k] = 1.0 - s_now[ok]
         p_fail[ok, k] = (f_now / np.maximum(s_now, 1e-300))[ok]
-        if k == 1:
-            break
-        # Step back over week w = k - 1: hazard in week w, then the transition into it.
-        w = k - 1
-        keep = 1.0 - withdraw_hazard(z, dflag, w)
-        X, Y = keep * S, keep * F
-        target = _target(enr, weeks, w)[:, None, None]
-        down, up = move_probs(z, target, dflag)
-        def shift(A: np.ndarray) -> np.ndarray:
-            lower = np.concatenate([A[:, :1], A[:, :-1]], axis=1)   # value at z - 1 (edge: stay)
-            upper = np.concatenate([A[:, 1:], A[:, -1:]], axis=1)   # value at z + 1 (edge: stay)
-            return down * lower + up * upper + (1.0 - down - up) * A
-        XS, YS = shift(X), shift(Y)
-        # From disruption d in week w-1 to d' in week w: off -> on with p_on, on -> on with PERSIST.
-        p1 = np.stack([np.broadcast_to(p_on, (n, K)), np.full((n, K), P.LIFE_EVENT_PERSIST)], axis=2)
-        S = (1 - p1) * XS[:, :, :1] + p1 * XS[:, :, 1:]
-        F = (1 - p1) * YS[:, :, :1] + p1 * YS[:, :, 1:]
-    # Ghosts: constant hazard g for the remaining W - k weeks, and a certain fail.
+        if k > 1:
+            S, F = _step_back(S, F, enr, weeks, p_on, due[:, k - 1], k - 1)
+    # Ghosts: a constant hazard g over the remaining W - k weeks, and a certain fail.
     g = enr.ghost
     if g.any():
         ks = np.arange(n_weeks + 1)[None, :]
+        inside = (ks >= 1) & (ks <= weeks[g][:, None])
         left = np.maximum(weeks[g][:, None] - ks, 0)
-        p_drop[g] = np.where(ks <= weeks[g][:, None], 1.0 - (1.0 - P.GHOST_HAZARD) ** left, np.nan)
-        p_fail[g] = np.where(ks <= weeks[g][:, None], 1.0, np.nan)
-        p_drop[g, 0] = p_fail[g, 0] = np.nan
+        p_drop[g] = np.where(inside, 1.0 - (1.0 - P.GHOST_HAZARD) ** left, np.nan)
+        p_fail[g] = np.where(inside, 1.0, np.nan)
     return p_drop, p_fail
 
 
@@ -184,7 +259,8 @@ def truth_frame(
     p_drop, p_fail = oracle(cat, enr, chain)
     weeks = cat.weeks[enr.offering]
     ks = np.arange(p_drop.shape[1])[None, :]
-    # Active at cutoff k: registered before it (day < 7k) and not withdrawn before it.
+    # Active at cutoff k (= week 0 + 7k days): registered before it (registration day < 7k)
+    # and not withdrawn before it (withdrawal day >= 7k).
     active = (
         (ks >= 1)
         & (ks <= weeks[:, None])
@@ -196,8 +272,8 @@ def truth_frame(
     course_ids = cat.courses["course_id"].to_numpy()
     return pd.DataFrame(
         {
-            "learner_id": pd.array(learner_ids[enr.learner[e]], dtype="str"),
-            "course_id": pd.array(course_ids[enr.offering[e]], dtype="str"),
+            "learner_id": strings(learner_ids, enr.learner[e]),
+            "course_id": strings(course_ids, enr.offering[e]),
             "week": k.astype(np.int64),
             "p_dropout": np.clip(p_drop[e, k], 0.0, 1.0),
             "p_underperformance": np.clip(p_fail[e, k], 0.0, 1.0),

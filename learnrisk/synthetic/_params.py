@@ -43,7 +43,7 @@ OFFERING_DRIFT_SD = 0.08               # per offering, a small shift of motivati
 N_TMA = (4, 6)                         # inclusive range of tutor-marked assignments per code
 N_CMA = (0, 6)                         # computer-marked assignments (0 = none)
 EXAM_DAYS_BEFORE_END = 3               # the exam is due this many days before the end
-PRE_START_DAYS = 14                    # activity is possible this many days before week 0
+PRE_START_DAYS = 28                    # activity is possible this many days before week 0
 
 # --------------------------------------------------------------------------- latent traits
 TRAIT_CORRELATION = 0.3                # correlation of motivation and ability
@@ -63,28 +63,35 @@ MOVE_GAP = 1.1                         # ... pulled back toward the target ...
 MOVE_DISRUPTED_DOWN = 1.6              # ... and pushed down while disrupted
 LIFE_EVENT_HAZARD = 0.025              # weekly chance that a life event starts
 LIFE_EVENT_PERSIST = 0.65              # chance that it lasts one more week
-# Withdrawal hazard per week: logistic(base + slope * z + disrupted + early weeks).
-WITHDRAW_BASE = -5.4
-WITHDRAW_SLOPE = -1.15
+# Missed TMAs so far, M (capped): a missed TMA is a TMA the learner decided not to do.
+MISSED_CAP = 3
+# Withdrawal hazard per week: logistic(base + slope * z + disrupted + missed + early weeks).
+WITHDRAW_BASE = -7.45
+WITHDRAW_SLOPE = -1.7
 WITHDRAW_DISRUPTED = 1.5
-WITHDRAW_EARLY = 1.2                   # extra log-odds in week 0, decaying ...
+WITHDRAW_MISSED = 0.4                  # per missed TMA
+WITHDRAW_EARLY = 2.0                   # extra log-odds in week 0, decaying ...
 WITHDRAW_EARLY_WEEKS = 5.0             # ... with this time constant (weeks)
 
 # Pre-start withdrawal and "ghost" (registered, never active, never submits).
 PRESTART_BASE = -2.75
 PRESTART_SLOPE = -0.7
-GHOST_BASE = -4.3
+GHOST_BASE = -5.8
 GHOST_SLOPE = -0.9
 GHOST_HAZARD = 0.03                    # weekly withdrawal hazard of a ghost
 
 # --------------------------------------------------------------------------- engagement
 DAY_BASE = -1.0                        # log-odds that a learner is active on a given day
-DAY_SLOPE = 0.85                       # ... per unit of motivation z
+DAY_SLOPE = 1.1                        # ... per unit of motivation z
 DAY_DISRUPTED = 0.3                    # activity multiplier while disrupted
-PRE_START_FACTOR = 0.3                 # activity multiplier before week 0
+PRE_START_FACTOR = 0.5                 # activity multiplier before week 0
 STYLE_SD = 0.5                         # per-learner taste for clicking (no effect on outcome)
-ROWS_PER_DAY = 4.0                     # mean extra rows (resources) on an active day
-CLICKS_PER_ROW = 3.4                   # mean clicks in one row
+ROWS_PER_DAY = 2.6                     # mean extra rows (resources) on an active day ...
+ROWS_SHAPE = 1.0                       # ... times a Gamma(shape, 1 / shape) daily intensity
+CLICKS_PER_ROW = 2.6                   # mean clicks in one row ...
+HEAVY_ROW_SHARE = 0.15                 # ... or, for this share of rows,
+HEAVY_ROW_CLICKS = 8.0                 # ... this mean
+DUPLICATE_SHARE = 0.06                 # rows logged twice (exact duplicates)
 BURST_DAYS = 7                         # deadline bursts start this many days before a due date
 BURST_DAY = 1.0                        # activity multiplier grows to 1 + this on the due day
 BURST_ROWS = 0.5                       # rows multiplier grows to 1 + this on the due day
@@ -101,25 +108,28 @@ ACTIVITY_TYPES = (
 SUBMIT_BASE = 3.0                      # log-odds of submitting an assignment ...
 SUBMIT_SLOPE = 1.0                     # ... per unit of z
 SUBMIT_DISRUPTED = -2.2
-LATE_BASE = -1.0                       # log-odds of a late submission
+LATE_BASE = -0.3                       # log-odds of a late submission
 LATE_SLOPE = -0.7
 LATE_DISRUPTED = 1.2
 LATE_MEAN_DAYS = 4.0                   # late by 1 + geometric days
-SCORE_MEAN = 74.0                      # coursework score = mean + ability + z + noise
+SCORE_MEAN = 78.5                      # coursework score = mean + ability + z + noise
 SCORE_ABILITY = 12.0
 SCORE_LEVEL = 4.0
-SCORE_NOISE = 10.0
+SCORE_NOISE = 12.0
 SCORE_MISSING = 0.01                   # share of submissions with no score
-# Final result of a completer: sits the exam with logistic(base + z + disrupted); the exam
-# performance is Y = ability + FINAL_LEVEL z - FINAL_DISRUPTED d + N(0, FINAL_NOISE^2) and the
-# final score 55 + 20 Y, rounded and clipped to 0-100. Fail below 40, distinction from 85.
+# Final result of a completer: sits the exam with logistic(base + z + disrupted + missed); the
+# exam performance is Y = ability + FINAL_LEVEL z - FINAL_DISRUPTED d - FINAL_MISSED M +
+# N(0, FINAL_NOISE^2) and the final score CENTER + SCALE Y, rounded and clipped to 0-100.
+# Fail below PASS_MARK, distinction from DISTINCTION_MARK.
 SIT_BASE = 2.6
 SIT_SLOPE = 1.0
 SIT_DISRUPTED = -1.8
+SIT_MISSED = -0.8                      # per missed TMA
 FINAL_LEVEL = 0.45
 FINAL_DISRUPTED = 0.3
+FINAL_MISSED = 0.35                    # per missed TMA
 FINAL_NOISE = 0.7
-FINAL_CENTER = 55.0
-FINAL_SCALE = 20.0
+FINAL_CENTER = 64.5
+FINAL_SCALE = 15.0
 PASS_MARK = 40
 DISTINCTION_MARK = 85

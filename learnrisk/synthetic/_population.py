@@ -125,9 +125,9 @@ def make_enrollments(
     start = cat.start_ns[offering]
     sp = cat.self_paced[offering]
     # Cohort registration: most register weeks before the start (median ~55 days, as in OULAD:
-    # a log-normal number of days, clipped to 1..270); 3 % register 1-20 days after the start.
+    # a log-normal number of days, clipped to 1..270); 1 % register 1-20 days after the start.
     before = np.clip(np.round(np.exp(rng.normal(np.log(55), 0.65, n))), 1, 270).astype(np.int64)
-    late = rng.random(n) < 0.03
+    late = rng.random(n) < 0.01
     after = rng.integers(1, 21, n)
     reg_day = np.where(late, after, -before)
     # Self-paced: a learner registers on a day of the window and that day is their week 0.

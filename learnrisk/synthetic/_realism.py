@@ -1,0 +1,124 @@
+"""Realism figures of any learning data, to compare synthetic data with a real release.
+
+:func:`realism` reads only the canonical tables, so the same code measures the synthetic data
+and OULAD read by :func:`learnrisk.read_oulad`. Run as a module to print the comparison
+table of ``docs/synthetic.md``::
+
+    uv run python -m learnrisk.synthetic._realism --oulad ../shared/data/oulad-sample \\
+        --learners 3000 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import pandas as pd
+
+from ..data import LearningData
+
+DAY = pd.Timedelta(days=1)
+
+
+def _anchors(data: LearningData) -> pd.Series:
+    """Week 0 of each enrollment: its course start, or its registration if self-paced."""
+    e = data.enrollments
+    c = data.courses.set_index("course_id")
+    start = e["course_id"].map(c["start"])
+    if "pacing" in c.columns:
+        sp = e["course_id"].map(c["pacing"]).eq("self-paced")
+        start = start.where(~sp, e["registered_at"])
+    return start
+
+
+def realism(data: LearningData) -> pd.Series:
+    """Figures that describe how learning data looks: outcomes, engagement, timing.
+
+    Parameters
+    ----------
+    data : LearningData
+
+    Returns
+    -------
+    Series
+        Indexed by figure name (``share withdrawn``, ``clicks per active learner-week``, ...).
+
+    Examples
+    --------
+    >>> from learnrisk import synthetic
+    >>> r = synthetic.realism(synthetic.generate(n_learners=300, seed=1))
+    >>> 0 < r["share never active"] < 0.3
+    True
+    """
+    e = data.enrollments.reset_index(drop=True)
+    act = data.activity
+    key = ["learner_id", "course_id"]
+    anchor = _anchors(data)
+    out: dict[str, float] = {"enrollments": float(len(e)), "learners": float(len(data.learners))}
+    done = e["outcome"].notna()
+    for outcome in ("withdrawn", "fail", "pass", "distinction"):
+        out[f"share {outcome}"] = float((e.loc[done, "outcome"] == outcome).mean())
+
+    # Enrollment-level engagement: weeks and days relative to each enrollment's week 0.
+    codes = pd.MultiIndex.from_frame(e[key])
+    pos = codes.get_indexer(pd.MultiIndex.from_frame(act[key]))
+    day = ((act["timestamp"].to_numpy() - anchor.to_numpy()[pos]) // np.timedelta64(1, "D")).astype(np.int64)
+    week = day // 7
+    ew = pd.DataFrame({"e": pos, "week": week, "day": day, "clicks": act["clicks"].to_numpy()})
+    weekly = ew.groupby(["e", "week"]).agg(clicks=("clicks", "sum"), days=("day", "nunique"))
+    out["share never active"] = float(1 - np.isin(np.arange(len(e)), pos).mean())
+    out["clicks per active learner-week (mean)"] = float(weekly["clicks"].mean())
+    out["clicks per active learner-week (median)"] = float(weekly["clicks"].median())
+    out["active days per active learner-week"] = float(weekly["days"].mean())
+    out["activity rows per enrollment"] = len(act) / max(len(e), 1)
+    out["clicks per row"] = float(act["clicks"].mean())
+    out["share of rows before week 0"] = float((day < 0).mean())
+    out["share of exact duplicate rows"] = float(act.duplicated().mean())
+
+    w = e["withdrawn_at"].notna()
+    wd = (e.loc[w, "withdrawn_at"] - anchor[w]) / DAY
+    out["share of withdrawals before week 0"] = float((wd < 0).mean())
+    out["withdrawal day (median)"] = float(wd.median())
+    reg = (e["registered_at"] - anchor) / DAY
+    out["registration day (median)"] = float(reg.median())
+    out["share registered after week 0"] = float((reg > 0).mean())
+
+    s = data.submissions.merge(data.assessments[["assessment_id", "course_id", "kind", "due_at"]], on="assessment_id")
+    course = s[s["kind"] != "Exam"]
+    dated = course["due_at"].notna()
+    out["share of coursework submitted late"] = float((course.loc[dated, "submitted_at"] > course.loc[dated, "due_at"]).mean())
+    out["coursework score (mean)"] = float(course["score"].mean())
+    out["coursework score (sd)"] = float(course["score"].std())
+    n_course = data.assessments.loc[data.assessments["kind"] != "Exam"].groupby("course_id").size()
+    expected = e["course_id"].map(n_course).fillna(0).sum()
+    out["coursework submissions per due assessment"] = len(course) / max(expected, 1)
+    return pd.Series(out, name="value")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import generate
+
+    p = argparse.ArgumentParser(description="Compare the realism figures of synthetic data and OULAD.")
+    p.add_argument("--oulad", help="folder of the OULAD release (or the sample in ../shared)")
+    p.add_argument("--learners", type=int, default=3000)
+    p.add_argument("--courses", type=int, default=3)
+    p.add_argument("--offerings", type=int, default=4)
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args(argv)
+    columns = {"synthetic": realism(generate(args.learners, args.courses, args.offerings, seed=args.seed))}
+    if args.oulad:
+        from ..data import read_oulad
+
+        columns["OULAD"] = realism(read_oulad(args.oulad))
+    table = pd.DataFrame(columns)
+    print("| figure | " + " | ".join(table.columns) + " |")
+    print("|---|" + "---|" * len(table.columns))
+    for name, row in table.iterrows():
+        cells = [f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}" for v in row]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
