@@ -63,51 +63,54 @@ NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 START_MONTH = {"B": 2, "J": 10}
 PRESENTATION = re.compile(r"^(\d{4})([BJ])$")
 
-_DICT = pa.dictionary(pa.int32(), pa.string())
+# Text as large_string: pandas' ``str`` dtype stores large_string, so the columns pass to pandas
+# without a copy; dictionary-encoded while parsing where a few values repeat millions of times.
+_STR = pa.large_string()
+_DICT = pa.dictionary(pa.int32(), _STR)
 
 # Column order of each file exactly as released; the reader needs the typed ones.
 FILES: dict[str, dict[str, pa.DataType | None]] = {
-    "courses.csv": {"code_module": pa.string(), "code_presentation": pa.string(), "module_presentation_length": pa.int32()},
+    "courses.csv": {"code_module": _STR, "code_presentation": _STR, "module_presentation_length": pa.int32()},
     "assessments.csv": {
-        "code_module": pa.string(),
-        "code_presentation": pa.string(),
-        "id_assessment": pa.string(),
-        "assessment_type": pa.string(),
+        "code_module": _STR,
+        "code_presentation": _STR,
+        "id_assessment": _STR,
+        "assessment_type": _STR,
         "date": pa.int32(),
         "weight": pa.float64(),
     },
     "vle.csv": {
-        "id_site": pa.string(),
-        "code_module": pa.string(),
-        "code_presentation": pa.string(),
-        "activity_type": pa.string(),
+        "id_site": _STR,
+        "code_module": _STR,
+        "code_presentation": _STR,
+        "activity_type": _STR,
         "week_from": None,
         "week_to": None,
     },
     "studentInfo.csv": {
-        "code_module": pa.string(),
-        "code_presentation": pa.string(),
-        "id_student": pa.string(),
-        "gender": pa.string(),
-        "region": pa.string(),
-        "highest_education": pa.string(),
-        "imd_band": pa.string(),
-        "age_band": pa.string(),
+        "code_module": _STR,
+        "code_presentation": _STR,
+        "id_student": _STR,
+        "gender": _STR,
+        "region": _STR,
+        "highest_education": _STR,
+        "imd_band": _STR,
+        "age_band": _STR,
         "num_of_prev_attempts": pa.float64(),
         "studied_credits": pa.float64(),
-        "disability": pa.string(),
-        "final_result": pa.string(),
+        "disability": _STR,
+        "final_result": _STR,
     },
     "studentRegistration.csv": {
-        "code_module": pa.string(),
-        "code_presentation": pa.string(),
-        "id_student": pa.string(),
+        "code_module": _STR,
+        "code_presentation": _STR,
+        "id_student": _STR,
         "date_registration": pa.int32(),
         "date_unregistration": pa.int32(),
     },
     "studentAssessment.csv": {
-        "id_assessment": pa.string(),
-        "id_student": pa.string(),
+        "id_assessment": _STR,
+        "id_student": _STR,
         "date_submitted": pa.int32(),
         "is_banked": pa.int64(),
         "score": pa.float64(),
@@ -115,7 +118,7 @@ FILES: dict[str, dict[str, pa.DataType | None]] = {
     "studentVle.csv": {
         "code_module": _DICT,
         "code_presentation": _DICT,
-        "id_student": pa.string(),
+        "id_student": _STR,
         "id_site": _DICT,
         "date": pa.int32(),
         "sum_click": pa.int64(),
@@ -358,10 +361,21 @@ class _Courses:
         return idx
 
     def start(self, idx: np.ndarray) -> np.ndarray:
-        return np.where(idx >= 0, self.start_ns[np.maximum(idx, 0)], NAT) if len(self.ids) else np.full(len(idx), NAT)
+        """Start (int64 ns) of each row's course; NaT where the course is unknown (-1)."""
+        return self._take(self.start_ns, idx)
 
     def end(self, idx: np.ndarray) -> np.ndarray:
-        return np.where(idx >= 0, self.end_ns[np.maximum(idx, 0)], NAT) if len(self.ids) else np.full(len(idx), NAT)
+        return self._take(self.end_ns, idx)
+
+    @staticmethod
+    def _take(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        if len(idx) == 0 or (len(values) and idx.min() >= 0):
+            return values[idx]
+        out = np.full(len(idx), NAT)
+        if len(values):
+            known = idx >= 0
+            out[known] = values[idx[known]]
+        return out
 
 
 def _enrollments(info_t: pa.Table, reg_t: pa.Table, courses: _Courses) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -492,15 +506,15 @@ def _activity(t: pa.Table, vle_t: pa.Table, courses: _Courses) -> pd.DataFrame:
     if courses.problems:
         return pd.DataFrame()
     timestamp = _days_to_ns(courses.start(ci), t.column("date"))
-    course_ids = pa.array(courses.ids.to_numpy(), pa.string())
+    course_ids = pa.array(courses.ids.to_numpy(), _STR)
     out = pa.table(
         {
             "learner_id": t.column("id_student"),
-            "course_id": pa.DictionaryArray.from_arrays(pa.array(ci), course_ids).cast(pa.string()),
+            "course_id": pa.DictionaryArray.from_arrays(pa.array(ci), course_ids).cast(_STR),
             "timestamp": pa.array(timestamp, pa.timestamp("ns", tz="UTC"), mask=timestamp == NAT),
-            "activity_type": pa.DictionaryArray.from_arrays(pa.array(ti), pa.array(types.to_numpy(), pa.string())).cast(pa.string()),
+            "activity_type": pa.DictionaryArray.from_arrays(pa.array(ti), pa.array(types.to_numpy(), _STR)).cast(_STR),
             "clicks": t.column("sum_click"),
-            "resource_id": pa.DictionaryArray.from_arrays(pa.array(si, mask=si < 0), sdict).cast(pa.string()),
+            "resource_id": pa.DictionaryArray.from_arrays(pa.array(si, mask=si < 0), sdict).cast(_STR),
         }
     )
     del t

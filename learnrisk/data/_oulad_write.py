@@ -13,11 +13,12 @@ The offering's own ``start`` is used. ``read_oulad`` puts the start of a ``J`` p
 October ``start_day`` and of a ``B`` presentation on February ``start_day``; data whose offerings
 start elsewhere read back shifted (a log record says so and which ``start_day`` to use).
 
-pyarrow's CSV writer quotes every valid value with ``quoting_style="all_valid"`` but leaves a
-null unquoted and ends lines with ``\\n`` (its ``eol`` and ``null_string`` options are not
-exposed in Python, pyarrow 25): missing values are therefore written as empty strings (then
-quoted), and ``\\n`` is turned into ``\\r\\n`` block by block (a line break inside a value is
-replaced by a space first, so that the only ``\\n`` bytes are line ends).
+pyarrow's CSV writer quotes every valid value, numbers included, with ``quoting_style="all_valid"``,
+but leaves a null unquoted and ends lines with ``\\n`` (the C++ ``eol`` and ``null_string``
+options are not exposed in Python, pyarrow 25). So a column with missing values is written as
+text with empty strings (then quoted), and ``\\n`` is turned into ``\\r\\n`` block by block; a
+block with more ``\\n`` bytes than rows (a line break inside a value) is written again with
+such line breaks replaced by spaces, so that the only ``\\n`` bytes are line ends.
 """
 
 from __future__ import annotations
@@ -266,28 +267,52 @@ def _write_activity(act: pd.DataFrame, courses: _Offerings, folder: Path) -> Non
 
 
 # --------------------------------------------------------------------------- CSV text
-def _text(values) -> pa.Array | pa.ChunkedArray:
-    """Any column as non-null text: numbers through Arrow's cast (10.0 -> "10"), missing -> ""."""
+def _column(values) -> pa.Array | pa.ChunkedArray:
+    """A column ready for the writer: numbers without gaps as they are (pyarrow quotes them),
+    anything with gaps as text with "" for missing (so that it is quoted too)."""
     arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, from_pandas=True)
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = pc.cast(arr, pa.string())
-    elif pc.any(pc.match_substring_regex(arr, "[\r\n]")).as_py():
-        arr = pc.replace_substring_regex(arr, "\r\n|\r|\n", " ")
+    if pa.types.is_boolean(arr.type):
+        arr = pc.cast(arr, pa.int8())  # is_banked True -> 1
+    if arr.null_count == 0 and (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or _is_text(arr.type)):
+        return arr
+    if not _is_text(arr.type):
+        arr = pc.cast(arr, pa.string())  # 10.0 -> "10", as the writer formats numbers
     return pc.fill_null(arr, "")
 
 
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def _one_line_values(table: pa.Table) -> pa.Table:
+    """Line breaks inside text values become spaces (the only newline bytes must be line ends)."""
+    for i, name in enumerate(table.column_names):
+        col = table.column(i)
+        if _is_text(col.type):
+            table = table.set_column(i, name, pc.replace_substring_regex(col, "\r\n|\r|\n", " "))
+    return table
+
+
 def _write_csv(path: Path, columns: dict[str, object]) -> None:
-    table = pa.table({name: _text(v) for name, v in columns.items()})
+    table = pa.table({name: _column(v) for name, v in columns.items()})
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid", batch_size=64 * 1024)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "wb") as out:
             out.write((",".join(f'"{c}"' for c in table.column_names) + "\r\n").encode())
             for first in range(0, table.num_rows, ROWS_PER_BLOCK):
-                buf = pa.BufferOutputStream()
-                pacsv.write_csv(table.slice(first, ROWS_PER_BLOCK), buf, options)
-                out.write(buf.getvalue().to_pybytes().replace(b"\n", b"\r\n"))
+                block = table.slice(first, ROWS_PER_BLOCK)
+                text = _csv_bytes(block, options)
+                if text.count(b"\n") != block.num_rows or b"\r" in text:  # a line break inside a value
+                    text = _csv_bytes(_one_line_values(block), options)
+                out.write(text.replace(b"\n", b"\r\n"))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _csv_bytes(table: pa.Table, options: pacsv.WriteOptions) -> bytes:
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(table, buf, options)
+    return buf.getvalue().to_pybytes()

@@ -99,18 +99,37 @@ def coerce_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _positions(values: pd.Series, uniques: pd.Series) -> np.ndarray:
+    """Position of each value in ``uniques`` (distinct values), -1 when absent.
+
+    Arrow-backed strings (pandas' default ``str``) are looked up by pyarrow's hash join
+    (``index_in``): ``Index.get_indexer`` would first turn ten million of them into Python
+    objects, which takes most of the time and gigabytes of memory.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow" and values.dtype == uniques.dtype:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        vals = pa.array(values)
+        keys = pa.array(uniques)
+        keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+        found = pc.index_in(vals, value_set=keys.cast(vals.type))
+        return np.asarray(pc.fill_null(found, -1)).astype(np.int64)
+    return pd.Index(uniques).get_indexer(values)
+
+
 def pair_exists(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """Boolean mask: does each row's key (``cols``) of ``left`` occur in ``right``?
 
-    Vectorised through categorical codes, so it is fast on ten million activity rows.
+    Vectorised through codes of the distinct values, so it is fast on ten million activity rows.
     """
     combined_left = np.zeros(len(left), dtype=np.int64)
     combined_right = np.zeros(len(right), dtype=np.int64)
     ok = np.ones(len(left), dtype=bool)
     for c in cols:
-        cats = pd.Index(right[c].unique())
-        lc = cats.get_indexer(left[c])
-        rc = cats.get_indexer(right[c])
+        cats = pd.Series(right[c].unique())
+        lc = _positions(left[c], cats)
+        rc = _positions(right[c], cats)
         ok &= lc >= 0
         n = len(cats) + 1
         combined_left = combined_left * n + lc
