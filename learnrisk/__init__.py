@@ -16,6 +16,7 @@ from .errors import DataValidationError, LearnriskError, ModelLoadError
 from . import features
 from .features import build_features
 from .train import RiskModel, load_model, train
+from .scoring import ScoreResult, score
 
 __version__ = "0.1.0"
 
@@ -30,8 +31,10 @@ __all__ = [
     "load_data",
     "read_oulad",
     "RiskModel",
+    "ScoreResult",
     "load_model",
     "read_parquet",
+    "score",
     "synthetic",
     "train",
     "write_oulad",
