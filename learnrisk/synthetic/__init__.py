@@ -189,15 +189,17 @@ def generate(
     outcome, final_score = res.outcome, res.final_score
     keep = np.ones(len(enr), dtype=bool)
     if running_at is not None:
-        t = pd.Timestamp(running_at)
-        t = (t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")).as_unit("ns").value
+        at = pd.Timestamp(running_at)
+        at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+        t = at.as_unit("ns").value
         keep = registered < t
         gone = gone & (withdrawn_ns < t)
         running = cat.end_ns[enr.offering] > t
         outcome = np.where(running, None, outcome)
         final_score = np.where(running, np.nan, final_score)
-        act = act[(act["timestamp"].to_numpy().view(np.int64) < t)].reset_index(drop=True)
-        subs = subs[(subs["submitted_at"].to_numpy().view(np.int64) < t)].reset_index(drop=True)
+        cut = pd.Timestamp(t, unit="ns", tz="UTC")
+        act = act[(act["timestamp"] < cut).to_numpy()].reset_index(drop=True)
+        subs = subs[(subs["submitted_at"] < cut).to_numpy()].reset_index(drop=True)
 
     course_ids = cat.courses["course_id"].to_numpy()
     attrs = learners.table.drop(columns="learner_id")
