@@ -152,11 +152,13 @@ def _eligible(y: np.ndarray, min_group_size: int) -> bool:
 
 
 def abroca_detail(
-    y_true, score, group, *, reference: Hashable | None = None, min_group_size: int = 1
+    y_true, score, group, *, reference: Hashable | None = None, min_group_size: int = 1, unit=None
 ) -> dict:
     """ABROCA with the details behind it: the reference group and each group's area.
 
-    Groups with fewer than ``min_group_size`` rows or a single class are left out. Returns
+    Groups with fewer than ``min_group_size`` units (rows, or distinct values of ``unit``
+    such as an enrollment id when one enrollment has a row per week) or a single class are
+    left out; the default reference is the group with the most units. Returns
     ``{"abroca", "reference", "group", "by_group", "excluded"}`` where ``group`` is the group
     whose curve is farthest from the reference and ``by_group`` maps each compared group to
     its area against the reference. ``abroca`` is NaN when fewer than two groups qualify.
@@ -168,12 +170,16 @@ def abroca_detail(
         raise ValueError(f"y_true, score and group must have the same length, found {y.size}, {s.size}, {g.size}")
     g = g.where(g.notna(), "(missing)")
     codes, labels = pd.factorize(g, sort=True)
+    units = None if unit is None else pd.factorize(pd.Series(np.asarray(unit, dtype=object).ravel()))[0]
+    if units is not None and units.size != y.size:
+        raise ValueError(f"unit must have one value per row, found {units.size} for {y.size} rows")
     curves, sizes, excluded = {}, {}, []
     for code, label in enumerate(labels):
         mask = codes == code
-        if _eligible(y[mask], min_group_size):
+        size = int(mask.sum()) if units is None else int(np.unique(units[mask]).size)
+        if size >= max(min_group_size, 1) and 0 < y[mask].sum() < mask.sum():
             curves[label] = roc_points(y[mask], s[mask])
-            sizes[label] = int(mask.sum())
+            sizes[label] = size
         else:
             excluded.append(label)
     out = {"abroca": float("nan"), "reference": None, "group": None, "by_group": {}, "excluded": excluded}

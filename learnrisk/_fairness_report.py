@@ -82,18 +82,25 @@ class FairnessReport:
     by_week : DataFrame
         The same per attribute × week × group (empty when the rows carry no week).
     abroca : DataFrame
-        ``attribute, week, abroca, reference, group, n_groups``: ABROCA per attribute with
-        weeks pooled (``week == "all"``) and per week; ``group`` is the group farthest from
-        the ``reference`` group, ``n_groups`` how many groups were large enough to compare.
+        ``attribute, week, abroca, reference, group, n_groups, p_value, p_adjusted, null_q95``:
+        ABROCA per attribute with weeks pooled (``week == "all"``) and per week; ``group`` is
+        the group farthest from the ``reference`` group, ``n_groups`` how many groups were
+        large enough to compare; pooled rows carry the permutation test (``null_q95``: the
+        ABROCA that chance alone exceeds 5 % of the time at these group sizes).
     gaps : DataFrame
-        ``attribute, week, metric, gap, ratio, low_group, low, high_group, high``: for each
-        metric the spread between the lowest and highest reportable group.
+        ``attribute, week, metric, gap, ratio, low_group, low, high_group, high`` for each
+        metric: the spread between the lowest and highest reportable group; the pooled
+        selection-rate rows carry their permutation test (``p_value, p_adjusted, null_q05``).
     overall : DataFrame
         The whole population's metrics, weeks pooled (``week == "all"``) and per week.
     flags : list of str
-        One plain-text warning per attribute whose pooled ABROCA exceeds ``abroca_bound``.
+        Plain-text warnings: an attribute whose pooled ABROCA exceeds ``abroca_bound``, or
+        whose selection-rate ratio is under ``selection_ratio_bound``, beyond what chance
+        gives at these group sizes (Holm-adjusted permutation p-value under ``alpha``).
     flagged : dict
-        ``{attribute: abroca}`` for the flagged attributes (for quality gates).
+        ``{attribute: abroca}`` for the attributes flagged on ABROCA (for quality gates).
+    flagged_selection : dict
+        ``{attribute: lowest / highest selection rate}`` for those flagged on selection rates.
     warnings : list of str
         Everything else worth knowing: groups too small, attributes not comparable, rows dropped.
     params : dict
@@ -110,6 +117,7 @@ class FairnessReport:
     flagged: dict[str, float]
     warnings: list[str]
     params: dict[str, Any]
+    flagged_selection: dict[str, float] = field(default_factory=dict)
     _rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # ------------------------------------------------------------------ quick views
@@ -135,8 +143,10 @@ class FairnessReport:
         span = f"weeks {min(weeks)}-{max(weeks)}" if weeks else "no weeks"
         values = ", ".join(f"{a} {_fmt(v)}" for a, v in self.abroca_overall.items())
         flags = f"{len(self.flags)} flag{'s' if len(self.flags) != 1 else ''}"
-        if self.flagged:
-            flags += " (" + ", ".join(self.flagged) + ")"
+        kinds = [f"ABROCA: {', '.join(self.flagged)}"] if self.flagged else []
+        kinds += [f"selection: {', '.join(self.flagged_selection)}"] if self.flagged_selection else []
+        if kinds:
+            flags += " (" + "; ".join(kinds) + ")"
         return (
             f"FairnessReport({p.get('n_rows', 0):,} scored rows, {span}, {len(self.attributes)} attributes; "
             f"ABROCA: {values or 'none'}; bound {p.get('abroca_bound')}; {flags}; "
@@ -150,6 +160,7 @@ class FairnessReport:
             "params": _jsonable(self.params),
             "flags": list(self.flags),
             "flagged": _jsonable(self.flagged),
+            "flagged_selection": _jsonable(self.flagged_selection),
             "warnings": list(self.warnings),
             "overall": _records(self.overall),
             "summary": _records(self.summary),
@@ -166,33 +177,47 @@ class FairnessReport:
         p = self.params
         out = ["### Fairness audit", ""]
         out.append(
-            f"{p.get('n_rows', 0):,} scored enrollment-weeks; groups under {p.get('min_group_size')} rows "
-            f"or with one class only are reported as too small. ABROCA: area between a group's ROC "
-            f"curve and the reference (largest) group's; the bound is {p.get('abroca_bound')}."
+            f"{p.get('n_rows', 0):,} scored enrollment-weeks ({p.get('n_enrollments', 0):,} enrollments); "
+            f"groups under {p.get('min_group_size')} {p.get('size_unit', 'rows')} or with one class only are "
+            f"reported as too small. ABROCA: area between a group's ROC curve and the reference (largest) "
+            f"group's; bound {p.get('abroca_bound')}. Selection rates: share put on the risk list at the "
+            f"operating decision; bound on lowest/highest {p.get('selection_ratio_bound')}. "
+            + (
+                f"A value past its bound is flagged only when a permutation test ({p.get('n_permutations')} "
+                f"shuffles of the groups, Holm-adjusted over attributes) puts it beyond chance (alpha {p.get('alpha')})."
+                if p.get("n_permutations")
+                else "Permutation tests were off: the bounds alone decide."
+            )
         )
         out.append("")
         if self.flags:
             out += ["**Flags**", ""] + [f"- {f}" for f in self.flags] + [""]
         else:
-            out += [f"No attribute's ABROCA exceeds {p.get('abroca_bound')}.", ""]
+            out += ["No flags: no attribute's ABROCA or selection-rate ratio is past its bound beyond chance.", ""]
         pooled = self.abroca[self.abroca["week"] == "all"]
         weekly = self.abroca[self.abroca["week"] != "all"]
         table = pd.DataFrame(
             {
                 "attribute": pooled["attribute"].to_list(),
                 "ABROCA": pooled["abroca"].to_list(),
+                "chance 95 %": pooled["null_q95"].to_list(),
+                "p (adjusted)": pooled["p_adjusted"].to_list(),
                 "reference group": pooled["reference"].to_list(),
                 "farthest group": pooled["group"].to_list(),
                 "groups compared": pooled["n_groups"].to_list(),
                 "max weekly ABROCA": [weekly.loc[weekly["attribute"] == a, "abroca"].max() for a in pooled["attribute"]],
             }
         )
+        if not p.get("n_permutations"):
+            table = table.drop(columns=["chance 95 %", "p (adjusted)"])
         out += ["**ABROCA per attribute** (weeks pooled)", "", markdown_table(table, digits), ""]
         groups = self.summary.rename(columns=METRIC_LABELS)
         out += ["**Per group** (weeks pooled; rates at the operating decision)", "", markdown_table(groups, digits), ""]
         if not self.gaps.empty:
-            g = self.gaps[self.gaps["week"] == "all"].drop(columns=["week"])
-            g = g.assign(metric=g["metric"].map(METRIC_LABELS))
+            g = self.gaps[self.gaps["week"] == "all"].drop(columns=["week", "p_value", "null_q05"])
+            g = g.assign(metric=g["metric"].map(METRIC_LABELS)).rename(columns={"p_adjusted": "p (adjusted)"})
+            if not p.get("n_permutations"):
+                g = g.drop(columns=["p (adjusted)"])
             out += ["**Largest gaps between groups** (weeks pooled)", "", markdown_table(g, digits), ""]
         if weeks and not weekly.empty:
             wide = weekly.pivot(index="attribute", columns="week", values="abroca").reset_index()

@@ -45,6 +45,7 @@ from ._fairness_metrics import (
     group_metric_functions,
     roc_area_between,
 )
+from ._fairness_null import abroca_permutation_test, holm_adjust
 from ._fairness_report import FairnessReport
 from .errors import LearnriskError
 
@@ -55,6 +56,7 @@ __all__ = [
     "FairnessReport",
     "abroca",
     "abroca_detail",
+    "abroca_permutation_test",
     "audit",
     "audit_predictions",
     "expected_calibration_error",
@@ -69,7 +71,7 @@ SENSITIVE_ATTRIBUTES: tuple[str, ...] = ("gender", "age_band", "disability", "de
 #: Metrics whose spread between groups is reported in ``FairnessReport.gaps``.
 GAP_METRICS: tuple[str, ...] = ("roc_auc", "ece", "selection_rate", "fnr", "fpr")
 
-METRICS: tuple[str, ...] = ("n", "base_rate", "roc_auc", "ece", "selection_rate", "fnr", "fpr")
+METRICS: tuple[str, ...] = ("n", "n_enrollments", "base_rate", "roc_auc", "ece", "selection_rate", "fnr", "fpr")
 MISSING = "(missing)"
 
 
@@ -142,6 +144,7 @@ def _prepare(
     week: str | None,
     selected: str,
     groups: Iterable[str] | None,
+    enrollment: Sequence[str] | None,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     if not isinstance(frame, pd.DataFrame):
         raise FairnessAuditError(f"the audit needs a pandas DataFrame of scored rows, found {type(frame).__name__}")
@@ -166,7 +169,7 @@ def _prepare(
         raise FairnessAuditError(
             f"the scored rows lack column(s) {', '.join(missing)}; columns found: {list(frame.columns)}{hint}"
         )
-    reserved = {"y", "score", "selected", "week"} & set(attributes)
+    reserved = {"y", "score", "selected", "week", "unit"} & set(attributes)
     if reserved:
         raise FairnessAuditError(f"group columns may not be named {sorted(reserved)}; rename them first")
 
@@ -201,48 +204,72 @@ def _prepare(
         if np.isnan(w.astype(float)).any() or (w != np.round(w)).any():
             raise FairnessAuditError(f"column {week!r} must hold whole course weeks without missing values")
         rows["week"] = w.astype(int)
+    ids = [enrollment] if isinstance(enrollment, str) else list(enrollment or [])
+    if ids and all(c in frame.columns for c in ids):
+        rows["unit"] = frame[ids].iloc[keep].groupby(ids, sort=False, dropna=False).ngroup().to_numpy()
+    else:
+        rows["unit"] = np.arange(len(rows))
     for a in attributes:
         rows[a] = _as_group_labels(frame[a]).to_numpy()[keep]
     return rows, attributes, warnings
 
 
 # ---------------------------------------------------------------------------- tables
-def _eligible(y: np.ndarray, min_group_size: int) -> bool:
-    return y.size >= min_group_size and 0 < y.sum() < y.size
-
-
 def _metric_rows(rows: pd.DataFrame, keys: list[str], min_group_size: int) -> pd.DataFrame:
-    """One row of metrics per combination of ``keys`` present in ``rows`` (all rows if no keys)."""
-    funcs = group_metric_functions(min_group_size)
-    y, s, sel = (rows[c].to_numpy() for c in ("y", "score", "selected"))
+    """One row of metrics per combination of ``keys`` present in ``rows`` (all rows if no keys).
+
+    A group is reportable when it has at least ``min_group_size`` enrollments (distinct units,
+    not rows: weeks pooled, one enrollment has up to 20 rows) and both classes.
+    """
+    funcs = group_metric_functions(1)  # size is checked here, in enrollments
+    y, s, sel, unit = (rows[c].to_numpy() for c in ("y", "score", "selected", "unit"))
     parts = rows.groupby(keys, sort=True).indices.items() if keys else [((), np.arange(len(rows)))]
     out = []
     for key, idx in parts:
         key = key if isinstance(key, tuple) else (key,)
         record = dict(zip(keys, key, strict=True))
-        record["status"] = "ok" if _eligible(y[idx], min_group_size) else "too small"
+        n_units = int(np.unique(unit[idx]).size)
+        ok = n_units >= min_group_size and 0 < y[idx].sum() < idx.size
+        record["status"] = "ok" if ok else "too small"
         for name, f in funcs.items():
             extra = {"selected": sel[idx]} if name in DECISION_METRICS else {}
-            record[name] = f(y[idx], s[idx], **extra)
+            record[name] = f(y[idx], s[idx], **extra) if ok or name == "n" else np.nan
+        record["n_enrollments"] = n_units
         out.append(record)
     frame = pd.DataFrame(out, columns=[*keys, "status", *METRICS])
-    return frame.astype({"n": int})
+    return frame.astype({"n": int, "n_enrollments": int})
 
 
 def _abroca_rows(
-    rows: pd.DataFrame, attribute: str, min_group_size: int, reference: Hashable | None, weekly: bool
+    rows: pd.DataFrame,
+    attribute: str,
+    min_group_size: int,
+    reference: Hashable | None,
+    weekly: bool,
+    n_permutations: int,
+    random_state: int | None,
 ) -> list[dict]:
+    """ABROCA with weeks pooled (with its permutation test) and per week (without)."""
     parts: list[tuple[object, np.ndarray]] = [("all", np.arange(len(rows)))]
     if weekly:
         parts += sorted(rows.groupby("week").indices.items())
-    y, s, g = rows["y"].to_numpy(), rows["score"].to_numpy(), rows[attribute].to_numpy()
+    y, s, g, unit, sel = (rows[c].to_numpy() for c in ("y", "score", attribute, "unit", "selected"))
     out = []
     for week, idx in parts:
-        d = abroca_detail(y[idx], s[idx], g[idx], reference=reference, min_group_size=min_group_size)
+        args = dict(reference=reference, min_group_size=min_group_size, unit=unit[idx])
+        if week == "all":
+            d = abroca_permutation_test(
+                y[idx], s[idx], g[idx], sel[idx], n_permutations=n_permutations, random_state=random_state, **args
+            )
+        else:
+            d = abroca_detail(y[idx], s[idx], g[idx], **args)
         n_groups = len(d["by_group"]) + 1 if d["by_group"] else 0
         out.append(
             {"attribute": attribute, "week": week if week == "all" else int(week), "abroca": d["abroca"],
-             "reference": d["reference"] if n_groups else None, "group": d["group"], "n_groups": n_groups}
+             "reference": d["reference"] if n_groups else None, "group": d["group"], "n_groups": n_groups,
+             "p_value": d.get("p_value", np.nan), "null_q95": d.get("null_q95", np.nan),
+             "selection_p_value": d.get("selection_p_value", np.nan),
+             "selection_null_q05": d.get("selection_null_q05", np.nan)}
         )
     return out
 
@@ -274,7 +301,12 @@ def audit_predictions(
     selected: str = "selected",
     min_group_size: int = 30,
     abroca_bound: float = 0.05,
+    selection_ratio_bound: float = 0.8,
     reference: Mapping[str, Hashable] | None = None,
+    enrollment: Sequence[str] | None = ("learner_id", "course_id"),
+    n_permutations: int = 200,
+    alpha: float = 0.05,
+    random_state: int | None = 0,
 ) -> FairnessReport:
     """Audit scored rows: per-group metrics, gaps and ABROCA per sensitive attribute and week.
 
@@ -295,13 +327,35 @@ def audit_predictions(
     selected : str, default "selected"
         Column of the operating decision (True = on the risk list; see :func:`select_top`).
     min_group_size : int, default 30
-        A group (in a week, or pooled) with fewer rows, or with one class only, is reported
-        as "too small": NaN metrics, left out of gaps and ABROCA.
+        A group (in a week, or pooled) with fewer enrollments, or with one class only, is
+        reported as "too small": NaN metrics, left out of gaps and ABROCA.
     abroca_bound : float, default 0.05
-        An attribute whose pooled ABROCA exceeds it is flagged.
+        An attribute whose pooled ABROCA exceeds it is flagged (if not explained by chance):
+        the model ranks learners of some group worse than those of the reference group.
+    selection_ratio_bound : float, default 0.8
+        An attribute whose lowest group selection rate is under this fraction of its highest
+        (the "four-fifths rule"; weeks pooled) is flagged (if not explained by chance): one
+        group is put on the risk list far more often than another. Its flag shows the groups'
+        observed event rates beside their selection rates, so that a team can judge whether
+        the difference follows a difference in risk.
     reference : mapping, optional
         ``{attribute: group}``: the group ABROCA compares the others with; default the
-        largest group large enough to report.
+        group with the most enrollments among those large enough to report.
+    enrollment : sequence of str or None, default ("learner_id", "course_id")
+        Columns naming an enrollment. When present, group sizes count enrollments rather
+        than rows (weeks pooled, an enrollment has a row per week) and the permutation test
+        shuffles whole enrollments. Absent or None: every row counts as one enrollment.
+    n_permutations : int, default 200
+        Shuffles of the group labels for the permutation test of each attribute's pooled
+        ABROCA (see ``learnrisk/_fairness_null.py``); 0 turns the test off.
+    alpha : float, default 0.05
+        An attribute is flagged when its pooled ABROCA exceeds ``abroca_bound`` (or its
+        selection ratio is under ``selection_ratio_bound``) *and* the permutation p-value,
+        Holm-adjusted over the attributes audited, is under ``alpha``: the chance of any
+        false flag stays under ``alpha``. Past the bound but within chance gives a warning
+        instead. With ``n_permutations=0`` the bounds alone decide.
+    random_state : int or None, default 0
+        Seed of the permutations (same seed, same report).
 
     Returns
     -------
@@ -323,7 +377,15 @@ def audit_predictions(
         raise FairnessAuditError(f"min_group_size must be a positive integer, found {min_group_size!r}")
     if not isinstance(abroca_bound, (int, float)) or not 0 < abroca_bound < 1:
         raise FairnessAuditError(f"abroca_bound must be a number in (0, 1), found {abroca_bound!r}")
-    rows, attributes, warnings = _prepare(frame, y=y, score=score, week=week, selected=selected, groups=groups)
+    if not isinstance(n_permutations, (int, np.integer)) or n_permutations < 0:
+        raise FairnessAuditError(f"n_permutations must be a whole number >= 0, found {n_permutations!r}")
+    if not isinstance(selection_ratio_bound, (int, float)) or not 0 < selection_ratio_bound <= 1:
+        raise FairnessAuditError(f"selection_ratio_bound must be a number in (0, 1], found {selection_ratio_bound!r}")
+    if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise FairnessAuditError(f"alpha must be a number in (0, 1), found {alpha!r}")
+    rows, attributes, warnings = _prepare(
+        frame, y=y, score=score, week=week, selected=selected, groups=groups, enrollment=enrollment
+    )
     reference = dict(reference or {})
     unknown = set(reference) - set(attributes)
     if unknown:
@@ -341,10 +403,8 @@ def audit_predictions(
             by_weeks.append(per_week.assign(attribute=a))
             for w, part in per_week.groupby("week", sort=True):
                 gaps += [r | {"attribute": a} for r in _gap_rows(part, int(w))]
-        ref = reference.get(a)
-        if ref is not None:
-            ref = str(ref)
-        abrocas += _abroca_rows(rows, a, min_group_size, ref, weekly)
+        ref = None if reference.get(a) is None else str(reference[a])
+        abrocas += _abroca_rows(rows, a, min_group_size, ref, weekly, int(n_permutations), random_state)
 
     group_cols = ["attribute", "group", "status", *METRICS]
     summary = pd.concat(summaries, ignore_index=True)[group_cols]
@@ -353,11 +413,22 @@ def audit_predictions(
         if by_weeks
         else pd.DataFrame(columns=["attribute", "week", *group_cols[1:]])
     )
-    abroca_frame = pd.DataFrame(abrocas, columns=["attribute", "week", "abroca", "reference", "group", "n_groups"])
+    abroca_frame = pd.DataFrame(abrocas)
+    pooled_rows = abroca_frame["week"] == "all"
+    adjusted = holm_adjust(dict(zip(attributes, abroca_frame.loc[pooled_rows, "p_value"], strict=True)))
+    abroca_frame["p_adjusted"] = np.nan
+    abroca_frame.loc[pooled_rows, "p_adjusted"] = [adjusted[a] for a in abroca_frame.loc[pooled_rows, "attribute"]]
+    gap_frame = pd.DataFrame(gaps, columns=GAP_COLUMNS[:-3])
+    # The selection-rate spread (weeks pooled) carries its own permutation test.
+    sel_p = dict(zip(attributes, abroca_frame.loc[pooled_rows, "selection_p_value"], strict=True))
+    sel_adjusted = holm_adjust(sel_p)
+    sel_floor = dict(zip(attributes, abroca_frame.loc[pooled_rows, "selection_null_q05"], strict=True))
+    is_sel = (gap_frame["week"] == "all") & (gap_frame["metric"] == "selection_rate")
+    gap_frame["p_value"] = gap_frame["attribute"].map(sel_p).where(is_sel)
+    gap_frame["p_adjusted"] = gap_frame["attribute"].map(sel_adjusted).where(is_sel)
+    gap_frame["null_q05"] = gap_frame["attribute"].map(sel_floor).where(is_sel)
+    abroca_frame = abroca_frame[ABROCA_COLUMNS]
     abroca_frame["week"] = abroca_frame["week"].astype(object)
-    gap_frame = pd.DataFrame(
-        gaps, columns=["attribute", "week", "metric", "gap", "ratio", "low_group", "low", "high_group", "high"]
-    )
     gap_frame["week"] = gap_frame["week"].astype(object)
     overall = _metric_rows(rows, [], min_group_size).assign(week="all")
     if weekly:
@@ -365,43 +436,21 @@ def audit_predictions(
     overall = overall[["week", "status", *METRICS]]
     overall["week"] = overall["week"].astype(object)
 
-    flags, flagged = [], {}
-    for a in attributes:
-        ab = abroca_frame[abroca_frame["attribute"] == a]
-        pooled_row = ab[ab["week"] == "all"].iloc[0]
-        weekly_values = ab.loc[ab["week"] != "all", "abroca"].astype(float)
-        if pooled_row["n_groups"] < 2:
-            warnings.append(f"{a}: fewer than two groups with at least {min_group_size} rows and both classes; no ABROCA")
-        elif pooled_row["abroca"] > abroca_bound:
-            flagged[a] = float(pooled_row["abroca"])
-            over = int((weekly_values > abroca_bound).sum())
-            when = f"; above the bound in {over} of {int(weekly_values.notna().sum())} weeks" if weekly else ""
-            flags.append(
-                f"{a}: ABROCA {pooled_row['abroca']:.3f} exceeds the bound {abroca_bound:g} (weeks pooled; "
-                f"group {pooled_row['group']!s} against reference group {pooled_row['reference']!s}{when})"
-            )
-        small = summary[(summary["attribute"] == a) & (summary["status"] == "too small")]
-        if len(small):
-            listed = ", ".join(f"{g} (n={n:,})" for g, n in zip(small["group"][:5], small["n"][:5], strict=True))
-            more = f" and {len(small) - 5} more" if len(small) > 5 else ""
-            warnings.append(
-                f"{a}: {len(small)} group(s) too small to report (under {min_group_size} rows or one class): {listed}{more}"
-            )
-        if weekly:
-            bw = by_week[by_week["attribute"] == a]
-            n_small = int((bw["status"] == "too small").sum())
-            if n_small:
-                warnings.append(f"{a}: {n_small} of {len(bw)} group-weeks too small to report")
-
     params = {
         "min_group_size": int(min_group_size),
         "abroca_bound": float(abroca_bound),
+        "selection_ratio_bound": float(selection_ratio_bound),
+        "n_permutations": int(n_permutations),
+        "alpha": float(alpha),
         "n_rows": len(rows),
+        "n_enrollments": int(rows["unit"].nunique()),
+        "size_unit": "enrollments" if len(rows) and rows["unit"].nunique() < len(rows) else "rows",
         "weeks": weeks,
         "attributes": attributes,
         "columns": {"y": y, "score": score, "week": week, "selected": selected},
         "abroca_reference": "largest reportable group" if not reference else {k: str(v) for k, v in reference.items()},
     }
+    flags, flagged, flagged_selection, notes = _flags_and_warnings(summary, by_week, abroca_frame, gap_frame, params)
     keep_cols = ["y", "score", *(["week"] if weekly else []), *attributes]
     return FairnessReport(
         summary=summary,
@@ -411,12 +460,94 @@ def audit_predictions(
         overall=overall,
         flags=flags,
         flagged=flagged,
-        warnings=warnings,
+        warnings=warnings + notes,
         params=params,
+        flagged_selection=flagged_selection,
         _rows=rows[keep_cols],
     )
 
 
-def audit(*args, **kwargs) -> FairnessReport:  # pragma: no cover - replaced in phase 2
-    """Audit a model on learning data (builds features, labels and scores first)."""
-    raise NotImplementedError("learnrisk.fairness.audit needs learnrisk.build_features and learnrisk.targets")
+ABROCA_COLUMNS = ["attribute", "week", "abroca", "reference", "group", "n_groups", "p_value", "p_adjusted", "null_q95"]
+GAP_COLUMNS = [
+    "attribute", "week", "metric", "gap", "ratio", "low_group", "low", "high_group", "high",
+    "p_value", "p_adjusted", "null_q05",
+]
+
+
+def _flags_and_warnings(
+    summary: pd.DataFrame, by_week: pd.DataFrame, abroca_frame: pd.DataFrame, gaps: pd.DataFrame, params: dict
+) -> tuple[list[str], dict[str, float], dict[str, float], list[str]]:
+    """Flags (past a bound and not explained by chance) and the other warnings."""
+    bound, ratio_bound = params["abroca_bound"], params["selection_ratio_bound"]
+    alpha, min_size, n_perm = params["alpha"], params["min_group_size"], params["n_permutations"]
+    tested, weekly = n_perm > 0, bool(params["weeks"])
+    flags, flagged, flagged_selection, warnings = [], {}, {}, []
+    for a in params["attributes"]:
+        ab = abroca_frame[abroca_frame["attribute"] == a]
+        row = ab[ab["week"] == "all"].iloc[0]
+        weekly_values = ab.loc[ab["week"] != "all", "abroca"].astype(float)
+        value, p_adj, floor = row["abroca"], row["p_adjusted"], row["null_q95"]
+        chance = f"; permutation p = {p_adj:.3f} adjusted, chance alone reaches {floor:.3f} in 5 % of shuffles" if tested else ""
+        if row["n_groups"] < 2:
+            warnings.append(f"{a}: fewer than two groups with at least {min_size} enrollments and both classes; no ABROCA")
+        elif value > bound and (not tested or p_adj < alpha):
+            flagged[a] = float(value)
+            over = int((weekly_values > bound).sum())
+            when = f"; above the bound in {over} of {int(weekly_values.notna().sum())} weeks" if weekly else ""
+            flags.append(
+                f"{a}: ABROCA {value:.3f} exceeds the bound {bound:g}: the model ranks group {row['group']!s} "
+                f"worse than reference group {row['reference']!s} (weeks pooled{when}{chance})"
+            )
+        elif value > bound:
+            warnings.append(
+                f"{a}: ABROCA {value:.3f} is above the bound {bound:g} but not flagged: groups this small give as "
+                f"much by chance (p = {p_adj:.3f} adjusted; 95 % of shuffled-group ABROCAs are under {floor:.3f}); "
+                "more data is needed to tell a real gap from noise"
+            )
+        sel = gaps[(gaps["attribute"] == a) & (gaps["week"] == "all") & (gaps["metric"] == "selection_rate")].iloc[0]
+        ratio = sel["ratio"]
+        if not np.isnan(ratio) and ratio < ratio_bound:
+            groups = summary[summary["attribute"] == a].set_index("group")
+            lo, hi = sel["low_group"], sel["high_group"]
+            detail = (
+                f"group {hi} is put on the risk list {sel['high'] / sel['low']:.2f} times as often as group {lo}"
+                if sel["low"] > 0 else f"group {hi} is put on the risk list and group {lo} never"
+            )
+            rates = (
+                f"{100 * sel['high']:.1f} % vs {100 * sel['low']:.1f} % selected; observed event rates "
+                f"{100 * groups.loc[hi, 'base_rate']:.1f} % vs {100 * groups.loc[lo, 'base_rate']:.1f} %"
+            )
+            if not tested or sel["p_adjusted"] < alpha:
+                flagged_selection[a] = float(ratio)
+                p_text = f"; permutation p = {sel['p_adjusted']:.3f} adjusted" if tested else ""
+                flags.append(
+                    f"{a}: selection rates differ beyond the four-fifths bound (ratio {ratio:.2f} < {ratio_bound:g}): "
+                    f"{detail} ({rates}; weeks pooled{p_text})"
+                )
+            else:
+                warnings.append(
+                    f"{a}: selection-rate ratio {ratio:.2f} is under {ratio_bound:g} but not flagged: groups this small "
+                    f"give as much by chance (p = {sel['p_adjusted']:.3f} adjusted; {detail}, {rates})"
+                )
+        small = summary[(summary["attribute"] == a) & (summary["status"] == "too small")]
+        if len(small):
+            listed = ", ".join(
+                f"{g} ({n:,} enrollments)" for g, n in zip(small["group"][:5], small["n_enrollments"][:5], strict=True)
+            )
+            more = f" and {len(small) - 5} more" if len(small) > 5 else ""
+            warnings.append(
+                f"{a}: {len(small)} group(s) too small to report (under {min_size} enrollments or one class): "
+                f"{listed}{more}"
+            )
+        if weekly:
+            bw = by_week[by_week["attribute"] == a]
+            n_small = int((bw["status"] == "too small").sum())
+            if n_small:
+                warnings.append(f"{a}: {n_small} of {len(bw)} group-weeks too small to report")
+    m = int(abroca_frame.loc[abroca_frame["week"] == "all", "p_value"].notna().sum())
+    if tested and m and m / (n_perm + 1) >= alpha:
+        warnings.append(
+            f"with {n_perm} permutations and {m} attributes no flag can reach alpha = {alpha:g} after adjustment; "
+            f"use n_permutations >= {int(np.ceil(m / alpha))}"
+        )
+    return flags, flagged, flagged_selection, warnings

@@ -145,3 +145,46 @@ def test_exact_area_matches_fine_numerical_integration(a, b):
     s = np.concatenate([s_a, s_b])
     g = ["a"] * len(a) + ["b"] * len(b)
     assert abroca(y, s, g) == pytest.approx(_numeric_area(y_a, s_a, y_b, s_b), abs=2e-4)
+
+
+def test_permutation_test_fast_curves_match_sklearn_and_separate_signal_from_noise():
+    from learnrisk._fairness_null import _curve_sorted, abroca_permutation_test
+
+    rng = np.random.default_rng(6)
+    y = (rng.random(300) < 0.4).astype(float)
+    s = np.round(rng.random(300), 1)  # many ties
+    order = np.argsort(-s, kind="stable")
+    fast = _curve_sorted(y[order], s[order])
+    ref = roc_points(y, s)
+    np.testing.assert_allclose(fast[0], ref[0])
+    np.testing.assert_allclose(fast[1], ref[1])
+
+    n = 1200
+    g = rng.choice(["A", "B"], n)
+    y = rng.random(n) < 0.3
+    noise = np.where(g == "B", 3.0, 0.8)
+    s = 1 / (1 + np.exp(-(-1.5 + 2.5 * y + rng.normal(0, 1, n) * noise)))
+    biased = abroca_permutation_test(y, s, g, n_permutations=99, random_state=0)
+    assert biased["abroca"] > 0.1 and biased["p_value"] == pytest.approx(1 / 100)
+    assert biased["abroca"] == abroca(y, s, g)
+    fair = abroca_permutation_test(y, np.where(g == "B", s, s), rng.permutation(g), n_permutations=99)
+    assert fair["p_value"] > 0.05 and fair["null_q95"] > fair["abroca"]
+    # Same seed, same result.
+    again = abroca_permutation_test(y, s, g, n_permutations=99, random_state=0)
+    assert again["null_q95"] == biased["null_q95"]
+
+
+def test_permutation_test_keeps_units_together():
+    from learnrisk._fairness_null import abroca_permutation_test
+
+    # Each unit repeats 10 times: shuffling units (not rows) gives a wider null.
+    rng = np.random.default_rng(8)
+    n_units = 120
+    unit = np.repeat(np.arange(n_units), 10)
+    g = np.repeat(rng.choice(["A", "B"], n_units), 10)
+    y = np.repeat(rng.random(n_units) < 0.3, 10)
+    s = np.clip(0.3 + 0.2 * y + np.repeat(rng.normal(0, 0.2, n_units), 10), 0, 1)
+    by_unit = abroca_permutation_test(y, s, g, unit=unit, n_permutations=99)
+    by_row = abroca_permutation_test(y, s, g, n_permutations=99)
+    assert by_unit["abroca"] == by_row["abroca"]
+    assert by_unit["null_q95"] > by_row["null_q95"]

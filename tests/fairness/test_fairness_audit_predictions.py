@@ -78,7 +78,7 @@ def test_small_and_one_class_groups_are_reported_too_small():
     # One reportable group left: no ABROCA, no gaps, and warnings that say why.
     assert np.isnan(report.abroca_overall["disability"])
     assert report.gaps.loc[report.gaps["week"] == "all", "gap"].isna().all()
-    assert any("too small to report" in w and "Y (n=12)" in w for w in report.warnings)
+    assert any("too small to report" in w and "Y (12 enrollments)" in w for w in report.warnings)
     assert any("fewer than two groups" in w for w in report.warnings)
     assert report.flags == []
 
@@ -124,7 +124,7 @@ def test_outputs_markdown_dict_plot_repr(tmp_path):
     fig.savefig(tmp_path / "roc.png")
     assert report.plot_roc("gender", week=2).axes[0].get_title().startswith("ROC by gender (week 2)")
     r = repr(report)
-    assert "6,000 scored rows" in r and "weeks 1-4" in r and "1 flag (gender)" in r
+    assert "6,000 scored rows" in r and "weeks 1-4" in r and "(ABROCA: gender; selection: gender)" in r
     with pytest.raises(KeyError, match="was not audited"):
         report.plot_roc("region")
 
@@ -168,3 +168,75 @@ def test_select_top_takes_the_ceiling_per_offering_and_week():
     assert sel[frame["course_id"] == "A"].sum() == 3  # 0.1 * 30 = 3 (not 4 from rounding noise)
     assert sel[frame["course_id"] == "B"].sum() == 5  # ceil(4.5)
     assert sel[frame["course_id"] == "B"].idxmax() == 30 + 40  # the top five of B are its last rows
+
+
+def test_group_size_counts_enrollments_not_weekly_rows():
+    # 20 enrollments of group "Y" observed over 5 weeks: 100 rows, but only 20 enrollments (< 30).
+    rng = np.random.default_rng(11)
+    n_enr, weeks = 400, 5
+    enr = pd.DataFrame({"learner_id": [f"L{i}" for i in range(n_enr)], "course_id": "A-2023",
+                        "disability": np.where(np.arange(n_enr) < 20, "Y", "N"),
+                        "y_true": (rng.random(n_enr) < 0.3).astype(float)})
+    frame = enr.loc[enr.index.repeat(weeks)].reset_index(drop=True)
+    frame["week"] = np.tile(np.arange(1, weeks + 1), n_enr)
+    frame["score"] = np.clip(0.3 + 0.3 * frame["y_true"] + rng.normal(0, 0.2, len(frame)), 0, 1)
+    frame["selected"] = select_top(frame)
+    report = audit_predictions(frame, groups=["disability"])
+    y_row = report.summary.set_index("group").loc["Y"]
+    assert (y_row["n"], y_row["n_enrollments"], y_row["status"]) == (100, 20, "too small")
+    assert report.params["size_unit"] == "enrollments" and report.params["n_enrollments"] == n_enr
+    # Without enrollment ids every row counts: 100 rows pass the bar of 30.
+    rows_only = audit_predictions(frame, groups=["disability"], enrollment=None)
+    assert rows_only.summary.set_index("group").loc["Y", "status"] == "ok"
+
+
+def test_above_the_bound_by_chance_is_a_warning_not_a_flag():
+    # Two small groups (40 enrollments each) from the same score model: ABROCA is well above
+    # 0.05 by chance alone, the permutation test says so, and no flag is raised.
+    rng = np.random.default_rng(12)
+    y = (rng.random(80) < 0.4).astype(float)
+    frame = pd.DataFrame({"y_true": y, "score": np.clip(0.4 + 0.1 * y + rng.normal(0, 0.15, 80), 0, 1),
+                          "week": 1, "course_id": "A", "gender": np.repeat(["F", "M"], 40),
+                          "learner_id": [f"L{i}" for i in range(80)]})
+    frame["selected"] = select_top(frame)
+    report = audit_predictions(frame, groups=["gender"], min_group_size=20)
+    row = report.abroca.iloc[0]
+    assert row["abroca"] > 0.05 and row["p_value"] > 0.05 and row["null_q95"] > row["abroca"]
+    assert report.flags == []
+    assert any(w.startswith("gender: ABROCA") and "not flagged" in w for w in report.warnings)
+    # With the test turned off the bound alone decides.
+    plain = audit_predictions(frame, groups=["gender"], min_group_size=20, n_permutations=0)
+    assert plain.flagged == {"gender": pytest.approx(row["abroca"])}
+    assert np.isnan(plain.abroca.iloc[0]["p_value"])
+
+
+def test_a_base_rate_difference_is_flagged_on_selection_rates_not_on_abroca():
+    # Group "Y" drops out twice as often and the (same, well-ranking) score model follows it:
+    # the ROC curves agree, but Y is put on the risk list far more often.
+    rng = np.random.default_rng(13)
+    n = 4000
+    g = rng.choice(["N", "Y"], n, p=[0.7, 0.3])
+    y = rng.random(n) < np.where(g == "Y", 0.4, 0.2)
+    frame = pd.DataFrame({"course_id": "A", "week": rng.integers(1, 5, n), "disability": g, "y_true": y.astype(float),
+                          "score": 1 / (1 + np.exp(-(-2 + 2.5 * y + rng.normal(0, 1, n))))})
+    frame["selected"] = select_top(frame)
+    report = audit_predictions(frame, groups=["disability"])
+    assert report.flagged == {}
+    assert report.flagged_selection["disability"] < 0.6
+    (flag,) = report.flags
+    assert flag.startswith("disability: selection rates differ beyond the four-fifths bound")
+    assert "group Y is put on the risk list" in flag and "observed event rates" in flag
+    sel = report.gaps[(report.gaps["week"] == "all") & (report.gaps["metric"] == "selection_rate")].iloc[0]
+    assert sel["p_adjusted"] < 0.05 and sel["ratio"] < sel["null_q05"]
+
+
+def test_holm_adjustment_and_too_few_permutations():
+    from learnrisk._fairness_null import holm_adjust
+
+    # Sorted p: .01 (x3 = .03), .03 (x2 = .06), .04 (x1 = .04 -> kept monotone at .06).
+    adjusted = holm_adjust({"a": 0.01, "b": 0.04, "c": 0.03})
+    assert adjusted == pytest.approx({"a": 0.03, "b": 0.06, "c": 0.06})
+    frame = scored_rows(n=600, seed=14)
+    frame["disability"] = np.random.default_rng(0).choice(["N", "Y"], 600)
+    report = audit_predictions(frame, groups=["gender", "disability"], n_permutations=20)
+    assert any("no flag can reach alpha" in w and "n_permutations >= 40" in w for w in report.warnings)
