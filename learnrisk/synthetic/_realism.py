@@ -19,6 +19,12 @@ import pandas as pd
 from ..data import LearningData
 
 DAY = pd.Timedelta(days=1)
+DAY_NS = 86_400 * 10**9
+
+
+def _ns(times: pd.Series) -> np.ndarray:
+    """Nanoseconds since the epoch of UTC timestamps, without a Python object per row."""
+    return times.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").view(np.int64)
 
 
 def _anchors(data: LearningData) -> pd.Series:
@@ -63,7 +69,7 @@ def realism(data: LearningData) -> pd.Series:
     # Enrollment-level engagement: weeks and days relative to each enrollment's week 0.
     codes = pd.MultiIndex.from_frame(e[key])
     pos = codes.get_indexer(pd.MultiIndex.from_frame(act[key]))
-    day = ((act["timestamp"].to_numpy() - anchor.to_numpy()[pos]) // np.timedelta64(1, "D")).astype(np.int64)
+    day = (_ns(act["timestamp"]) - _ns(anchor)[pos]) // DAY_NS
     week = day // 7
     ew = pd.DataFrame({"e": pos, "week": week, "day": day, "clicks": act["clicks"].to_numpy()})
     weekly = ew.groupby(["e", "week"]).agg(clicks=("clicks", "sum"), days=("day", "nunique"))
