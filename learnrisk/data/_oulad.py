@@ -380,7 +380,12 @@ class _Courses:
 
 def _enrollments(info_t: pa.Table, reg_t: pa.Table, courses: _Courses) -> tuple[pd.DataFrame, pd.DataFrame]:
     info, reg = info_t.to_pandas(), reg_t.to_pandas()
-    f = info.merge(reg, on=["code_module", "code_presentation", "id_student"], how="left", sort=False)
+    key = ["code_module", "code_presentation", "id_student"]
+    f = info.merge(reg, on=key, how="left", sort=False)
+    orphans = len(reg) - len(reg.merge(info[key].drop_duplicates(), on=key))
+    if orphans:
+        # studentInfo is the list of registrations; a studentRegistration row without one adds nothing.
+        log.warning("OULAD: %d studentRegistration row(s) without a studentInfo row: ignored", orphans)
     idx = courses.rows("studentInfo.csv", f, "registration")
     start = courses.start(idx)
     no_day = f["date_registration"].isna().to_numpy()

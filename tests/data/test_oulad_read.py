@@ -248,3 +248,12 @@ def test_bad_start_day_and_path(tmp_path, mini_release):
     shutil.copy(mini_release / "courses.csv", tmp_path / "x.zip")
     with pytest.raises(LearnriskError, match="not a zip"):
         read_oulad(tmp_path / "x.zip")
+
+
+def test_registration_without_student_info_row_is_ignored_and_logged(tmp_path, caplog):
+    files = dict(MINI)
+    files["studentRegistration.csv"] = MINI["studentRegistration.csv"] + [("AAA", "2014J", "99", "-1", "")]
+    with caplog.at_level(logging.INFO, logger="learnrisk.data"):
+        d = read_oulad(write_release(tmp_path / "r", files))
+    assert "99" not in set(d.enrollments["learner_id"])
+    assert any("1 studentRegistration row(s) without a studentInfo row" in r.getMessage() for r in caplog.records)
