@@ -213,21 +213,31 @@ def _maybe_progress(offerings: list[Offering], progress: bool):
 
 
 def _assemble(parts: list[dict], learner_index: pd.Index) -> pd.DataFrame:
+    """One frame from the offerings' columns, sorted by course_id, week, learner_id.
+
+    Offerings are put in course_id order; within one, rows are sorted by (week, learner) and
+    are usually so already (weekly rows come week by week, learners in id order). The
+    features go into one column-major float64 block that pandas keeps without a copy.
+    """
+    parts = sorted(parts, key=lambda p: p["course_id"])
+    for p in parts:
+        local = np.lexsort((p["learner_code"], p["week"]))
+        if not np.array_equal(local, np.arange(len(local))):
+            for key in [*NUMERIC_FEATURES, "week", "cutoff", "learner_code"]:
+                p[key] = np.asarray(p[key])[local]
     n = [len(p["week"]) for p in parts]
-    course = np.repeat(np.array([p["course_id"] for p in parts], dtype=object), n)
+    values = np.empty((sum(n), len(NUMERIC_FEATURES)), dtype=np.float64, order="F")
+    for j, name in enumerate(NUMERIC_FEATURES):
+        np.concatenate([p[name] for p in parts], out=values[:, j])
+    frame = pd.DataFrame(values, columns=list(NUMERIC_FEATURES), copy=False)
+    cutoff = np.concatenate([p["cutoff"] for p in parts])
+    course_index = pd.Index([p["course_id"] for p in parts], dtype="str")
     code = np.concatenate([p["learner_code"] for p in parts])
-    week = np.concatenate([p["week"] for p in parts])
-    course_codes, _ = pd.factorize(course, sort=True)
-    order = np.lexsort((code, week, course_codes))  # learner codes follow learner_id order
-    out = {
-        "learner_id": pd.array(np.asarray(learner_index)[code[order]], dtype="str"),
-        "course_id": pd.array(course[order], dtype="str"),
-        "week": week[order].astype(np.int64),
-        "cutoff": pd.to_datetime(np.concatenate([p["cutoff"] for p in parts])[order], utc=True).as_unit("ns"),
-    }
-    for name in NUMERIC_FEATURES:
-        out[name] = np.concatenate([np.asarray(p[name], dtype=np.float64) for p in parts])[order]
-    return pd.DataFrame(out)
+    frame.insert(0, "cutoff", pd.DatetimeIndex(cutoff.view("datetime64[ns]"), tz="UTC"))
+    frame.insert(0, "week", np.concatenate([p["week"] for p in parts]).astype(np.int64))
+    frame.insert(0, "course_id", pd.Series(course_index.take(np.repeat(np.arange(len(parts)), n))).array)
+    frame.insert(0, "learner_id", pd.Series(pd.Index(learner_index, dtype="str").take(code)).array)
+    return frame
 
 
 # --------------------------------------------------------------------------- helpers

@@ -21,6 +21,7 @@ import pandas as pd
 __all__ = ["NEVER", "Offering", "activity_family", "split_offerings"]
 
 NEVER = np.iinfo(np.int64).max
+DENSE_LIMIT = 50_000_000  # (courses x learners) cells of the id lookup table
 DAY = 86_400 * 10**9
 WEEK = 7 * DAY
 
@@ -201,35 +202,45 @@ def split_offerings(data) -> tuple[list[Offering], pd.Index]:
     credits = _float(enr, "credits")[e_order]
     learner_code = e_learner[e_order].astype(np.int64)
 
-    def codes(col: pd.Series, index: pd.Index) -> np.ndarray:
-        """Positions of a column's values in ``index`` (-1 if absent), hashing each distinct value once."""
-        c, uniques = pd.factorize(col)
-        if not len(uniques):
-            return np.full(len(col), -1, dtype=np.int64)
-        return np.where(c >= 0, index.get_indexer(uniques)[c], -1).astype(np.int64)
+    n_courses = len(courses)
+    dense = (n_courses + 1) * (n_learners + 1) <= DENSE_LIMIT
+    if dense:  # enrollment position by (course, learner) position; last row and column: -1
+        table = np.full((n_courses + 1, n_learners + 1), -1, dtype=np.int64)
+        table[e_course_sorted, learner_code] = np.arange(len(e_order))
 
-    def enrollment_position(c: np.ndarray, lc: np.ndarray) -> np.ndarray:
-        """Position in the sorted enrollments of each (course code, learner code); -1 if none."""
-        key = c * n_learners + lc
+    def enrollment_position(course_col: pd.Series, learner_col: pd.Series) -> np.ndarray:
+        """Position in the sorted enrollments of each row's (course, learner); -1 if none.
+
+        Each distinct id is hashed once (factorize); rows then only index small tables.
+        """
+        fc, c_uni = pd.factorize(course_col)
+        fl, l_uni = pd.factorize(learner_col)
+        ci, li = course_index.get_indexer(c_uni), learner_index.get_indexer(l_uni)
+        if dense:
+            # the same table over the distinct values of these columns, with a -1 row and
+            # column last, so that a code of -1 (a missing id) lands on -1
+            sub = table[np.append(ci, -1)[:, None], np.append(li, -1)[None, :]]
+            return sub.ravel()[fc * (len(l_uni) + 1) + fl]
+        c = np.append(ci, -1)[fc]
+        lc = np.append(li, -1)[fl]
+        key = c.astype(np.int64) * n_learners + lc
         if not len(e_key_sorted):
             return np.full(len(key), -1, dtype=np.int64)
         pos = np.minimum(np.searchsorted(e_key_sorted, key), len(e_key_sorted) - 1)
-        ok = (c >= 0) & (lc >= 0) & (e_key_sorted[pos] == key)
-        return np.where(ok, pos, -1)
+        return np.where((c >= 0) & (lc >= 0) & (e_key_sorted[pos] == key), pos, -1)
 
     act = data.activity
-    a_course = codes(act["course_id"], course_index)
-    a_pos = enrollment_position(a_course, codes(act["learner_id"], learner_index))
-    a_course[a_pos < 0] = -1
-    a_order = np.argsort(a_course.astype(np.int16 if len(courses) < 32000 else np.int64), kind="stable")
-    a_order = a_order[a_course[a_order] >= 0]
-    a_bounds = np.searchsorted(a_course[a_order], np.arange(len(courses) + 1))
+    a_pos = enrollment_position(act["course_id"], act["learner_id"])
+    # sort rows by course (a radix sort on small ints); rows of no enrollment go last
+    a_course = np.append(e_course_sorted, n_courses)[a_pos]
+    a_order = np.argsort(a_course.astype(np.int16 if n_courses < 32000 else np.int64), kind="stable")
+    a_bounds = np.searchsorted(a_course[a_order], np.arange(n_courses + 1))
     t_codes, t_uniques = pd.factorize(act["activity_type"])
-    family = np.array([activity_family(u) for u in t_uniques], dtype=np.int8)
+    family = np.append(np.array([activity_family(u) for u in t_uniques], dtype=np.int8), 0)
     a_pos = a_pos[a_order]
     a_ts = _ns(act["timestamp"])[a_order]
     a_clicks = act["clicks"].to_numpy(dtype=np.int64)[a_order]
-    a_family = family[t_codes[a_order]] if len(t_uniques) else np.zeros(len(a_order), np.int8)
+    a_family = family[t_codes[a_order]]
 
     asm = data.assessments
     s_course = course_index.get_indexer(asm["course_id"]).astype(np.int64)
@@ -239,7 +250,8 @@ def split_offerings(data) -> tuple[list[Offering], pd.Index]:
     sub = data.submissions
     s_asm = pd.Index(asm["assessment_id"]).get_indexer(sub["assessment_id"])
     s_c = np.where(s_asm >= 0, s_course[s_asm], -1)
-    s_pos = enrollment_position(s_c, codes(sub["learner_id"], learner_index))
+    s_course_ids = pd.Series(np.append(course_index.to_numpy(dtype=object), None)[s_c])
+    s_pos = enrollment_position(s_course_ids, sub["learner_id"])
     s_ok = (s_asm >= 0) & (s_pos >= 0)
     s_ts_all = _ns(sub["submitted_at"])
     s_score_all = _float(sub, "score")
