@@ -11,12 +11,14 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flatten the integer ranges ``lo[i] .. hi[i] - 1``: (owner index, value) per element.
 
     >>> ranges(np.array([0, 5]), np.array([2, 8]))
-    (array([0, 0, 1, 1, 1]), array([0, 1, 5, 6, 7]))
+    (array([0, 0, 1, 1, 1], dtype=int32), array([0, 1, 5, 6, 7], dtype=int32))
     """
     count = np.maximum(hi - lo, 0)
-    owner = np.repeat(np.arange(len(lo)), count)
+    total = int(count.sum())
+    kind = np.int32 if total < 2**31 and len(lo) < 2**31 else np.int64
+    owner = np.repeat(np.arange(len(lo), dtype=kind), count)
     starts = np.cumsum(count) - count
-    value = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(starts - lo, count)
+    value = np.arange(total, dtype=kind) - np.repeat((starts - lo).astype(kind), count)
     return owner, value
 
 

@@ -49,6 +49,7 @@ class Catalog:
     self_paced: np.ndarray         # bool
     difficulty: np.ndarray         # per offering (from its code), lowers ability
     drift: np.ndarray              # per offering, shifts motivation
+    click_scale: np.ndarray        # per offering (from its code), multiplies rows per active day
     assessments: pd.DataFrame      # canonical assessments table
     a_offering: np.ndarray         # assessment -> offering
     a_day: np.ndarray              # due day relative to week 0 of the enrollment
@@ -84,8 +85,15 @@ def build_catalog(
     # A self-paced offering stays open for the registration window plus one course length.
     span = length + np.where(self_paced, P.SELF_PACED_WINDOW_DAYS, 0)
     end_ns = start_ns + span.astype(np.int64) * DAY_NS
-    difficulty = rng.normal(0.0, P.COURSE_DIFFICULTY_SD, n_courses)[code_index]
-    drift = rng.normal(0.0, P.OFFERING_DRIFT_SD, n_off)
+    # Course codes differ in difficulty, demand on motivation and busyness; the effects are
+    # centred over the codes, so the overall mix of outcomes does not depend on the seed.
+    def centred(sd: float, size: int) -> np.ndarray:
+        x = rng.normal(0.0, sd, size)
+        return x - x.mean() if size > 1 else x * 0.0
+
+    difficulty = centred(P.COURSE_DIFFICULTY_SD, n_courses)[code_index]
+    drift = centred(P.OFFERING_DRIFT_SD, n_off) + centred(P.COURSE_DEMAND_SD, n_courses)[code_index]
+    click_scale = np.exp(centred(P.COURSE_CLICKS_SD, n_courses))[code_index]
     course_id = [f"{codes[c]}-{y}{s}" for c, y, s in zip(code_index, year, semester)]
     courses = pd.DataFrame(
         {
@@ -161,6 +169,7 @@ def build_catalog(
         self_paced=self_paced,
         difficulty=difficulty,
         drift=drift,
+        click_scale=click_scale,
         assessments=assessments,
         a_offering=a_off,
         a_day=a_day,

@@ -83,14 +83,15 @@ def activity(
     hi = np.where(enr.ghost, 0, last_active_day(cat, enr, chain))
     e, day = ranges(lo, hi)
     ew = e * n_weeks + np.maximum(day // 7, 0)
-    p = day_p.ravel()[ew] * factors.ravel()[base[e] + day]
-    on = rng.random(len(p), dtype=np.float32) < p
+    on = rng.random(len(e), dtype=np.float32) < day_p.ravel()[ew] * factors.ravel()[base[e] + day]
     e, day, ew = e[on], day[on], ew[on]
+    del on
     # Rows on an active day: negative binomial (Poisson with a Gamma(ROWS_SHAPE) intensity, so
-    # some days are long sessions), more for keen clickers and near deadlines.
+    # some days are long sessions), more for keen clickers, busier courses and near deadlines.
     burst = cat.burst.ravel()[off[e] * n_days + P.PRE_START_DAYS + day]
-    lam = row_mean.ravel()[ew] * (1.0 + P.BURST_ROWS * burst)
+    lam = row_mean.ravel()[ew] * cat.click_scale[off[e]] * (1.0 + P.BURST_ROWS * burst)
     n_rows = 1 + rng.negative_binomial(P.ROWS_SHAPE, P.ROWS_SHAPE / (P.ROWS_SHAPE + lam))
+    del burst, lam, ew
     row_day = np.repeat(np.arange(len(e), dtype=np.int32), n_rows)
     m = len(row_day)
     # Per row: activity type by OULAD-like shares, a resource of that type by a skewed
@@ -98,27 +99,28 @@ def activity(
     shares = np.array([t[1] for t in P.ACTIVITY_TYPES])
     kind = _table(np.arange(len(shares), dtype=np.int8), shares, 1000)[rng.integers(0, 1000, m, dtype=np.uint16)]
     u = rng.random(m, dtype=np.float32)
-    resource = (cat.n_res[kind] * (u * u)).astype(np.int32) + cat.res_offset[off[e][row_day], kind]
+    resource = (cat.n_res[kind] * (u * u)).astype(np.int32) + cat.res_offset[off[e].astype(np.int32)[row_day], kind]
+    del u
     clicks = _clicks_table()[rng.integers(0, 1 << 16, m, dtype=np.uint16)]
     # Exact duplicate log lines (same learner, day, resource and clicks), as OULAD has: a row
     # repeats the one before it on the same day.
-    src = np.arange(m)
-    dup = (rng.random(m, dtype=np.float32) < P.DUPLICATE_SHARE) & np.concatenate([[False], row_day[1:] == row_day[:-1]])
-    src = np.maximum.accumulate(np.where(dup, 0, src))
+    dup = rng.random(m, dtype=np.float32) < P.DUPLICATE_SHARE
+    dup[1:] &= row_day[1:] == row_day[:-1]
+    dup[0] = False
+    src = np.maximum.accumulate(np.where(dup, 0, np.arange(m, dtype=np.int32)))
+    del dup
     kind, resource, clicks = kind[src], resource[src], clicks[src]
+    del src
 
+    # Columns one at a time, freeing what each used (ten million rows are ~1 GB of arrays).
     n_resources = int(cat.res_offset.max()) + int(cat.n_res.max()) + 1
-    resource_names = np.array([f"R{i:06d}" for i in range(n_resources)], dtype=object)
-    timestamp = (enr.anchor_ns[e] + day * DAY_NS)[row_day]
-    course_ids = cat.courses["course_id"].to_numpy()
-    return pd.DataFrame(
-        {
-            "learner_id": strings(learner_ids, enr.learner[e][row_day]),
-            "course_id": strings(course_ids, off[e][row_day]),
-            "timestamp": times(timestamp),
-            "activity_type": strings([t[0] for t in P.ACTIVITY_TYPES], kind),
-            "clicks": clicks,
-            "resource_id": strings(resource_names, resource),
-        },
-        copy=False,
-    )
+    columns = {
+        "learner_id": strings(learner_ids, enr.learner.astype(np.int32)[e][row_day]),
+        "course_id": strings(cat.courses["course_id"].to_numpy(), off.astype(np.int32)[e][row_day]),
+        "timestamp": times((enr.anchor_ns[e] + day.astype(np.int64) * DAY_NS)[row_day]),
+    }
+    del row_day, e, day
+    columns["activity_type"] = strings([t[0] for t in P.ACTIVITY_TYPES], kind)
+    columns["clicks"] = clicks
+    columns["resource_id"] = strings([f"R{i:06d}" for i in range(n_resources)], resource)
+    return pd.DataFrame(columns, copy=False)

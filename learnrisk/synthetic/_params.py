@@ -39,6 +39,8 @@ SENSITIVE_EFFECTS = {"none": 0.0, "modest": 0.15, "strong": 0.8}
 COURSE_LENGTH_DAYS = (230, 270)        # uniform range of an offering's length
 SELF_PACED_WINDOW_DAYS = 150           # self-paced: learners register during this window
 COURSE_DIFFICULTY_SD = 0.25            # per course code, lowers ability
+COURSE_DEMAND_SD = 0.15                # per course code, a shift of motivation
+COURSE_CLICKS_SD = 0.25                # per course code, log of a multiplier of rows per day
 OFFERING_DRIFT_SD = 0.08               # per offering, a small shift of motivation
 N_TMA = (4, 6)                         # inclusive range of tutor-marked assignments per code
 N_CMA = (0, 6)                         # computer-marked assignments (0 = none)
@@ -66,7 +68,7 @@ LIFE_EVENT_PERSIST = 0.65              # chance that it lasts one more week
 # Missed TMAs so far, M (capped): a missed TMA is a TMA the learner decided not to do.
 MISSED_CAP = 3
 # Withdrawal hazard per week: logistic(base + slope * z + disrupted + missed + early weeks).
-WITHDRAW_BASE = -7.45
+WITHDRAW_BASE = -7.3 
 WITHDRAW_SLOPE = -1.7
 WITHDRAW_DISRUPTED = 1.5
 WITHDRAW_MISSED = 0.4                  # per missed TMA
