@@ -170,8 +170,8 @@ def select_drivers(
     out["group"] = group_of[fi]
     out["contribution"] = C[ri, fi]
     out["group_contribution"] = groups.to_numpy(dtype=float)[ri, [groups.columns.get_loc(g) for g in group_of[fi]]] if len(ri) else []
-    values = rows.reindex(columns=columns)
-    vals = values.to_numpy(dtype=object)[ri, fi]
+    values = rows.reindex(columns=columns).to_numpy(dtype=object)
+    vals = values[ri, fi]
     meds = medians.reindex(columns=columns).to_numpy(dtype=float)[ri, fi]
     out["value"] = [_plain(v) for v in vals]
     out["cohort_value"] = meds
@@ -180,7 +180,7 @@ def select_drivers(
     sentences = []
     for r, f, v, m in zip(ri, fi, vals, meds):
         if r not in row_cache:
-            row_cache[r] = dict(zip(columns, values.iloc[r].tolist()))
+            row_cache[r] = dict(zip(columns, values[r]))
         feature = columns[f]
         sentences.append(driver_sentence(feature, v, m, meta_rows.get(feature, {}), row_cache[r], templates=templates))
     out["sentence"] = sentences

@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from importlib import resources
@@ -191,19 +192,17 @@ def load_interventions(
     --------
     >>> catalog = load_interventions("my_interventions.yaml")         # doctest: +SKIP
     """
-    default_text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
     if path is None:
-        result = _parse(default_text, f"learnrisk/explain/{DEFAULT_FILE}")
+        result = _default()
     else:
         path = Path(path)
         if not path.is_file():
             raise InterventionCatalogError(f"intervention catalog not found: {path} (expected a YAML file)")
-        text = path.read_text(encoding="utf-8")
-        result = _parse(text, str(path))
-        if _extends(text, str(path)):
-            base = _parse(default_text, f"learnrisk/explain/{DEFAULT_FILE}").interventions
+        doc = _load_yaml(path.read_text(encoding="utf-8"), str(path))
+        result = _parse(doc, str(path))
+        if _extends(doc, str(path)):
             own = {i.id: i for i in result.interventions}
-            merged = [own.pop(i.id, i) for i in base] + list(own.values())
+            merged = [own.pop(i.id, i) for i in _default().interventions] + list(own.values())
             result = InterventionCatalog(merged, f"{path} (extends the default catalog)")
     if catalog is not None:
         result.check(catalog)
@@ -211,9 +210,21 @@ def load_interventions(
 
 
 # ---------------------------------------------------------------------- parsing
+@functools.lru_cache(maxsize=1)
+def _default_entries() -> tuple[Intervention, ...]:
+    text = resources.files(__package__).joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+    source = f"learnrisk/explain/{DEFAULT_FILE}"
+    return tuple(_parse(_load_yaml(text, source), source).interventions)
+
+
+def _default() -> InterventionCatalog:
+    """The packaged catalog (parsed once per process; entries are frozen)."""
+    return InterventionCatalog(list(_default_entries()), f"learnrisk/explain/{DEFAULT_FILE}")
+
+
 def _load_yaml(text: str, source: str) -> dict:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InterventionCatalogError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or "interventions" not in doc:
@@ -228,15 +239,14 @@ def _load_yaml(text: str, source: str) -> dict:
     return doc
 
 
-def _extends(text: str, source: str) -> bool:
-    value = _load_yaml(text, source).get("extends")
+def _extends(doc: dict, source: str) -> bool:
+    value = doc.get("extends")
     if value not in (None, "default"):
         raise InterventionCatalogError(f"{source}: extends must be 'default' (or absent), found {value!r}")
     return value == "default"
 
 
-def _parse(text: str, source: str) -> InterventionCatalog:
-    doc = _load_yaml(text, source)
+def _parse(doc: dict, source: str) -> InterventionCatalog:
     entries = doc["interventions"]
     if not isinstance(entries, list):
         raise InterventionCatalogError(f"{source}: 'interventions' must be a list, found {type(entries).__name__}")

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from collections.abc import Mapping
@@ -152,8 +153,9 @@ def _signed_words(value, unit: str, words) -> str:
     return f"{size} {words[0] if v > 0 else words[1]}".strip()
 
 
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+@functools.lru_cache(maxsize=512)
+def _fields(template: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(template) if name)
 
 
 def _short(description: str) -> str:
@@ -204,21 +206,25 @@ def driver_sentence(
         template = template.get(format_value(value), template.get("*"))
     if template and not value_missing:
         v = _number(value)
-        fields = {
-            "value": format_value(value, unit),
-            "cohort": format_value(cohort, unit),
-            "value_u": format_value(value, unit, with_unit=True),
-            "cohort_u": format_value(cohort, unit, with_unit=True),
-            "value_signed": format_value(value, unit, signed=True),
-            "cohort_signed": format_value(cohort, unit, signed=True),
-            "value_pm": _signed_words(value, unit, words),
-            "cohort_pm": _signed_words(cohort, unit, words),
-            "value_s": "" if v is not None and abs(v) == 1 else "s",
-            "description": description,
-            "unit": unit,
+        makers = {
+            "value": lambda: format_value(value, unit),
+            "cohort": lambda: format_value(cohort, unit),
+            "value_u": lambda: format_value(value, unit, with_unit=True),
+            "cohort_u": lambda: format_value(cohort, unit, with_unit=True),
+            "value_signed": lambda: format_value(value, unit, signed=True),
+            "cohort_signed": lambda: format_value(cohort, unit, signed=True),
+            "value_pm": lambda: _signed_words(value, unit, words),
+            "cohort_pm": lambda: _signed_words(cohort, unit, words),
+            "value_s": lambda: "" if v is not None and abs(v) == 1 else "s",
+            "description": lambda: description,
+            "unit": lambda: unit,
         }
         needed = _fields(template)
-        for name in needed - set(fields):
+        fields = {}
+        for name in needed:
+            if name in makers:
+                fields[name] = makers[name]()
+                continue
             other = row.get(name)
             if other is None or format_value(other) == _MISSING:
                 break

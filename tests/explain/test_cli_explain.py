@@ -1,0 +1,82 @@
+"""``learnrisk explain``: one learner's explanation from a saved model and a data folder."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from learnrisk import synthetic
+from learnrisk.cli import main
+from learnrisk.features import build_features
+from learnrisk.targets import make_labels
+from learnrisk.train import RiskModel
+
+from .conftest import lightgbm_one_thread
+
+AS_OF = "2013-11-20"  # AAA-2013J (October start) is running, AAA-2013B has finished
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    data = synthetic.generate(n_learners=300, n_courses=1, offerings=2, seed=5, running_at=AS_OF)
+    data.to_parquet(root / "data")
+    feats = build_features(data, weeks=[2, 4, 6])
+    y = make_labels(data, feats, "dropout")
+    keep = y.notna().to_numpy()
+    RiskModel(lightgbm_one_thread(), target="dropout").fit(feats[keep], y[keep]).save(root / "model")
+    today = build_features(data, as_of=AS_OF)
+    assert len(today) > 0
+    return root, today
+
+
+def run(args, capsys):
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_explain_json(setup, capsys):
+    root, today = setup
+    learner = today["learner_id"].iloc[0]
+    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", learner, "--json"], capsys)
+    assert code == 0, err
+    records = json.loads(out)
+    assert len(records) == 1
+    r = records[0]
+    assert r["learner_id"] == learner and r["course_id"] == "AAA-2013J"
+    assert r["week"] == int(today.loc[today["learner_id"] == learner, "week"].iloc[0])
+    assert r["drivers"] and all(d["sentence"] for d in r["drivers"])
+
+
+def test_explain_text(setup, capsys):
+    root, today = setup
+    learner = today["learner_id"].iloc[-1]
+    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", learner, "--course", "AAA-2013J"], capsys)
+    assert code == 0, err
+    assert learner in out and "dropout risk" in out and "Drivers that raise risk" in out
+
+
+def test_explain_unknown_learner_is_one_line_and_exit_2(setup, capsys):
+    root, _ = setup
+    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", "nobody"], capsys)
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "'nobody' has no enrollment" in err
+
+
+def test_explain_bad_catalog_is_one_line_and_exit_2(setup, capsys, tmp_path):
+    root, today = setup
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("interventions:\n  - id: x\n    title: t\n")
+    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", today["learner_id"].iloc[0], "--interventions", str(bad)], capsys)
+    assert code == 2
+    assert "intervention 'x' (entry 1): missing field(s)" in err
