@@ -1,11 +1,12 @@
 """Metrics of the fairness audit on plain arrays: ABROCA (exact), expected calibration error,
-and the per-group metric functions the audit hands to fairlearn's ``MetricFrame``.
+and the per-group metric functions of the audit (``MetricFrame``-compatible: the tests check
+them against fairlearn).
 
 ABROCA (absolute between-ROC area; Gardner, Brooks & Baker, LAK 2019) is the area between two
 groups' ROC curves, ``integral over FPR in [0, 1] of |TPR_a(FPR) - TPR_b(FPR)|``. Each ROC
 curve is the piecewise-linear function through the points ``sklearn.metrics.roc_curve``
-returns (ties in the score give a diagonal segment: the expected curve under random
-tie-breaking). Between two consecutive breakpoints of the *union* of both curves' FPR values
+returns (computed here without its input checks, see :func:`roc_points`); ties in the score
+give a diagonal segment, the expected curve under random tie-breaking. Between two consecutive breakpoints of the *union* of both curves' FPR values
 the difference ``d(x) = TPR_a(x) - TPR_b(x)`` is linear, so ``|d|`` integrates exactly:
 
 - no sign change on ``[a, b]``: ``(b - a) * (|d_a| + |d_b|) / 2`` (a trapezoid);
@@ -27,7 +28,7 @@ from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score, roc_curve
+from scipy.stats import rankdata
 
 __all__ = [
     "abroca",
@@ -86,12 +87,44 @@ def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
 def roc_points(y_true, score) -> tuple[np.ndarray, np.ndarray]:
     """ROC curve as (fpr, tpr) breakpoints from (0, 0) to (1, 1), both non-decreasing.
 
-    Every distinct threshold is kept (no point is dropped), so equal FPR values with rising
-    TPR mark vertical segments and a run of tied scores gives one diagonal segment.
+    The points ``sklearn.metrics.roc_curve(..., drop_intermediate=False)`` returns (the tests
+    check it), without its input checks, which dominate on the many small groups of an
+    audit: one point after each run of tied scores, so equal FPR values with rising TPR mark
+    vertical segments and a run of tied scores gives one diagonal segment.
     Both classes must be present.
     """
-    fpr, tpr, _ = roc_curve(np.asarray(y_true), np.asarray(score, dtype=float), drop_intermediate=False)
-    return fpr, tpr
+    y = np.asarray(y_true, dtype=float).ravel()
+    s = np.asarray(score, dtype=float).ravel()
+    order = np.argsort(-s, kind="stable")
+    curve = sorted_roc_points(y[order], s[order])
+    if curve is None:
+        raise ValueError("a ROC curve needs both classes")
+    return curve
+
+
+def sorted_roc_points(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """ROC breakpoints of rows already sorted by descending score; None with one class."""
+    tp = np.cumsum(y)
+    n_pos = tp[-1] if tp.size else 0
+    if n_pos == 0 or n_pos == y.size:
+        return None
+    end = np.empty(y.size, dtype=bool)  # last row of each run of tied scores
+    np.not_equal(s[1:], s[:-1], out=end[:-1])
+    end[-1] = True
+    fp = np.arange(1, y.size + 1) - tp
+    zero = np.zeros(1)
+    return np.concatenate([zero, fp[end] / (y.size - n_pos)]), np.concatenate([zero, tp[end] / n_pos])
+
+
+def roc_auc(y_true, score) -> float:
+    """ROC AUC by the rank-sum (Mann-Whitney) formula, ties counted half: sklearn's value."""
+    y = np.asarray(y_true, dtype=bool).ravel()
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(np.asarray(score, dtype=float).ravel())
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _right_limit(fpr: np.ndarray, tpr: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -253,8 +286,8 @@ def group_metric_functions(min_group_size: int) -> dict:
     def base_rate(y, p):
         return float(np.mean(y)) if ok(y) else np.nan
 
-    def roc_auc(y, p):
-        return float(roc_auc_score(y, p)) if ok(y) else np.nan
+    def auc(y, p):
+        return roc_auc(y, p) if ok(y) else np.nan
 
     def ece(y, p):
         return expected_calibration_error(y, p) if ok(y) else np.nan
@@ -273,7 +306,7 @@ def group_metric_functions(min_group_size: int) -> dict:
     return {
         "n": n,
         "base_rate": base_rate,
-        "roc_auc": roc_auc,
+        "roc_auc": auc,
         "ece": ece,
         "selection_rate": selection_rate,
         "fnr": fnr,

@@ -275,17 +275,21 @@ def _abroca_rows(
 
 
 def _gap_rows(table: pd.DataFrame, week: object) -> list[dict]:
+    """Per metric: the lowest and highest reportable group and the spread between them."""
+    ok = (table["status"] == "ok").to_numpy()
+    groups = table["group"].to_numpy()[ok]
     out = []
-    ok = table[table["status"] == "ok"]
     for metric in GAP_METRICS:
-        values = ok[["group", metric]].dropna()
+        values = table[metric].to_numpy(dtype=float)[ok]
+        has = ~np.isnan(values)
         record = {"attribute": None, "week": week, "metric": metric, "gap": np.nan, "ratio": np.nan,
                   "low_group": None, "low": np.nan, "high_group": None, "high": np.nan}
-        if len(values) >= 2:
-            lo, hi = values.loc[values[metric].idxmin()], values.loc[values[metric].idxmax()]
-            record |= {"gap": float(hi[metric] - lo[metric]), "low_group": lo["group"], "low": float(lo[metric]),
-                       "high_group": hi["group"], "high": float(hi[metric]),
-                       "ratio": float(lo[metric] / hi[metric]) if hi[metric] > 0 else np.nan}
+        if has.sum() >= 2:
+            v, g = values[has], groups[has]
+            lo, hi = int(np.argmin(v)), int(np.argmax(v))
+            record |= {"gap": float(v[hi] - v[lo]), "low_group": g[lo], "low": float(v[lo]),
+                       "high_group": g[hi], "high": float(v[hi]),
+                       "ratio": float(v[lo] / v[hi]) if v[hi] > 0 else np.nan}
         out.append(record)
     return out
 

@@ -147,17 +147,42 @@ def test_exact_area_matches_fine_numerical_integration(a, b):
     assert abroca(y, s, g) == pytest.approx(_numeric_area(y_a, s_a, y_b, s_b), abs=2e-4)
 
 
-def test_permutation_test_fast_curves_match_sklearn_and_separate_signal_from_noise():
-    from learnrisk._fairness_null import _curve_sorted, abroca_permutation_test
+def test_roc_points_and_auc_match_sklearn():
+    from sklearn.metrics import roc_curve
+
+    from learnrisk._fairness_metrics import roc_auc
 
     rng = np.random.default_rng(6)
     y = (rng.random(300) < 0.4).astype(float)
-    s = np.round(rng.random(300), 1)  # many ties
-    order = np.argsort(-s, kind="stable")
-    fast = _curve_sorted(y[order], s[order])
-    ref = roc_points(y, s)
-    np.testing.assert_allclose(fast[0], ref[0])
-    np.testing.assert_allclose(fast[1], ref[1])
+    for s in (np.round(rng.random(300), 1), rng.random(300)):  # many ties, then none
+        fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
+        ours = roc_points(y, s)
+        np.testing.assert_allclose(ours[0], fpr)
+        np.testing.assert_allclose(ours[1], tpr)
+        assert roc_auc(y, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+
+
+def test_grid_statistic_is_within_a_thousandth_of_the_exact_area():
+    from learnrisk._fairness_null import _grid_statistic, _split
+
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        n = 500
+        g = rng.choice([0, 1, 2], n)
+        y = (rng.random(n) < 0.3).astype(float)
+        s = np.clip(0.3 + 0.3 * y * (1 + g) / 3 + rng.normal(0, 0.2, n), 0, 1)
+        order = np.argsort(-s, kind="stable")
+        exact = abroca(y, s, g, reference=int(np.bincount(g).argmax()))
+        ref = int(np.bincount(g).argmax())
+        codes = np.array([ref] + [c for c in (0, 1, 2) if c != ref])
+        recoded = np.argsort(codes)[g]  # the reference group becomes code 0
+        assert _grid_statistic(y[order], s[order], _split(recoded[order], 3)) == pytest.approx(exact, abs=1e-3)
+
+
+def test_permutation_test_separates_signal_from_noise():
+    from learnrisk._fairness_null import abroca_permutation_test
+
+    rng = np.random.default_rng(6)
 
     n = 1200
     g = rng.choice(["A", "B"], n)
