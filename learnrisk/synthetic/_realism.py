@@ -1,17 +1,11 @@
 """Realism figures of any learning data, to compare synthetic data with a real release.
 
 :func:`realism` reads only the canonical tables, so the same code measures the synthetic data
-and OULAD read by :func:`learnrisk.read_oulad`. Run as a module to print the comparison
-table of ``docs/synthetic.md``::
-
-    uv run python -m learnrisk.synthetic._realism --oulad ../shared/data/oulad-sample \\
-        --learners 3000 --seed 7
+and OULAD read by :func:`learnrisk.read_oulad`. ``python -m learnrisk.synthetic`` prints the
+comparison table of ``docs/synthetic.md``.
 """
 
 from __future__ import annotations
-
-import argparse
-import sys
 
 import numpy as np
 import pandas as pd
@@ -100,31 +94,3 @@ def realism(data: LearningData) -> pd.Series:
     expected = e["course_id"].map(n_course).fillna(0).sum()
     out["coursework submissions per due assessment"] = len(course) / max(expected, 1)
     return pd.Series(out, name="value")
-
-
-def main(argv: list[str] | None = None) -> int:
-    from . import generate
-
-    p = argparse.ArgumentParser(description="Compare the realism figures of synthetic data and OULAD.")
-    p.add_argument("--oulad", help="folder of the OULAD release (or the sample in ../shared)")
-    p.add_argument("--learners", type=int, default=3000)
-    p.add_argument("--courses", type=int, default=3)
-    p.add_argument("--offerings", type=int, default=4)
-    p.add_argument("--seed", type=int, default=7)
-    args = p.parse_args(argv)
-    columns = {"synthetic": realism(generate(args.learners, args.courses, args.offerings, seed=args.seed))}
-    if args.oulad:
-        from ..data import read_oulad
-
-        columns["OULAD"] = realism(read_oulad(args.oulad))
-    table = pd.DataFrame(columns)
-    print("| figure | " + " | ".join(table.columns) + " |")
-    print("|---|" + "---|" * len(table.columns))
-    for name, row in table.iterrows():
-        cells = [f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" if abs(v) < 1 else f"{v:.1f}" for v in row]
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
