@@ -184,7 +184,7 @@ class FairnessReport:
             f"operating decision; bound on lowest/highest {p.get('selection_ratio_bound')}. "
             + (
                 f"A value past its bound is flagged only when a permutation test ({p.get('n_permutations')} "
-                f"shuffles of the groups, Holm-adjusted over attributes) puts it beyond chance (alpha {p.get('alpha')})."
+                f"shuffles of the groups, Holm-adjusted over all tests of the audit) puts it beyond chance (alpha {p.get('alpha')})."
                 if p.get("n_permutations")
                 else "Permutation tests were off: the bounds alone decide."
             )

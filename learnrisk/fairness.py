@@ -46,6 +46,7 @@ from ._fairness_metrics import (
     roc_area_between,
 )
 from ._fairness_null import abroca_permutation_test, holm_adjust
+from ._fairness_model import audit
 from ._fairness_report import FairnessReport
 from .errors import LearnriskError
 
@@ -308,7 +309,7 @@ def audit_predictions(
     selection_ratio_bound: float = 0.8,
     reference: Mapping[str, Hashable] | None = None,
     enrollment: Sequence[str] | None = ("learner_id", "course_id"),
-    n_permutations: int = 200,
+    n_permutations: int = 400,
     alpha: float = 0.05,
     random_state: int | None = 0,
 ) -> FairnessReport:
@@ -349,14 +350,14 @@ def audit_predictions(
         Columns naming an enrollment. When present, group sizes count enrollments rather
         than rows (weeks pooled, an enrollment has a row per week) and the permutation test
         shuffles whole enrollments. Absent or None: every row counts as one enrollment.
-    n_permutations : int, default 200
+    n_permutations : int, default 400
         Shuffles of the group labels for the permutation test of each attribute's pooled
         ABROCA (see ``learnrisk/_fairness_null.py``); 0 turns the test off.
     alpha : float, default 0.05
         An attribute is flagged when its pooled ABROCA exceeds ``abroca_bound`` (or its
         selection ratio is under ``selection_ratio_bound``) *and* the permutation p-value,
-        Holm-adjusted over the attributes audited, is under ``alpha``: the chance of any
-        false flag stays under ``alpha``. Past the bound but within chance gives a warning
+        Holm-adjusted over all the tests of the audit (two per attribute), is under
+        ``alpha``: the chance that an audit raises any false flag stays under ``alpha``. Past the bound but within chance gives a warning
         instead. With ``n_permutations=0`` the bounds alone decide.
     random_state : int or None, default 0
         Seed of the permutations (same seed, same report).
@@ -419,13 +420,16 @@ def audit_predictions(
     )
     abroca_frame = pd.DataFrame(abrocas)
     pooled_rows = abroca_frame["week"] == "all"
-    adjusted = holm_adjust(dict(zip(attributes, abroca_frame.loc[pooled_rows, "p_value"], strict=True)))
-    abroca_frame["p_adjusted"] = np.nan
-    abroca_frame.loc[pooled_rows, "p_adjusted"] = [adjusted[a] for a in abroca_frame.loc[pooled_rows, "attribute"]]
-    gap_frame = pd.DataFrame(gaps, columns=GAP_COLUMNS[:-3])
-    # The selection-rate spread (weeks pooled) carries its own permutation test.
+    # One family of tests: ABROCA and the selection-rate ratio of every attribute, so that an
+    # audit of a model without group differences raises any flag with chance under alpha.
+    ab_p = dict(zip(attributes, abroca_frame.loc[pooled_rows, "p_value"], strict=True))
     sel_p = dict(zip(attributes, abroca_frame.loc[pooled_rows, "selection_p_value"], strict=True))
-    sel_adjusted = holm_adjust(sel_p)
+    family = holm_adjust({("abroca", a): p for a, p in ab_p.items()} | {("selection", a): p for a, p in sel_p.items()})
+    abroca_frame["p_adjusted"] = np.nan
+    abroca_frame.loc[pooled_rows, "p_adjusted"] = [family[("abroca", a)] for a in abroca_frame.loc[pooled_rows, "attribute"]]
+    gap_frame = pd.DataFrame(gaps, columns=GAP_COLUMNS[:-3])
+    # The selection-rate spread (weeks pooled) carries its permutation test.
+    sel_adjusted = {a: family[("selection", a)] for a in attributes}
     sel_floor = dict(zip(attributes, abroca_frame.loc[pooled_rows, "selection_null_q05"], strict=True))
     is_sel = (gap_frame["week"] == "all") & (gap_frame["metric"] == "selection_rate")
     gap_frame["p_value"] = gap_frame["attribute"].map(sel_p).where(is_sel)
@@ -548,10 +552,11 @@ def _flags_and_warnings(
             n_small = int((bw["status"] == "too small").sum())
             if n_small:
                 warnings.append(f"{a}: {n_small} of {len(bw)} group-weeks too small to report")
-    m = int(abroca_frame.loc[abroca_frame["week"] == "all", "p_value"].notna().sum())
+    m = int(abroca_frame.loc[abroca_frame["week"] == "all", "p_adjusted"].notna().sum())
+    m += int(gaps["p_adjusted"].notna().sum())
     if tested and m and m / (n_perm + 1) >= alpha:
         warnings.append(
-            f"with {n_perm} permutations and {m} attributes no flag can reach alpha = {alpha:g} after adjustment; "
+            f"with {n_perm} permutations and {m} tests no flag can reach alpha = {alpha:g} after adjustment; "
             f"use n_permutations >= {int(np.ceil(m / alpha))}"
         )
     return flags, flagged, flagged_selection, warnings
