@@ -13,7 +13,7 @@ from __future__ import annotations
 from . import synthetic
 from .data import LearningData, load_data, read_oulad, read_parquet, write_oulad
 from .errors import DataValidationError, LearnriskError, ModelLoadError
-from . import features
+from . import fairness, features
 from .features import build_features
 from .train import RiskModel, load_model, train
 from .scoring import ScoreResult, score
@@ -27,6 +27,7 @@ __all__ = [
     "ModelLoadError",
     "__version__",
     "build_features",
+    "fairness",
     "features",
     "load_data",
     "read_oulad",

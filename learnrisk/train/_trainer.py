@@ -249,7 +249,7 @@ def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame,
     groups = sensitive_attributes(data, test_features)
     if groups.empty or groups.shape[1] == 0:
         return None
-    frame = pd.concat([preds[["course_id", "week", "y", "model"]].reset_index(drop=True), groups.reset_index(drop=True)], axis=1)
+    frame = pd.concat([preds[["learner_id", "course_id", "week", "y", "model"]].reset_index(drop=True), groups.reset_index(drop=True)], axis=1)
     frame = frame.rename(columns={"y": "y_true", "model": "score"})
     frame["selected"] = select_top(frame, "score", frac=0.10)
     return audit_predictions(frame, groups=list(groups.columns))
