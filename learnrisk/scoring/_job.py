@@ -450,6 +450,9 @@ def score(
             if earlier:
                 previous_name = earlier[-1]
                 previous = read_previous(out_path / previous_name)
+                if previous is None:
+                    recovered.append(f"the previous list {previous_name} could not be read: change columns left empty")
+                    previous_name = None
         risk = compare_with_previous(risk, previous)
         risk.insert(0, "as_of", pd.Series([name] * len(risk), dtype="str"))
         risk = risk[COLUMNS]

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..data import LearningData
 
@@ -61,14 +63,57 @@ def running_courses(data: LearningData, as_of: pd.Timestamp) -> pd.DataFrame:
     return c[(c["start"] <= as_of) & (as_of < c["end"])].sort_values("course_id", ignore_index=True)
 
 
-def _anchors(data: LearningData, courses: pd.DataFrame) -> pd.DataFrame:
-    """Enrollments of ``courses`` with their week-0 anchor (start, or registration if self-paced)."""
+def _ns(s: pd.Series) -> np.ndarray:
+    """A UTC time column as int64 nanoseconds (NaT as the smallest int64)."""
+    return s.dt.as_unit("ns").array.asi8
+
+
+def _enrollments(data: LearningData, courses: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Enrollments of ``courses`` registered before ``as_of``, with their course position, their
+    week-0 anchor (start, or registration if self-paced) and whether they are still active."""
     e = data.enrollments[["learner_id", "course_id", "registered_at", "withdrawn_at"]]
-    cols = ["course_id", "start"] + (["pacing"] if "pacing" in courses.columns else [])
-    e = e.merge(courses[cols], on="course_id", how="inner")
-    self_paced = e["pacing"].eq("self-paced").to_numpy() if "pacing" in e.columns else np.zeros(len(e), bool)
-    e["anchor"] = e["start"].where(~self_paced, e["registered_at"])
-    return e
+    e = e[e["course_id"].isin(courses["course_id"]) & (e["registered_at"] < as_of)].reset_index(drop=True)
+    course_pos = pd.Index(courses["course_id"]).get_indexer(e["course_id"])
+    pacing = courses["pacing"] if "pacing" in courses.columns else pd.Series("cohort", index=courses.index)
+    self_paced = pacing.eq("self-paced").to_numpy()[course_pos]
+    start = _ns(courses["start"])[course_pos]
+    return e.assign(
+        course_pos=course_pos,
+        anchor=np.where(self_paced, _ns(e["registered_at"]), start),
+        active=(e["withdrawn_at"].isna() | (e["withdrawn_at"] >= as_of)).to_numpy(),
+    )
+
+
+def _activity_positions(data: LearningData, e: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """(enrollment position, timestamp ns) of every activity row of ``e`` before ``as_of``.
+
+    Ids are matched as integers: codes of the learner ids and of the course ids, then a composite
+    key, instead of a merge on two string columns (about 10x faster on 10M rows).
+    """
+    courses = pd.unique(e["course_id"])
+    learners = pd.unique(e["learner_id"])
+    n_c = max(len(courses), 1)
+    act = data.activity
+    ts = _ns(act["timestamp"])
+    c_codes = _codes(act["course_id"], courses)
+    keep = (ts < as_of.value) & (c_codes >= 0)
+    l_codes = _codes(act["learner_id"], learners)[keep]
+    act_key = np.where(l_codes >= 0, l_codes * n_c + c_codes[keep], -1)
+    e_key = _codes(e["learner_id"], learners) * n_c + _codes(e["course_id"], courses)
+    pos = pd.Index(e_key).get_indexer(act_key)  # enrollment keys are >= 0, so -1 never matches
+    ok = pos >= 0
+    return pos[ok], ts[keep][ok]
+
+
+def _codes(values: pd.Series, uniques) -> np.ndarray:
+    """Position of each value in ``uniques`` (distinct strings), -1 when absent.
+
+    Hashed by Arrow (``pyarrow.compute.index_in``) on the column's own buffers: no Python
+    string objects, which is what makes this fast on tens of millions of activity rows.
+    """
+    arr = pa.array(values)
+    found = pc.index_in(arr, value_set=pa.array(uniques).cast(arr.type))
+    return np.asarray(pc.fill_null(found, -1), dtype=np.int64)
 
 
 def course_overviews(data: LearningData, as_of: pd.Timestamp, *, n_missed: int = 5) -> list[CourseOverview]:
@@ -80,25 +125,23 @@ def course_overviews(data: LearningData, as_of: pd.Timestamp, *, n_missed: int =
     ['A-2024']
     """
     courses = running_courses(data, as_of)
-    e = _anchors(data, courses)
-    e = e[e["registered_at"] < as_of]
-    active = e["withdrawn_at"].isna() | (e["withdrawn_at"] >= as_of)
-    act = data.activity
-    act = act[act["course_id"].isin(courses["course_id"]) & (act["timestamp"] < as_of)]
-    act = act[["learner_id", "course_id", "timestamp"]].merge(
-        e[["learner_id", "course_id", "anchor"]], on=["learner_id", "course_id"], how="inner"
-    )
-    recent = act[act["timestamp"] >= as_of - WEEK][["learner_id", "course_id"]].drop_duplicates()
-    active_keys = e.loc[active, ["learner_id", "course_id"]]
-    recent = recent.merge(active_keys, on=["learner_id", "course_id"], how="inner")
-    n_recent = recent.groupby("course_id").size()
-    curves = _curves(e, act, as_of)
+    e = _enrollments(data, courses, as_of)
+    pos, ts = _activity_positions(data, e, as_of)
+    n_c = len(courses)
+    cpos = e["course_pos"].to_numpy()
+    active = e["active"].to_numpy()
+    # active this week: any activity in [as_of - 7 days, as_of), among active enrollments
+    recent = np.zeros(len(e), dtype=bool)
+    recent[pos[ts >= (as_of - WEEK).value]] = True
+    n_recent = np.bincount(cpos[recent & active], minlength=n_c)
+    n_enrolled = np.bincount(cpos, minlength=n_c)
+    n_active = np.bincount(cpos[active], minlength=n_c)
+    curves = _curves(e, pos, ts, as_of, n_c)
     missed = _missed(data, courses, e[active], as_of, n_missed)
 
     out = []
-    for row in courses.itertuples(index=False):
+    for i, row in enumerate(courses.itertuples(index=False)):
         cid = row.course_id
-        mine = e["course_id"].eq(cid).to_numpy()
         pacing = getattr(row, "pacing", None)
         pacing = pacing if isinstance(pacing, str) else "cohort"
         title = getattr(row, "title", None)
@@ -112,52 +155,56 @@ def course_overviews(data: LearningData, as_of: pd.Timestamp, *, n_missed: int =
                 end=row.end,
                 # days since start // 7: 2024-01-01 -> 2024-02-05 is 35 days, week 5
                 week=int((as_of - row.start).days // 7),
-                enrolled=int(mine.sum()),
-                active_enrollments=int((mine & active.to_numpy()).sum()),
-                withdrawn=int((mine & ~active.to_numpy()).sum()),
-                active_this_week=int(n_recent.get(cid, 0)),
-                curve=curves.get(cid, []),
+                enrolled=int(n_enrolled[i]),
+                active_enrollments=int(n_active[i]),
+                withdrawn=int(n_enrolled[i] - n_active[i]),
+                active_this_week=int(n_recent[i]),
+                curve=curves[i],
                 missed=missed.get(cid, []),
             )
         )
     return out
 
 
-def _curves(e: pd.DataFrame, act: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, list[dict]]:
+def _curves(e: pd.DataFrame, pos: np.ndarray, ts: np.ndarray, as_of: pd.Timestamp, n_c: int) -> list[list[dict]]:
     """Share of enrolled learners active in each complete week, per course (see module doc)."""
-    if e.empty:
-        return {}
+    week_ns = WEEK.value
+    anchor = e["anchor"].to_numpy()
     # complete weeks of each enrollment before as_of: weeks w with anchor + 7(w+1) <= as_of
-    n_weeks = ((as_of - e["anchor"]) // WEEK).clip(lower=0).astype("int64").to_numpy()
+    n_weeks = np.clip((as_of.value - anchor) // week_ns, 0, None)
     # first week the enrollment counts in: the week in which it registered (0 if before the anchor)
-    first = ((e["registered_at"] - e["anchor"]) // WEEK).clip(lower=0).astype("int64").to_numpy()
+    first = np.clip((_ns(e["registered_at"]) - anchor) // week_ns, 0, None)
     # last week: the one in which it withdrew (it counts in that week), else the last complete one
     wd = e["withdrawn_at"]
-    wd_week = ((wd - e["anchor"]) // WEEK).astype("float64").to_numpy()  # NaN when not withdrawn
-    last = np.where(np.isnan(wd_week), n_weeks - 1, np.minimum(wd_week, n_weeks - 1)).astype("int64")
-    courses = e["course_id"].to_numpy()
-    act = act.assign(week=((act["timestamp"] - act["anchor"]) // WEEK).astype("int64"))
-    act_weeks = act[act["week"] >= 0].drop_duplicates(["learner_id", "course_id", "week"])
-    out = {}
-    for cid in pd.unique(courses):
-        m = courses == cid
-        horizon = int(n_weeks[m].max()) if m.any() else 0
-        if horizon <= 0:
-            out[cid] = []
+    wd_week = np.where(wd.isna().to_numpy(), np.iinfo(np.int64).max, (_ns(wd) - anchor) // week_ns)
+    last = np.minimum(wd_week, n_weeks - 1)
+    horizon = int(n_weeks.max()) if len(e) else 0
+    # seen[i, w]: enrollment i had activity in its week w (a complete week)
+    seen = np.zeros((len(e), max(horizon, 1)), dtype=bool)
+    week = (ts - anchor[pos]) // week_ns
+    ok = (week >= 0) & (week < n_weeks[pos])
+    seen[pos[ok], week[ok]] = True
+    cpos = e["course_pos"].to_numpy()
+    out = []
+    for c in range(n_c):
+        m = cpos == c
+        h = int(n_weeks[m].max()) if m.any() else 0
+        if h <= 0:
+            out.append([])
             continue
-        diff = np.zeros(horizon + 1, dtype=np.int64)
+        diff = np.zeros(h + 1, dtype=np.int64)
         f, la = first[m], last[m]
-        ok = f <= la
-        np.add.at(diff, f[ok], 1)
-        np.add.at(diff, la[ok] + 1, -1)
-        denom = np.cumsum(diff)[:horizon]
-        a = act_weeks[act_weeks["course_id"] == cid]
-        a = a[a["week"] < horizon]
-        num = np.bincount(a["week"].to_numpy(), minlength=horizon)[:horizon]
-        out[cid] = [
-            {"week": w, "share_active": float(num[w] / denom[w]) if denom[w] else 0.0, "n_enrolled": int(denom[w])}
-            for w in range(horizon)
-        ]
+        keep = f <= la
+        np.add.at(diff, f[keep], 1)
+        np.add.at(diff, la[keep] + 1, -1)
+        denom = np.cumsum(diff)[:h]
+        num = seen[m, :h].sum(axis=0)
+        out.append(
+            [
+                {"week": w, "share_active": float(num[w] / denom[w]) if denom[w] else 0.0, "n_enrolled": int(denom[w])}
+                for w in range(h)
+            ]
+        )
     return out
 
 

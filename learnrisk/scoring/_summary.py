@@ -17,7 +17,8 @@ drift : per model, the PSI of every model input against the training reference s
     model (week by week when the model stores per-week references), and the warnings (PSI
     above 0.25); ``drift_warnings`` lists them as sentences
 timings : seconds per step and in total
-recovered : what was cleaned up from interrupted runs before writing
+recovered : what was cleaned up from interrupted runs before writing, and an earlier list that
+    could not be read
 """
 
 from __future__ import annotations

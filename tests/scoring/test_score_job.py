@@ -221,3 +221,13 @@ def test_nothing_is_written_without_out(world, tmp_path, monkeypatch):
 def test_as_of_must_be_a_date(value, message):
     with pytest.raises(ScoringError, match=message):
         parse_as_of(value)
+
+
+def test_an_unreadable_previous_list_is_reported_not_fatal(world, tmp_path):
+    (tmp_path / "2014-11-24").mkdir()
+    (tmp_path / "2014-11-24" / "risk_list.parquet").write_bytes(b"not parquet")
+    (tmp_path / "2014-11-24" / "risk_list.csv").write_text("garbage\n")
+    res = score(world["data"], AS_OF, world["dropout"], out=tmp_path, top_k=3)
+    assert res.summary["previous"] is None
+    assert res.risk_list["change"].isna().all()
+    assert any("2014-11-24 could not be read" in line for line in res.summary["recovered"])
