@@ -171,37 +171,45 @@ def simulate(rng: np.random.Generator, cat: Catalog, enr: Enrollments) -> Chain:
 
 
 # --------------------------------------------------------------------------- the oracle
-def _step_back(S, F, enr, weeks, p_on, due_w, w):
-    """From S_{w+1}, F_{w+1} (functions of the state of week w) to S_w, F_w (of week w-1).
+_Z = P.LEVELS[None, :, None, None, None]                      # axes: n, level, d, M, (S, F)
+_D = np.array([0.0, 1.0])[None, None, :, None, None]
+_M = np.arange(C, dtype=float)[None, None, None, :, None]
 
-    Arrays are (n, K levels, 2 disruption flags, C missed counts).
+
+def _step_back(A: np.ndarray, target: np.ndarray, p_on: np.ndarray, due_rows: np.ndarray, w: int) -> np.ndarray:
+    """From (S, F)_{w+1} (functions of the state of week w) to (S, F)_w (of week w-1).
+
+    ``A`` is ``(n, K levels, 2 disruption flags, C missed counts, 2)``, the last axis holding S
+    and F, which go through the same linear steps; it is updated in place where possible.
     """
-    n = S.shape[0]
-    z = P.LEVELS[None, :, None, None]
-    dflag = np.array([0.0, 1.0])[None, None, :, None]
-    mcount = np.arange(C, dtype=float)[None, None, None, :]
-    # Week w's TMA decision comes after surviving it: M -> min(M + 1, cap) with 1 - p_submit.
-    skip = (1.0 - submit_prob(z, dflag)) * due_w[:, None, None, None]
-    bumped_S = np.concatenate([S[..., 1:], S[..., -1:]], axis=3)
-    bumped_F = np.concatenate([F[..., 1:], F[..., -1:]], axis=3)
-    keep = 1.0 - withdraw_hazard(z, dflag, mcount, w)
-    X = keep * ((1.0 - skip) * S + skip * bumped_S)
-    Y = keep * ((1.0 - skip) * F + skip * bumped_F)
-    # The transition into week w: a level move given the new disruption flag ...
-    down, up = move_probs(z, _target(enr, weeks, w)[:, None, None, None], dflag)
-
-    def moved(A):
-        lower = np.concatenate([A[:, :1], A[:, :-1]], axis=1)   # value one level down (edge: stay)
-        upper = np.concatenate([A[:, 1:], A[:, -1:]], axis=1)   # value one level up (edge: stay)
-        return down * lower + up * upper + (1.0 - down - up) * A
-
-    X, Y = moved(X), moved(Y)
+    # Week w's TMA decision comes after surviving it: M -> min(M + 1, cap) with 1 - p_submit
+    # (only rows with a TMA due in week w).
+    if len(due_rows):
+        sub = A[due_rows]
+        bumped = np.concatenate([sub[:, :, :, 1:], sub[:, :, :, -1:]], axis=3)
+        sub += (1.0 - submit_prob(_Z, _D)) * (bumped - sub)
+        A[due_rows] = sub
+    # Surviving week w.
+    A *= 1.0 - withdraw_hazard(_Z, _D, _M, w)
+    # The transition into week w: a level move given the new disruption flag d' ...
+    down, up = move_probs(_Z[..., 0, 0], target[:, None, None], _D[..., 0, 0])
+    down, up = down[..., None, None], up[..., None, None]
+    lower = np.concatenate([A[:, :1], A[:, :-1]], axis=1)     # value one level down (edge: stay)
+    upper = np.concatenate([A[:, 1:], A[:, -1:]], axis=1)     # value one level up (edge: stay)
+    lower -= A
+    upper -= A
+    lower *= down
+    upper *= up
+    A += lower
+    A += upper
     # ... after the flag went from d (week w-1) to d': off -> on with p_on, on -> on with PERSIST.
-    p1 = np.empty((n, 1, 2, 1))
-    p1[:, 0, 0, 0], p1[:, 0, 1, 0] = p_on, P.LIFE_EVENT_PERSIST
-    S = (1 - p1) * X[:, :, :1] + p1 * X[:, :, 1:]
-    F = (1 - p1) * Y[:, :, :1] + p1 * Y[:, :, 1:]
-    return S, F
+    off, on = A[:, :, 0], A[:, :, 1] - A[:, :, 0]
+    out = np.empty_like(A)
+    np.multiply(on, p_on[:, None, None, None], out=out[:, :, 0])
+    out[:, :, 0] += off
+    np.multiply(on, P.LIFE_EVENT_PERSIST, out=out[:, :, 1])
+    out[:, :, 1] += off
+    return out
 
 
 def oracle(cat: Catalog, enr: Enrollments, chain: Chain) -> tuple[np.ndarray, np.ndarray]:
@@ -215,32 +223,35 @@ def oracle(cat: Catalog, enr: Enrollments, chain: Chain) -> tuple[np.ndarray, np
         S_k(s) = sum over s' of T_k(s -> s') (1 - h_k(s')) S_{k+1}(s')
 
     from ``S_W = 1`` and ``F_W = P(fail | end state)``; then ``p_dropout = 1 - S_k`` and
-    ``p_underperformance = F_k / S_k``.
+    ``p_underperformance = F_k / S_k``. Ghosts and pre-start withdrawals have closed forms
+    (or no cutoff at all) and skip the recursion.
     """
     n = len(enr)
     weeks = cat.weeks[enr.offering]
     n_weeks = int(cat.weeks.max())
-    due = tma_weeks(cat, enr, n_weeks).astype(float)
-    z = P.LEVELS[None, :, None, None]
-    dflag = np.array([0.0, 1.0])[None, None, :, None]
-    mcount = np.arange(C, dtype=float)[None, None, None, :]
-    terminal = fail_given_end(enr.ability[:, None, None, None], z, dflag, mcount)
-    p_on = logistic(enr.life_event)
-    S = np.ones((n, K, 2, C))
-    F = terminal.copy()
     p_drop = np.full((n, n_weeks + 1), np.nan)
     p_fail = np.full((n, n_weeks + 1), np.nan)
-    rows = np.arange(n)
+    chained = np.flatnonzero(~enr.ghost & ~enr.prestart)
+    sub = enr.take(chained)
+    wk = weeks[chained]
+    due = tma_weeks(cat, sub, n_weeks)
+    terminal = np.empty((len(chained), K, 2, C, 2))
+    terminal[..., 0] = 1.0
+    terminal[..., 1] = fail_given_end(sub.ability[:, None, None, None], _Z[..., 0], _D[..., 0], _M[..., 0])
+    p_on = logistic(sub.life_event)
+    A = terminal.copy()
+    rows = np.arange(len(chained))
     for k in range(n_weeks, 0, -1):
-        ends = weeks == k
-        S[ends], F[ends] = 1.0, terminal[ends]
-        ok = k <= weeks
-        at = (rows, chain.level[:, k - 1], chain.disrupted[:, k - 1].astype(np.intp), chain.missed[:, k - 1])
-        s_now, f_now = S[at], F[at]
-        p_drop[ok, k] = 1.0 - s_now[ok]
-        p_fail[ok, k] = (f_now / np.maximum(s_now, 1e-300))[ok]
+        ends = wk == k
+        A[ends] = terminal[ends]
+        ok = k <= wk
+        at = (rows, chain.level[chained, k - 1], chain.disrupted[chained, k - 1].astype(np.intp), chain.missed[chained, k - 1])
+        s_now, f_now = A[at + (0,)], A[at + (1,)]
+        p_drop[chained[ok], k] = 1.0 - s_now[ok]
+        p_fail[chained[ok], k] = (f_now / np.maximum(s_now, 1e-300))[ok]
         if k > 1:
-            S, F = _step_back(S, F, enr, weeks, p_on, due[:, k - 1], k - 1)
+            w = k - 1
+            A = _step_back(A, _target(sub, wk, w), p_on, np.flatnonzero(due[:, w]), w)
     # Ghosts: a constant hazard g over the remaining W - k weeks, and a certain fail.
     g = enr.ghost
     if g.any():

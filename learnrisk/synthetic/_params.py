@@ -32,7 +32,7 @@ PRIOR_ATTEMPTS = ((0, 0.87), (1, 0.10), (2, 0.025), (3, 0.005))
 
 # --------------------------------------------------------------------------- sensitive effect
 # Strength of the shift of the latent means by the "disadvantage" score of a learner (see
-# ``_population.disadvantage``); in standard deviations of the latent traits.
+# ``_population.make_learners``); in standard deviations of the latent traits per unit of score.
 SENSITIVE_EFFECTS = {"none": 0.0, "modest": 0.15, "strong": 0.8}
 
 # --------------------------------------------------------------------------- courses
@@ -68,7 +68,7 @@ LIFE_EVENT_PERSIST = 0.65              # chance that it lasts one more week
 # Missed TMAs so far, M (capped): a missed TMA is a TMA the learner decided not to do.
 MISSED_CAP = 3
 # Withdrawal hazard per week: logistic(base + slope * z + disrupted + missed + early weeks).
-WITHDRAW_BASE = -7.3 
+WITHDRAW_BASE = -7.3
 WITHDRAW_SLOPE = -1.7
 WITHDRAW_DISRUPTED = 1.5
 WITHDRAW_MISSED = 0.4                  # per missed TMA
@@ -113,7 +113,7 @@ SUBMIT_DISRUPTED = -2.2
 LATE_BASE = -0.3                       # log-odds of a late submission
 LATE_SLOPE = -0.7
 LATE_DISRUPTED = 1.2
-LATE_MEAN_DAYS = 4.0                   # late by 1 + geometric days
+LATE_MEAN_DAYS = 4.0                   # late by Geometric days (at least 1) with this mean
 SCORE_MEAN = 78.5                      # coursework score = mean + ability + z + noise
 SCORE_ABILITY = 12.0
 SCORE_LEVEL = 4.0
