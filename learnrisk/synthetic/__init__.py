@@ -16,9 +16,9 @@ import pandas as pd
 from ..data import LearningData
 from ..errors import LearnriskError
 from . import _params as P
+from ._arrays import strings, times
 from ._assessments import Results, final_results, submissions
 from ._catalog import DAY_NS, Catalog, build_catalog
-from ._arrays import strings, times
 from ._engagement import activity
 from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
 from ._population import Enrollments, make_enrollments, make_learners
@@ -105,8 +105,7 @@ def _world(rng: np.random.Generator, cat: Catalog, n_learners: int, effect: floa
 
     enr = Enrollments.concat([first, second])
     chain = Chain.concat([chain1, chain2])
-    res = Results(*(np.concatenate([getattr(a, f), getattr(b, f)]) for f, a, b in
-                    zip(Results.__dataclass_fields__, (res1,) * 3, (res2,) * 3)))
+    res = Results(*(np.concatenate([getattr(res1, f), getattr(res2, f)]) for f in Results.__dataclass_fields__))
     order = np.lexsort((enr.learner, enr.offering))
     return learners, enr.take(order), chain.take(order), _take_results(res, order)
 

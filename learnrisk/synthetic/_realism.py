@@ -48,7 +48,7 @@ def realism(data: LearningData) -> pd.Series:
     --------
     >>> from learnrisk import synthetic
     >>> r = synthetic.realism(synthetic.generate(n_learners=300, seed=1))
-    >>> 0 < r["share never active"] < 0.3
+    >>> bool(0 < r["share never active"] < 0.3)
     True
     """
     e = data.enrollments.reset_index(drop=True)
