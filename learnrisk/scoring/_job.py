@@ -285,24 +285,27 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
 
 
 def _with_details(risk: pd.DataFrame, details: dict) -> pd.DataFrame:
-    def drivers(key):
-        return " | ".join(details.get(key, {}).get("drivers", []))
-
-    def interventions(key):
-        return " | ".join(
-            f"{i['title']} ({i['who']}, {i['channel']}): -{100 * i['reduction']:.1f} pts"
-            for i in details.get(key, {}).get("interventions", [])
+    """Add drivers, interventions, intervention_ids and best_reduction (empty for unlisted rows)."""
+    rows = []
+    for (cid, lid), d in details.items():
+        recs = d.get("interventions", [])
+        rows.append(
+            {
+                "course_id": cid,
+                "learner_id": lid,
+                "drivers": " | ".join(d.get("drivers", [])),
+                "interventions": " | ".join(
+                    f"{i['title']} ({i['who']}, {i['channel']}): -{100 * i['reduction']:.1f} pts" for i in recs
+                ),
+                "intervention_ids": ",".join(i["id"] for i in recs),
+                "best_reduction": max((i["reduction"] for i in recs), default=np.nan),
+            }
         )
-
-    keys = list(zip(risk["course_id"], risk["learner_id"]))
-    out = risk.copy()
-    out["drivers"] = pd.Series([drivers(k) for k in keys], dtype="str")
-    out["interventions"] = pd.Series([interventions(k) for k in keys], dtype="str")
-    out["intervention_ids"] = pd.Series(
-        [",".join(i["id"] for i in details.get(k, {}).get("interventions", [])) for k in keys], dtype="str"
-    )
-    best = [max((i["reduction"] for i in details.get(k, {}).get("interventions", [])), default=np.nan) for k in keys]
-    out["best_reduction"] = np.asarray(best, dtype=float)
+    cols = ["drivers", "interventions", "intervention_ids"]
+    table = pd.DataFrame(rows, columns=KEYS + cols + ["best_reduction"]).astype({c: "str" for c in KEYS + cols})
+    out = risk.merge(table, on=KEYS, how="left", validate="one_to_one")
+    out[cols] = out[cols].fillna("")
+    out["best_reduction"] = out["best_reduction"].astype("float64")
     return out
 
 

@@ -71,8 +71,7 @@ def parquet_bytes(risk_list: pd.DataFrame) -> bytes:
     for field in schema:
         s = risk_list[field.name]
         if pa.types.is_string(field.type):
-            values = [None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA) else str(v) for v in s]
-            arrays.append(pa.array(values, type=field.type))
+            arrays.append(pa.array(s.astype("str"), from_pandas=True).cast(field.type))
         elif pa.types.is_integer(field.type):
             arrays.append(pa.array(s.astype("Int64"), type=field.type, from_pandas=True))
         else:
