@@ -37,6 +37,12 @@ def test_course_calendar_alternates_february_and_october(small):
     days = (c["end"] - c["start"]).dt.days
     assert days.between(230, 270).all()
     assert (c["pacing"] == "cohort").all()
+    # A temporal split exists: within a code, each offering starts later than the one before,
+    # and the latest starts after every other offering of its code has started.
+    for _, group in c.groupby("course_code"):
+        starts = group["start"].sort_index()
+        assert starts.is_monotonic_increasing and starts.is_unique
+        assert starts.idxmax() == starts.index[-1]
 
 
 def test_enrollments_and_retakes(small):
