@@ -25,6 +25,7 @@ learners in 5 codes.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -108,6 +109,7 @@ def run(quick: bool = False) -> list[dict]:
     cohort = _cohort(quick)
     models = _models(quick)
     out = Path(tempfile.mkdtemp(prefix="bench-scoring-"))
+    load = os.getloadavg()[0]
     try:
         wall, peak_mb, got = _score_in_child(cohort, models, out)
         files = {p.name: p.stat().st_size for p in (out / AS_OF).iterdir()}
@@ -121,7 +123,8 @@ def run(quick: bool = False) -> list[dict]:
     offerings = len(s["population"]["running_offerings"])
     cohort_note = (
         f"{n_enr:,} enrollments ({s['data']['rows']['activity']:,} activity rows) in {offerings} running offerings; "
-        f"{scored:,} active at {AS_OF} scored by 2 LightGBM models; {explained:,} listed learners explained (top_k={TOP_K})"
+        f"{scored:,} active at {AS_OF} scored by 2 LightGBM models; {explained:,} listed learners explained (top_k={TOP_K}); "
+        f"machine load average {load:.1f} on {os.cpu_count()} cores at the start"
     )
     rows = [
         {"measure": "total time, fresh process (imports included)", "value": round(wall, 1), "unit": "s", "notes": cohort_note},
