@@ -1,8 +1,9 @@
 """`FairnessReport`: the result of a fairness audit, as tables, text, a dict, plots and MLflow logs.
 
 The report holds aggregates only (per group, per week), except a private copy of the scored
-rows it was computed from, used to draw ROC curves; that copy never leaves the process
-(``to_dict``, ``to_markdown`` and ``log_to_mlflow`` write aggregates of reportable groups only).
+rows it was computed from, used to draw ROC curves; that copy never leaves the process.
+``to_dict``, ``to_markdown`` and ``log_to_mlflow`` write aggregates only: a group too small to
+report shows its size and no rate, and its ROC curve is never drawn.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from ._fairness_metrics import roc_points
 __all__ = ["FairnessReport", "markdown_table"]
 
 METRIC_LABELS = {
-    "n": "n",
+    "n": "rows",
+    "n_enrollments": "enrollments",
     "base_rate": "base rate",
     "roc_auc": "ROC AUC",
     "ece": "ECE",
@@ -169,13 +171,14 @@ class FairnessReport:
             "gaps": _records(self.gaps),
         }
 
-    def to_markdown(self, *, digits: int = 3, weeks: bool = False) -> str:
+    def to_markdown(self, *, digits: int = 3, weeks: bool = False, title: str | None = None) -> str:
         """Markdown for a model card: flags, ABROCA per attribute, per-group table, largest gaps.
 
-        With ``weeks=True`` a table of ABROCA per attribute and week is added.
+        With ``weeks=True`` a table of ABROCA per attribute and week is added; ``title`` (e.g.
+        ``"## Fairness audit"``) is put first when given (a model card brings its own heading).
         """
         p = self.params
-        out = ["### Fairness audit", ""]
+        out = [title, ""] if title else []
         out.append(
             f"{p.get('n_rows', 0):,} scored enrollment-weeks ({p.get('n_enrollments', 0):,} enrollments); "
             f"groups under {p.get('min_group_size')} {p.get('size_unit', 'rows')} or with one class only are "
