@@ -15,6 +15,7 @@ from .data import LearningData, load_data, read_oulad, read_parquet, write_oulad
 from .errors import DataValidationError, LearnriskError, ModelLoadError
 from . import fairness, features
 from .features import build_features
+from .explain import Explanation, explain
 from .train import RiskModel, load_model, train
 from .scoring import ScoreResult, score
 
@@ -22,11 +23,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataValidationError",
+    "Explanation",
     "LearnriskError",
     "LearningData",
     "ModelLoadError",
     "__version__",
     "build_features",
+    "explain",
     "fairness",
     "features",
     "load_data",

@@ -87,6 +87,9 @@ def print_records(records: list[dict], *, target: str, as_of: str) -> None:
             f"[bold]{rec['learner_id']}[/bold] in {rec['course_id']}, week {rec['week']} (as of {as_of}): "
             f"{target} risk [bold]{rec['risk']:.0%}[/bold]"
         )
+        if not rec["drivers"]:
+            out.print("No feature raises this learner's risk: the score is at or below the model's base value.\n")
+            continue
         drivers = Table(title="Drivers that raise risk", header_style="bold", title_justify="left")
         for col, just in (("#", "right"), ("driver", "left"), ("in words", "left"), ("log-odds", "right"), ("", "left")):
             drivers.add_column(col, justify=just)

@@ -67,6 +67,14 @@ def input_contributions(
     """
     kind = getattr(model, "kind_", "other")
     est = model.estimator_
+    if len(X) == 0:  # nothing to explain: only the base value, from a one-row probe
+        probe = pd.DataFrame(np.full((1, X.shape[1]), np.nan), columns=X.columns)
+        if kind == "tree" or (kind == "linear" and _linear_ok(est, X)):
+            _, base = input_contributions(model, probe)
+        else:
+            bg = X if background is None else background
+            base = float(np.mean(model._raw(bg))) if len(bg) else float("nan")
+        return pd.DataFrame(np.empty((0, X.shape[1])), index=X.index, columns=list(X.columns)), float(base)
     if kind == "tree":
         values, base = _tree(est, X)
     elif kind == "linear" and _linear_ok(est, X):
@@ -129,14 +137,7 @@ def _tree(est, X: pd.DataFrame) -> tuple[np.ndarray, float]:
             f"LightGBM returned contributions of shape {out.shape} for {X.shape[1]} features; "
             "expected (rows, features + 1): only binary classifiers are supported"
         )
-    base = out[0, -1] if len(out) else _tree_base(est, X)
-    return out[:, :-1], float(base)
-
-
-def _tree_base(est, X: pd.DataFrame) -> float:
-    """The base value when no row is explained: contributions of one all-missing row."""
-    probe = pd.DataFrame(np.full((1, X.shape[1]), np.nan), columns=X.columns)
-    return float(np.asarray(est.predict(probe, pred_contrib=True))[0, -1])
+    return out[:, :-1], float(out[0, -1])
 
 
 def _split_pipeline(est) -> tuple[list, object]:

@@ -105,8 +105,8 @@ def explain(
         background = model.prepare(sample)
     contrib_in, base = input_contributions(model, X, background=background, random_state=random_state)
     contributions = to_source(model, contrib_in)
-    raw = np.asarray(model._raw(X), dtype=float)
-    risk = model.calibrate_raw(raw)
+    raw = np.asarray(model._raw(X), dtype=float) if len(X) else np.empty(0)
+    risk = model.calibrate_raw(raw) if len(X) else np.empty(0)
 
     sources = list(contributions.columns)
     medians = cohort_medians(cohort, selected, sources)
@@ -156,12 +156,14 @@ def _recommend(drivers: pd.DataFrame, rows: pd.DataFrame, catalog: InterventionC
     pos_of = pd.Series(np.arange(len(rows)), index=rows.index)
     parts = []
     if len(act):
+        feature = act["driver"].to_numpy(dtype=object)
+        group = act["group"].to_numpy(dtype=object)
         value = pd.to_numeric(act["value"], errors="coerce").to_numpy(dtype=float)
         cohort = act["cohort_value"].to_numpy(dtype=float)
         for inter in catalog:
             hit = np.zeros(len(act), dtype=bool)
             for t in inter.triggers:
-                hit |= _trigger_mask(t, act, value, cohort)
+                hit |= t.mask(feature, group, value, cohort)
             if hit.any():
                 part = act.loc[hit, ["row", "rank", "driver"]].assign(intervention_id=inter.id)
                 parts.append(part)
@@ -174,25 +176,6 @@ def _recommend(drivers: pd.DataFrame, rows: pd.DataFrame, catalog: InterventionC
     grouped = hits.groupby(["_pos", "intervention_id"], sort=False)
     out = grouped.agg(_features=("driver", list), _first_rank=("rank", "min")).reset_index()
     return out[cols]
-
-
-def _trigger_mask(t, act: pd.DataFrame, value: np.ndarray, cohort: np.ndarray) -> np.ndarray:
-    """Vectorised :class:`Trigger`: which actionable drivers meet the condition."""
-    m = np.ones(len(act), dtype=bool)
-    if t.feature is not None:
-        m &= (act["driver"] == t.feature).to_numpy()
-    if t.group is not None:
-        m &= (act["group"] == t.group).to_numpy()
-    with np.errstate(invalid="ignore"):
-        if t.min is not None:
-            m &= value >= t.min
-        if t.max is not None:
-            m &= value <= t.max
-        if t.vs_cohort == "above":
-            m &= value > cohort
-        elif t.vs_cohort == "below":
-            m &= value < cohort
-    return m
 
 
 def _rank(recs: pd.DataFrame, rows: pd.DataFrame, catalog: InterventionCatalog) -> pd.DataFrame:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -70,27 +71,30 @@ class Trigger:
     min: float | None = None
     max: float | None = None
 
-    def matches(self, feature: str, group: str, value: float, cohort: float) -> bool:
-        """True when a driver (its feature, group, value and cohort median) meets this condition."""
-        if self.feature is not None and feature != self.feature:
-            return False
-        if self.group is not None and group != self.group:
-            return False
-        bounded = self.min is not None or self.max is not None or self.vs_cohort is not None
-        if bounded and (value is None or pd.isna(value)):
-            return False
-        if self.min is not None and value < self.min:
-            return False
-        if self.max is not None and value > self.max:
-            return False
-        if self.vs_cohort is not None:
-            if cohort is None or pd.isna(cohort):
-                return False
-            if self.vs_cohort == "above" and not value > cohort:
-                return False
-            if self.vs_cohort == "below" and not value < cohort:
-                return False
-        return True
+    def mask(self, feature: np.ndarray, group: np.ndarray, value: np.ndarray, cohort: np.ndarray) -> np.ndarray:
+        """Which drivers meet this condition, given their feature, group, value and cohort median.
+
+        A value condition (``min``, ``max``, ``vs_cohort``) is never met by a missing value.
+
+        >>> Trigger(feature="f", min=7).mask(np.array(["f", "f", "g"]), np.array(["e"] * 3),
+        ...                                  np.array([9.0, 3.0, 9.0]), np.array([2.0] * 3))
+        array([ True, False, False])
+        """
+        m = np.ones(len(feature), dtype=bool)
+        if self.feature is not None:
+            m &= np.asarray(feature) == self.feature
+        if self.group is not None:
+            m &= np.asarray(group) == self.group
+        with np.errstate(invalid="ignore"):
+            if self.min is not None:
+                m &= value >= self.min
+            if self.max is not None:
+                m &= value <= self.max
+            if self.vs_cohort == "above":
+                m &= value > cohort
+            elif self.vs_cohort == "below":
+                m &= value < cohort
+        return m
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,12 @@ def test_linear_model_explanation(linear_model, feats):
     assert ex.kind == "linear"
     np.testing.assert_allclose(ex.contributions.sum(axis=1) + ex.base_value, ex.raw_score, atol=1e-6)
     json.dumps(ex.to_records())
+
+
+@pytest.mark.parametrize("which", ["tree_model", "linear_model"])
+def test_no_rows_to_explain(which, request, feats):
+    model = request.getfixturevalue(which)
+    ex = explain(model, feats, rows=np.zeros(len(feats), dtype=bool))
+    assert len(ex) == 0 and ex.drivers.empty and ex.recommendations.empty and ex.to_records() == []
+    assert np.isfinite(ex.base_value)
+    assert ex.base_value == pytest.approx(explain(model, feats, rows=[0]).base_value)
