@@ -180,7 +180,10 @@ def build_features(
         )
     week_arr = _check_weeks(weeks) if weeks is not None else None
     t = _check_as_of(as_of) if as_of is not None else None
-    offerings, learner_index = split_offerings(data)
+    running = None
+    if t is not None:  # only offerings running at the as-of date have rows
+        running = ((data.courses["start"] <= t) & (t < data.courses["end"])).to_numpy()
+    offerings, learner_index = split_offerings(data, only=running)
     parts = []
     for off in _maybe_progress(offerings, progress):
         cols = offering_features(off, week_arr, as_of=t)

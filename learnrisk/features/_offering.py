@@ -174,22 +174,26 @@ def _assessment_rank(due: np.ndarray, ids: pd.Series) -> np.ndarray:
     return rank
 
 
-def split_offerings(data) -> tuple[list[Offering], pd.Index]:
+def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering], pd.Index]:
     """Encode all six tables once and slice them into one :class:`Offering` per course offering.
 
     The expensive work on ten million activity rows (string ids to integer codes, the
     activity-type families, timestamps to integers) is done once here, not per offering.
+    ``only`` (a boolean mask over ``data.courses``) keeps some offerings, e.g. those running
+    at an as-of date; the other rows are dropped first.
+
     Returns the offerings (in the order of ``data.courses``) and the learner index: an
     Offering's ``learner_id`` holds integer positions into it.
     """
     courses, enr = data.courses, data.enrollments
     course_index = pd.Index(courses["course_id"])
+    wanted = np.ones(len(courses), dtype=bool) if only is None else np.asarray(only, dtype=bool)
     learner_index = pd.Index(np.sort(pd.unique(enr["learner_id"]).astype(object)))  # codes in id order
     n_learners = max(len(learner_index), 1)
 
     e_course = course_index.get_indexer(enr["course_id"])
     e_learner = learner_index.get_indexer(enr["learner_id"])
-    e_ok = e_course >= 0
+    e_ok = (e_course >= 0) & np.append(wanted, False)[e_course]
     e_key = e_course.astype(np.int64) * n_learners + e_learner
     e_order = np.argsort(np.where(e_ok, e_key, -1), kind="stable")
     e_order = e_order[e_ok[e_order]]
@@ -230,6 +234,11 @@ def split_offerings(data) -> tuple[list[Offering], pd.Index]:
         return np.where((c >= 0) & (lc >= 0) & (e_key_sorted[pos] == key), pos, -1)
 
     act = data.activity
+    if not wanted.all():  # drop the rows of other offerings before any per-row work
+        fc, c_uni = pd.factorize(act["course_id"])
+        keep = np.append(course_index.get_indexer(c_uni), -1)[fc]
+        rows = np.flatnonzero(np.append(wanted, False)[keep])
+        act = act[["learner_id", "course_id", "timestamp", "activity_type", "clicks"]].take(rows)
     a_pos = enrollment_position(act["course_id"], act["learner_id"])
     # sort rows by course (a radix sort on small ints); rows of no enrollment go last
     a_course = np.append(e_course_sorted, n_courses)[a_pos]
@@ -259,7 +268,7 @@ def split_offerings(data) -> tuple[list[Offering], pd.Index]:
     starts, ends = _ns(courses["start"]), _ns(courses["end"])
     pacing = courses["pacing"] if "pacing" in courses.columns else pd.Series([None] * len(courses))
     out = []
-    for ci in range(len(courses)):
+    for ci in np.flatnonzero(wanted):
         lo, hi = bounds[ci], bounds[ci + 1]
         alo, ahi = a_bounds[ci], a_bounds[ci + 1]
         a_here = np.flatnonzero(s_course == ci)

@@ -52,3 +52,11 @@ def test_sensitive_attributes_prefer_enrollment_columns(tiny):
     assert list(sens.columns) == ["gender", "age_band"]
     l1 = sens[(frame.learner_id == "L1").to_numpy()]
     assert set(l1.age_band.astype(str)) == {"0-35", "35-55"}  # L1 in A-2023 and in A-2024
+
+
+def test_docs_list_every_feature():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "features.md").read_text()
+    for name in catalog().name:
+        assert f"| `{name}` |" in doc, f"docs/features.md: {name} missing from the catalog table"
