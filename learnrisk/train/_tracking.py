@@ -102,6 +102,7 @@ class Gate:
     max_ece: float = 0.05
     min_gain: float = 0.0
     abroca_bound: float = 0.05
+    baseline_margin: float = 0.0  # the model's AUC must exceed each baseline's by more than this
 
 
 @dataclass
@@ -126,7 +127,7 @@ def check_gate(report, gate: Gate = Gate(), champion: RiskModel | None = None) -
         if math.isnan(b):
             res.reasons.append(f"no {base} baseline to compare with")
             res.passed = False
-        elif not auc > b:
+        elif not auc > b + gate.baseline_margin:
             res.passed = False
             res.reasons.append(f"ROC AUC {auc:.4f} does not beat the {base} baseline ({b:.4f})")
         else:

@@ -71,7 +71,7 @@ def _serve(proc, url, tmp_path):
 def test_train_register_load_over_http(trained, mlflow_server, tmp_path, monkeypatch):
     data, model, report = trained
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
-    run = log_run(model, report, data=data, tracking_uri=mlflow_server, register="http-dropout", promote=True, gate=Gate(max_ece=0.2))
+    run = log_run(model, report, data=data, tracking_uri=mlflow_server, register="http-dropout", promote=True, gate=Gate(max_ece=0.2, baseline_margin=-0.05))
     assert run.promoted, str(run.gate)
     p, version = load_in_subprocess("models:/http-dropout@champion", report.test_features, tmp_path, mlflow_server)
     assert version == "1"

@@ -14,7 +14,7 @@ import learnrisk
 from learnrisk.errors import ModelLoadError
 from learnrisk.train import Gate, load_model, log_run
 
-LOOSE = Gate(max_ece=0.2)  # small test sets give noisy calibration error; the gate logic is what's tested
+LOOSE = Gate(max_ece=0.2, baseline_margin=-0.05)  # small test sets give noisy calibration error; the gate logic is what's tested
 LOADER = """
 import sys, numpy as np, pandas as pd, learnrisk
 m = learnrisk.load_model(sys.argv[1])
@@ -62,7 +62,7 @@ def test_failing_gate_does_not_move_alias(trained, tracking_uri):
     assert not second.promoted and not second.gate.passed
     assert any("calibration error" in r and "above" in r for r in second.gate.reasons)
     mv = mlflow.tracking.MlflowClient().get_model_version_by_alias("gate-test", "champion")
-    assert mv.version == first.version == "1"
+    assert str(mv.version) == first.version == "1"
 
 
 def test_no_learner_id_in_any_artifact(trained, tracking_uri, tmp_path):
