@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 
@@ -22,7 +23,7 @@ TARGET_TEXT = {
 def _fmt(v, digits=3) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    if isinstance(v, float):
+    if isinstance(v, (float, np.floating)):
         return f"{v:.{digits}f}"
     return f"{v:,}" if isinstance(v, int) else str(v)
 
@@ -31,7 +32,7 @@ def _table(frame: pd.DataFrame) -> str:
     cols = list(frame.columns)
     lines = ["| week | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for idx, row in frame.iterrows():
-        lines.append(f"| {idx} | " + " | ".join(_fmt(row[c]) for c in cols) + " |")
+        lines.append(f"| {idx} | " + " | ".join(f"{int(row[c]):,}" if c == "n" else _fmt(row[c]) for c in cols) + " |")
     return "\n".join(lines)
 
 
