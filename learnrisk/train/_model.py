@@ -39,6 +39,7 @@ from ..errors import LearnriskError, ModelLoadError
 
 KEYS = ("learner_id", "course_id", "week", "cutoff")
 MIN_ISOTONIC_ROWS = 1000
+TIE_BREAK = 1e-6
 _EPS = 1e-6
 
 
@@ -128,7 +129,12 @@ class Calibrator:
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
         if self.method == "isotonic":
-            return self._iso.predict(raw)
+            # Isotonic regression is flat on each block; a ranking that is flat loses the
+            # model's order inside the block (ties that lower AUC and make top-k arbitrary).
+            # A 1e-6 share of the raw score's sigmoid keeps the map strictly increasing: the
+            # order of the raw scores is kept exactly and no probability moves by more than 1e-6.
+            p = self._iso.predict(raw) + TIE_BREAK * (1.0 / (1.0 + np.exp(-raw)) - 0.5)
+            return np.clip(p, 0.0, 1.0)
         if self.method == "sigmoid":
             return 1.0 / (1.0 + np.exp(-(self._a * raw + self._b)))
         return 1.0 / (1.0 + np.exp(-raw))
