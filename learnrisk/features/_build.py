@@ -205,10 +205,11 @@ def _maybe_progress(offerings: list[Offering], progress: bool):
     if not progress:
         yield from offerings
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("features"), BarColumn(), MofNCompleteColumn(), TextColumn("offerings"), TimeElapsedColumn())
-    with Progress(*columns, transient=True) as bar:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("features", total=len(offerings))
         for off in offerings:
             yield off
