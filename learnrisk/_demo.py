@@ -49,17 +49,14 @@ def _data(cfg: DemoConfig, say):
 
 
 def _model(data, target: str, cfg: DemoConfig, say):
-    from .errors import ModelLoadError
     from .train import load_model, log_run, model_card, train
 
     name = NAMES[target]
-    try:
-        champion = load_model(f"models:/{name}@champion", tracking_uri=cfg.tracking_uri)
-        if champion.metadata.get("data_digest") == data.digest():
-            say(f"reusing {name}@champion (version {champion.metadata.get('version')}), trained on this data")
-            return champion, None
-    except ModelLoadError:
-        pass
+    reused = _trained_on(name, data.digest(), cfg.tracking_uri)
+    if reused is not None:
+        model = load_model(reused, tracking_uri=cfg.tracking_uri)
+        say(f"reusing {reused} (version {model.metadata.get('version')}), already trained on this data")
+        return model, None
     t0 = time.perf_counter()
     model, report = train(data, target, weeks=cfg.weeks, k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
     say(f"{target}: logging to MLflow, registering {name}, applying the quality gate")
@@ -77,6 +74,27 @@ def _model(data, target: str, cfg: DemoConfig, say):
     if not tracked.promoted:
         say(str(tracked.gate))
     return model, tracked
+
+
+def _trained_on(name: str, digest: str, tracking_uri: str) -> str | None:
+    """The registry URI of a model of ``name`` trained on data with this digest: the champion if
+    it is one, else the newest such version (a gate may have refused it), else None."""
+    import mlflow
+
+    from .train._tracking import _configure
+
+    _configure(tracking_uri)
+    client = mlflow.tracking.MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except Exception:
+        return None
+    same = [v for v in versions if client.get_run(v.run_id).data.tags.get("learnrisk.data_digest") == digest]
+    if not same:
+        return None
+    champion = [v for v in same if "champion" in (v.aliases or [])]
+    best = champion[0] if champion else max(same, key=lambda v: int(v.version))
+    return f"models:/{name}/{best.version}"
 
 
 def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
