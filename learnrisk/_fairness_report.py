@@ -223,7 +223,8 @@ class FairnessReport:
                 g = g.drop(columns=["p (adjusted)"])
             out += ["**Largest gaps between groups** (weeks pooled)", "", markdown_table(g, digits), ""]
         if weeks and not weekly.empty:
-            wide = weekly.pivot(index="attribute", columns="week", values="abroca").reset_index()
+            wide = weekly.pivot(index="attribute", columns="week", values="abroca")
+            wide = wide.reindex(list(dict.fromkeys(weekly["attribute"]))).reset_index()  # audit order
             wide.columns = [str(c) for c in wide.columns]
             out += ["**ABROCA per week**", "", markdown_table(wide, digits), ""]
         if self.warnings:
@@ -255,7 +256,7 @@ class FairnessReport:
         sel = (table["attribute"] == attribute) & (table["status"] == "ok")
         if week is not None:
             sel &= table["week"] == week
-        ok = table.loc[sel, ["group", "n", "roc_auc"]]
+        ok = table.loc[sel, ["group", "n_enrollments", "roc_auc"]]
         if ax is None:
             fig, ax = plt.subplots(figsize=(5.5, 5))
         else:
@@ -264,7 +265,7 @@ class FairnessReport:
         for group, n, auc in ok.itertuples(index=False):
             part = rows[rows[attribute] == group]
             curves[group] = roc_points(part["y"].to_numpy(), part["score"].to_numpy())
-            ax.plot(*curves[group], lw=1.6, label=f"{group} (n={int(n):,}, AUC {auc:.3f})")
+            ax.plot(*curves[group], lw=1.6, label=f"{group} ({int(n):,} enrollments, AUC {auc:.3f})")
         ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
         pooled = self.abroca[(self.abroca["attribute"] == attribute) & (self.abroca["week"] == (week or "all"))]
         value = pooled["abroca"].iloc[0] if len(pooled) else float("nan")
@@ -297,7 +298,7 @@ class FairnessReport:
         ax.axhline(self.params.get("abroca_bound", 0.05), color="red", ls="--", lw=1, label="bound")
         ax.set_xlabel("week")
         ax.set_ylabel("ABROCA")
-        ax.set_title("ABROCA per week")
+        ax.set_title("ABROCA per week (one week's groups are smaller: noisier than pooled)")
         ax.legend(fontsize="small", ncol=2)
         fig.tight_layout()
         return fig

@@ -495,7 +495,7 @@ def _flags_and_warnings(
         row = ab[ab["week"] == "all"].iloc[0]
         weekly_values = ab.loc[ab["week"] != "all", "abroca"].astype(float)
         value, p_adj, floor = row["abroca"], row["p_adjusted"], row["null_q95"]
-        chance = f"; permutation p = {p_adj:.3f} adjusted, chance alone reaches {floor:.3f} in 5 % of shuffles" if tested else ""
+        chance = f"; permutation p = {p_adj:.3g} adjusted, chance alone reaches {floor:.3f} in 5 % of shuffles" if tested else ""
         if row["n_groups"] < 2:
             warnings.append(f"{a}: fewer than two groups with at least {min_size} enrollments and both classes; no ABROCA")
         elif value > bound and (not tested or p_adj < alpha):
@@ -509,7 +509,7 @@ def _flags_and_warnings(
         elif value > bound:
             warnings.append(
                 f"{a}: ABROCA {value:.3f} is above the bound {bound:g} but not flagged: groups this small give as "
-                f"much by chance (p = {p_adj:.3f} adjusted; 95 % of shuffled-group ABROCAs are under {floor:.3f}); "
+                f"much by chance (p = {p_adj:.3g} adjusted; 95 % of shuffled-group ABROCAs are under {floor:.3f}); "
                 "more data is needed to tell a real gap from noise"
             )
         sel = gaps[(gaps["attribute"] == a) & (gaps["week"] == "all") & (gaps["metric"] == "selection_rate")].iloc[0]
@@ -527,7 +527,7 @@ def _flags_and_warnings(
             )
             if not tested or sel["p_adjusted"] < alpha:
                 flagged_selection[a] = float(ratio)
-                p_text = f"; permutation p = {sel['p_adjusted']:.3f} adjusted" if tested else ""
+                p_text = f"; permutation p = {sel['p_adjusted']:.3g} adjusted" if tested else ""
                 flags.append(
                     f"{a}: selection rates differ beyond the four-fifths bound (ratio {ratio:.2f} < {ratio_bound:g}): "
                     f"{detail} ({rates}; weeks pooled{p_text})"
@@ -535,7 +535,7 @@ def _flags_and_warnings(
             else:
                 warnings.append(
                     f"{a}: selection-rate ratio {ratio:.2f} is under {ratio_bound:g} but not flagged: groups this small "
-                    f"give as much by chance (p = {sel['p_adjusted']:.3f} adjusted; {detail}, {rates})"
+                    f"give as much by chance (p = {sel['p_adjusted']:.3g} adjusted; {detail}, {rates})"
                 )
         small = summary[(summary["attribute"] == a) & (summary["status"] == "too small")]
         if len(small):
