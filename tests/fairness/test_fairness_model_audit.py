@@ -62,9 +62,8 @@ def test_audit_takes_other_learner_columns_as_groups(small_world):
     assert set(report.summary["group"]) == {"Sales", "Support"}
 
 
-@pytest.mark.slow
 def test_strong_injected_association_is_flagged_and_none_is_not():
-    # ~4,000 learners, two offerings (test: the later, ~2,000 enrollments), weeks 1-6.
+    # About 5 s on a quiet 2-core machine (logistic model). ~4,000 learners, two offerings (test: the later, ~2,000 enrollments), weeks 1-6.
     # The generator's "strong" effect shifts motivation and ability by the learner's
     # disadvantage (deprivation, disability, prior education): the groups' dropout rates
     # differ and the model follows them, so the top-10 % list takes some groups several
