@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         promote: bool = typer.Option(False, "--promote", help="Set the alias 'champion' if the quality gate passes."),
         include_sensitive: bool = typer.Option(False, "--include-sensitive", help="Allow sensitive attributes as features (the model card says so)."),
         k: int = typer.Option(20, "--k", help="Advisor capacity per offering and week for precision/recall at k."),
+        abroca_bound: float = typer.Option(0.05, "--abroca-bound", help="Fairness: ABROCA above this (beyond chance) is flagged and shown by the gate."),
         fail_threshold: float = typer.Option(None, "--fail-threshold", help="Underperformance: final score under this counts as a positive."),
         save: Path = typer.Option(None, "--save", help="Also save the RiskModel to this folder (no MLflow needed to load it)."),
         card: Path = typer.Option(None, "--card", help="Also write the model card to this Markdown file."),
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
                 include_sensitive=include_sensitive,
                 k=k,
                 fail_threshold=fail_threshold,
+                abroca_bound=abroca_bound,
                 progress=lambda msg: status.update(msg),
             )
             text = model_card(m, report, name=register_name)

@@ -27,7 +27,7 @@ def select_top(frame: pd.DataFrame, score: str, *, frac: float | None = None, k:
     rank = g.rank(method="first", ascending=False)
     if frac is not None:
         size = g.transform("size")
-        return (rank <= np.ceil(frac * size)).to_numpy()
+        return (rank <= np.ceil(frac * size - 1e-9)).to_numpy()  # 0.1 * 30 is 3.0000000000000004
     return (rank <= k).to_numpy()
 
 

@@ -121,6 +121,7 @@ def train(
     fail_threshold: float | None = None,
     baselines: bool = True,
     fairness: bool = True,
+    abroca_bound: float = 0.05,
     random_state: int = 0,
     progress=None,
 ) -> tuple[RiskModel, EvaluationReport]:
@@ -138,6 +139,8 @@ def train(
         card says so when on)
     calibration : "auto" (isotonic, sigmoid under 1,000 calibration rows), "isotonic", "sigmoid"
     k : advisor capacity per offering and week for precision/recall at k
+    fairness : run the fairness audit of the test predictions (``report.fairness``)
+    abroca_bound : ABROCA above this (and beyond chance) is a fairness flag, shown by the gate
     truth : the generator's ground truth (``synthetic.generate(return_truth=True)``) for the
         oracle's AUC
     fail_threshold : for underperformance, a final score under it counts as a positive
@@ -207,7 +210,7 @@ def train(
     metrics = evaluate_scores(preds, scores, k=k)
     fair = None
     if fairness:
-        fair = _audit(data, te, preds, k)
+        fair = _audit(data, te, preds, abroca_bound)
     risk.metadata.update(
         {
             "target": target,
@@ -239,17 +242,15 @@ def train(
     return risk, report
 
 
-def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame, k: int):
+def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame, abroca_bound: float):
     """Fairness audit of the test predictions, at the top-10 % operating decision."""
-    try:
-        from ..fairness import audit_predictions
-        from ..features import sensitive_attributes
-    except ImportError:  # pragma: no cover - during development
-        return None
+    from ..fairness import audit_predictions
+    from ..features import sensitive_attributes
+
     groups = sensitive_attributes(data, test_features)
     if groups.empty or groups.shape[1] == 0:
         return None
     frame = pd.concat([preds[["learner_id", "course_id", "week", "y", "model"]].reset_index(drop=True), groups.reset_index(drop=True)], axis=1)
     frame = frame.rename(columns={"y": "y_true", "model": "score"})
     frame["selected"] = select_top(frame, "score", frac=0.10)
-    return audit_predictions(frame, groups=list(groups.columns))
+    return audit_predictions(frame, groups=list(groups.columns), abroca_bound=abroca_bound)
