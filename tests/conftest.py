@@ -115,3 +115,14 @@ def tracking_uri(tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     return uri
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``learnrisk ARGS`` in-process through the real entry point: (exit code, stdout, stderr)."""
+    from learnrisk.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(list(args))
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return stop.value.code, out, err

@@ -7,16 +7,10 @@ import sys
 
 import pytest
 
-from learnrisk.cli import main
+from tests.conftest import run_cli as run
 from learnrisk.data import LearningData
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
 
 
 def bad_folder(tiny, folder):

@@ -5,16 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from learnrisk.cli import main
+from tests.conftest import run_cli as run
 from learnrisk.features import build_features
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
 
 
 @pytest.fixture

@@ -6,15 +6,9 @@ import pandas as pd
 import pytest
 
 from learnrisk import read_oulad, read_parquet, synthetic
-from learnrisk.cli import main
+from tests.conftest import run_cli as run
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return stop.value.code, out, err
 
 
 def test_parquet_output_is_the_generated_data(capsys, tmp_path):
