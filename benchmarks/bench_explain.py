@@ -9,12 +9,17 @@ stopping decides its size), and a plain LightGBM with a fixed 300 trees on the s
 show how the cost grows with the model.
 
 The explained rows: the top 10 % of the cohort's rows by predicted risk, what a weekly list
-explains. Measured, each the best of 3 runs in one process:
+explains. Measured in one process, each the best of 5 rounds in which the measures take turns
+(so that the load of a shared machine hits them alike):
 
-- native TreeSHAP: LightGBM's ``predict(X, pred_contrib=True)``, the route ``explain`` takes;
+- native TreeSHAP: LightGBM's ``predict(X, pred_contrib=True)``, the route ``explain`` takes
+  (through the fitted ``LGBMClassifier``, so with the model's ``n_jobs``, one thread by default);
+  and the same call on the ``Booster`` without ``num_threads`` (OpenMP's default thread count),
+  which is the call shap makes;
 - ``shap.TreeExplainer(booster)``: building the explainer and ``shap_values(X)``. For LightGBM,
-  shap 0.51 hands ``shap_values`` to the same ``pred_contrib`` call, so the difference is shap's
-  overhead (it parses every tree of the model when the explainer is built);
+  shap 0.51 hands ``shap_values`` to ``Booster.predict(pred_contrib=True)``, so the difference
+  to the native call with the same threads is shap's overhead (it parses every tree of the model
+  when the explainer is built);
 - shap's own C++ TreeSHAP (the same explainer forced to its internal tree representation, the
   path shap takes for models it cannot delegate): an independent implementation;
 - the whole ``learnrisk.explain`` (contributions, drivers with sentences, interventions and the
@@ -42,7 +47,7 @@ QUICK = dict(n_learners=1_500, n_courses=3, offerings=2, seed=42)
 TRAIN_FULL = dict(n_learners=6_000, n_courses=7, offerings=2, seed=43)
 TRAIN_QUICK = dict(n_learners=800, n_courses=3, offerings=2, seed=43)
 WEEK = 6
-REPEAT = 3
+REPEAT = 5
 
 
 def _name(cfg: dict) -> str:
@@ -62,14 +67,15 @@ def _cohort(quick: bool):
 
 
 def _models(quick: bool):
-    """The default LightGBM dropout RiskModel and a fixed 300-tree LightGBM booster on the same
-    inputs, both trained on a separate finished world (cached in one folder)."""
+    """The default LightGBM dropout RiskModel and a 300-tree LightGBM booster (the same settings,
+    no early stopping) on the same inputs, both trained on a separate finished world (cached)."""
     import lightgbm
 
     from learnrisk.features import build_features
     from learnrisk.synthetic import generate
     from learnrisk.targets import make_labels
     from learnrisk.train import RiskModel
+    from learnrisk.train._model import make_estimator
 
     cfg = TRAIN_QUICK if quick else TRAIN_FULL
     folder = DATA / f"explain-model-{_name(cfg)}"
@@ -82,21 +88,22 @@ def _models(quick: bool):
     feats, y = feats[keep].reset_index(drop=True), y[keep].to_numpy()
     model = RiskModel("lightgbm", target="dropout").fit(feats, y)
     model.save(folder)
-    big = lightgbm.LGBMClassifier(
-        n_estimators=300, learning_rate=0.05, num_leaves=31, min_child_samples=50, subsample=0.8,
-        subsample_freq=1, colsample_bytree=0.8, n_jobs=2, verbose=-1, random_state=0,
-    ).fit(model.prepare(feats), y)
+    big = make_estimator("lightgbm").set_params(n_estimators=300).fit(model.prepare(feats), y)
     big.booster_.save_model(str(folder / "lgbm300.txt"))
     return model, big.booster_
 
 
-def _best(fn, repeat: int = REPEAT) -> tuple[float, object]:
-    best, out = float("inf"), None
+def _race(fns: dict, repeat: int = REPEAT) -> dict:
+    """Best time (and last output) of each function, the functions taking turns in every round,
+    so that a change in the machine's load hits them all alike."""
+    best = {k: float("inf") for k in fns}
+    out: dict = {}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            out[k] = fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return {k: (best[k], out[k]) for k in fns}
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -121,39 +128,57 @@ def run(quick: bool = False) -> list[dict]:
             warnings.filterwarnings("ignore", message="LightGBM binary classifier", category=UserWarning)
             return shap.TreeExplainer(b).shap_values(data)
 
-    t_native, (native, _) = _best(lambda: input_contributions(model, X))
-    t_shap, values = _best(lambda: shap_values(booster, X))
-    t_build, explainer = _best(lambda: shap.TreeExplainer(booster))
-    explainer.model.model_type = "internal"
     Xa = X.to_numpy(dtype=float)
-    t_internal, internal = _best(lambda: explainer.shap_values(Xa, check_additivity=False))
+    internal_explainer = shap.TreeExplainer(booster)
+    internal_explainer.model.model_type = "internal"  # shap's own C++ TreeSHAP on its parsed trees
+    r = _race({
+        "native": lambda: input_contributions(model, X)[0],
+        "native_omp": lambda: booster.predict(X, num_iteration=-1, pred_contrib=True),
+        "shap": lambda: shap_values(booster, X),
+        "build": lambda: shap.TreeExplainer(booster),
+        "internal": lambda: internal_explainer.shap_values(Xa, check_additivity=False),
+        # the same rows through a 300-tree model (early stopping keeps the default model small)
+        "native300": lambda: booster300.predict(X, pred_contrib=True, num_threads=1),
+        "native300_omp": lambda: booster300.predict(X, pred_contrib=True),
+        "shap300": lambda: shap_values(booster300, X),
+        "build300": lambda: shap.TreeExplainer(booster300),
+    })
+    t_native, native = r["native"]
+    t_omp, t_omp300 = r["native_omp"][0], r["native300_omp"][0]
+    t_shap, values = r["shap"]
+    t_build, t_internal, internal = r["build"][0], r["internal"][0], r["internal"][1]
+    t_native300, native300 = r["native300"]
+    t_shap300, values300 = r["shap300"]
+    t_build300 = r["build300"][0]
     diff = max(float(np.abs(native.to_numpy() - np.asarray(values)).max()),
                float(np.abs(native.to_numpy() - internal).max()))
-    t_explain, ex = _best(lambda: explain(model, cohort, rows=top))
-
-    # the same rows through a fixed 300-tree model (early stopping keeps the default model small)
-    t_native300, native300 = _best(lambda: booster300.predict(X, pred_contrib=True))
-    t_shap300, values300 = _best(lambda: shap_values(booster300, X))
-    t_build300, _ = _best(lambda: shap.TreeExplainer(booster300))
     diff300 = float(np.abs(native300[:, :-1] - np.asarray(values300)).max())
+    t_explain, ex = _race({"explain": lambda: explain(model, cohort, rows=top)}, repeat=3)["explain"]
 
     load = os.getloadavg()[0]
     where = (f"{n:,} rows (top 10 % of {len(cohort):,} enrollments active at week {WEEK}), {X.shape[1]} inputs; "
-             f"best of {REPEAT}; load average {load:.1f} on {os.cpu_count()} cores")
+             f"best of {REPEAT} interleaved rounds; load average {load:.1f} on {os.cpu_count()} cores")
 
     def ms_row(t: float) -> str:
         return f"{t * 1000 / n:.2f} ms/row"
 
+    threads = f"OpenMP default, {os.cpu_count()} threads here"
     return [
         {"measure": f"native TreeSHAP, default model ({n_trees} trees)", "value": round(n / t_native), "unit": "rows/s",
-         "notes": f"{ms_row(t_native)}; LightGBM pred_contrib; {where}"},
+         "notes": f"{ms_row(t_native)}; the explain route: LGBMClassifier.predict(pred_contrib=True) with the "
+                  f"model's n_jobs={model.estimator_.n_jobs}; {where}"},
+        {"measure": f"native TreeSHAP, default model, {threads.split(',')[0]} threads", "value": round(n / t_omp),
+         "unit": "rows/s", "notes": f"{ms_row(t_omp)}; Booster.predict(pred_contrib=True) without num_threads "
+                                    f"({threads}): the call shap makes"},
         {"measure": f"shap.TreeExplainer, default model ({n_trees} trees)", "value": round(n / t_shap), "unit": "rows/s",
-         "notes": f"{ms_row(t_shap)}, building the explainer included ({t_build * 1000:.0f} ms); shap delegates "
-                  f"to pred_contrib for LightGBM; max abs difference to native {diff:.1e}"},
+         "notes": f"{ms_row(t_shap)}, building the explainer included ({t_build * 1000:.0f} ms); shap 0.51 hands "
+                  f"LightGBM to Booster.predict(pred_contrib=True) ({threads}); max abs difference to native {diff:.1e}"},
         {"measure": f"shap's own C++ TreeSHAP, default model ({n_trees} trees)", "value": round(n / t_internal),
-         "unit": "rows/s", "notes": f"{ms_row(t_internal)}, explainer built; an independent implementation"},
-        {"measure": "native TreeSHAP, 300 trees", "value": round(n / t_native300), "unit": "rows/s",
-         "notes": f"{ms_row(t_native300)}; same rows, LightGBM with 300 trees and no early stopping"},
+         "unit": "rows/s", "notes": f"{ms_row(t_internal)}, explainer built; an independent implementation, one thread"},
+        {"measure": "native TreeSHAP, 300 trees, 1 thread", "value": round(n / t_native300), "unit": "rows/s",
+         "notes": f"{ms_row(t_native300)}; same rows, the default settings with 300 trees and no early stopping"},
+        {"measure": "native TreeSHAP, 300 trees, OpenMP default threads", "value": round(n / t_omp300),
+         "unit": "rows/s", "notes": f"{ms_row(t_omp300)}"},
         {"measure": "shap.TreeExplainer, 300 trees", "value": round(n / t_shap300), "unit": "rows/s",
          "notes": f"{ms_row(t_shap300)}, building the explainer included ({t_build300 * 1000:.0f} ms); "
                   f"max abs difference to native {diff300:.1e}"},

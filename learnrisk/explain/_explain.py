@@ -147,6 +147,8 @@ def _select(features: pd.DataFrame, rows) -> pd.DataFrame:
     missing = [r for r in labels if r not in features.index]
     if missing:
         raise KeyError(f"rows not in the features frame's index: {missing[:5]}")
+    if len(set(labels)) != len(labels):
+        raise ValueError("rows lists some index labels more than once; give each row once")
     return features.loc[labels]
 
 

@@ -13,13 +13,6 @@ from learnrisk import synthetic
 from learnrisk.features import build_features, catalog
 from learnrisk.targets import make_labels
 from learnrisk.train import RiskModel
-from learnrisk.train._model import make_estimator
-
-
-def lightgbm_one_thread():
-    """The default LightGBM estimator with one thread: on a busy shared machine OpenMP threads
-    spin (a fit takes 13 s with 2 threads against 0.7 s with one, measured)."""
-    return make_estimator("lightgbm").set_params(n_jobs=1)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +44,7 @@ def plain_columns(feats) -> list[str]:
 @pytest.fixture(scope="session")
 def tree_model(labelled, plain_columns) -> RiskModel:
     f, y = labelled
-    return RiskModel(lightgbm_one_thread(), target="dropout").fit(f, y, columns=plain_columns)
+    return RiskModel("lightgbm", target="dropout").fit(f, y, columns=plain_columns)
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +57,7 @@ def linear_model(labelled, plain_columns) -> RiskModel:
 def sensitive_model(labelled) -> RiskModel:
     """A LightGBM model that was given the sensitive attributes (one-hot ``attr=value`` inputs)."""
     f, y = labelled
-    return RiskModel(lightgbm_one_thread(), target="dropout").fit(f, y)
+    return RiskModel("lightgbm", target="dropout").fit(f, y)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,6 @@ from learnrisk.features import build_features
 from learnrisk.targets import make_labels
 from learnrisk.train import RiskModel
 
-from .conftest import lightgbm_one_thread
-
 AS_OF = "2013-11-20"  # AAA-2013J (October start) is running, AAA-2013B has finished
 
 
@@ -25,7 +23,7 @@ def setup(tmp_path_factory):
     feats = build_features(data, weeks=[2, 4, 6, 8])
     y = make_labels(data, feats, "dropout")
     keep = y.notna().to_numpy()
-    model = RiskModel(lightgbm_one_thread(), target="dropout").fit(feats[keep], y[keep])
+    model = RiskModel("lightgbm", target="dropout").fit(feats[keep], y[keep])
     assert len(set(model.decision_function(feats))) > 10  # a model that splits, so drivers exist
     model.save(root / "model")
     today = build_features(data, as_of=AS_OF)

@@ -74,6 +74,8 @@ def test_rows_by_label_mask_and_series(tree_model, feats):
     pd.testing.assert_frame_equal(b.drivers, c.drivers)
     with pytest.raises(KeyError, match="rows not in"):
         explain(tree_model, feats, rows=[10**9])
+    with pytest.raises(ValueError, match="more than once"):
+        explain(tree_model, feats, rows=[3, 3])
     with pytest.raises(ValueError, match="boolean rows mask"):
         explain(tree_model, feats, rows=np.array([True, False]))
 
