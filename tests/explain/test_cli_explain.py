@@ -7,10 +7,10 @@ import json
 import pytest
 
 from learnrisk import synthetic
-from learnrisk.cli import main
 from learnrisk.features import build_features
 from learnrisk.targets import make_labels
 from learnrisk.train import RiskModel
+from tests.conftest import run_cli
 
 AS_OF = "2013-11-20"  # AAA-2013J (October start) is running, AAA-2013B has finished
 
@@ -33,21 +33,11 @@ def setup(tmp_path_factory):
     return root, today
 
 
-def run(args, capsys):
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def test_explain_json(setup, capsys):
     root, today = setup
     learner = today["learner_id"].iloc[0]
-    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
-                          "--learner", learner, "--json"], capsys)
+    code, out, err = run_cli(capsys, "explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", learner, "--json")
     assert code == 0, err
     records = json.loads(out)
     assert len(records) == 1
@@ -60,8 +50,8 @@ def test_explain_json(setup, capsys):
 def test_explain_text(setup, capsys):
     root, today = setup
     learner = today["learner_id"].iloc[1]
-    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
-                          "--learner", learner, "--course", "AAA-2013J"], capsys)
+    code, out, err = run_cli(capsys, "explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", learner, "--course", "AAA-2013J")
     assert code == 0, err
     assert learner in out and "dropout risk" in out and "Drivers that raise risk" in out
     assert "association, not a causal effect" in " ".join(out.split()) or "No intervention" in out
@@ -69,8 +59,8 @@ def test_explain_text(setup, capsys):
 
 def test_explain_unknown_learner_is_one_line_and_exit_2(setup, capsys):
     root, _ = setup
-    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
-                          "--learner", "nobody"], capsys)
+    code, out, err = run_cli(capsys, "explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", "nobody")
     assert code == 2
     assert err.strip().count("\n") == 0 and "'nobody' has no enrollment" in err
 
@@ -79,7 +69,7 @@ def test_explain_bad_catalog_is_one_line_and_exit_2(setup, capsys, tmp_path):
     root, today = setup
     bad = tmp_path / "bad.yaml"
     bad.write_text("interventions:\n  - id: x\n    title: t\n")
-    code, out, err = run(["explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
-                          "--learner", today["learner_id"].iloc[0], "--interventions", str(bad)], capsys)
+    code, out, err = run_cli(capsys, "explain", "--model", str(root / "model"), "--data", str(root / "data"), "--as-of", AS_OF,
+                          "--learner", today["learner_id"].iloc[0], "--interventions", str(bad))
     assert code == 2
     assert "intervention 'x' (entry 1): missing field(s)" in err
