@@ -162,19 +162,19 @@ def _settings(n: int):
     return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@_settings(40)
+@_settings(100)
 @given(data=logs(), choice=st.data())
 def test_nothing_at_or_after_a_weekly_cutoff_changes_its_rows(data, choice):
     check_weekly(data, choice)
 
 
-@_settings(30)
+@_settings(80)
 @given(data=logs(), t=offsets, choice=st.data())
 def test_nothing_at_or_after_an_as_of_date_changes_its_rows(data, t, choice):
     check_as_of(data, t, choice)
 
 
-@_settings(20)
+@_settings(50)
 @given(data=logs(), choice=st.data())
 def test_as_of_on_a_weekly_cutoff_gives_the_weekly_rows(data, choice):
     check_as_of_on_grid(data, choice)
