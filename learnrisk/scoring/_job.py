@@ -284,6 +284,13 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
     return details
 
 
+def _intervention_text(i: dict) -> str:
+    """'Title (who, channel): est. risk -5.2 pts' (an association in the model, not a causal effect)."""
+    points = 100 * i["reduction"]
+    change = f"est. risk \u2212{points:.1f} pts" if points >= 0.05 else "no estimated risk change"
+    return f"{i['title']} ({i['who']}, {i['channel']}): {change}"
+
+
 def _with_details(risk: pd.DataFrame, details: dict) -> pd.DataFrame:
     """Add drivers, interventions, intervention_ids and best_reduction (empty for unlisted rows)."""
     rows = []
@@ -294,9 +301,7 @@ def _with_details(risk: pd.DataFrame, details: dict) -> pd.DataFrame:
                 "course_id": cid,
                 "learner_id": lid,
                 "drivers": " | ".join(d.get("drivers", [])),
-                "interventions": " | ".join(
-                    f"{i['title']} ({i['who']}, {i['channel']}): -{100 * i['reduction']:.1f} pts" for i in recs
-                ),
+                "interventions": " | ".join(_intervention_text(i) for i in recs),
                 "intervention_ids": ",".join(i["id"] for i in recs),
                 "best_reduction": max((i["reduction"] for i in recs), default=np.nan),
             }

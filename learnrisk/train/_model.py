@@ -40,6 +40,7 @@ from ..errors import LearnriskError, ModelLoadError
 KEYS = ("learner_id", "course_id", "week", "cutoff")
 MIN_ISOTONIC_ROWS = 1000
 TIE_BREAK = 1e-6
+PROB_FLOOR = 0.005
 _EPS = 1e-6
 
 
@@ -119,7 +120,9 @@ class Calibrator:
         if self.method == "auto":
             self.method = "isotonic" if len(y) >= MIN_ISOTONIC_ROWS else "sigmoid"
         if self.method == "isotonic":
-            self._iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+            # bounded away from 0 and 1: a block of held-out learners who all stayed is evidence
+            # of a low risk, not of none (and an advisor should never read "0 %" or "100 %")
+            self._iso = IsotonicRegression(y_min=PROB_FLOOR, y_max=1.0 - PROB_FLOOR, out_of_bounds="clip").fit(raw, y)
         elif self.method == "sigmoid":
             lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
             self._a, self._b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
@@ -134,7 +137,7 @@ class Calibrator:
             # A 1e-6 share of the raw score's sigmoid keeps the map strictly increasing: the
             # order of the raw scores is kept exactly and no probability moves by more than 1e-6.
             p = self._iso.predict(raw) + TIE_BREAK * (1.0 / (1.0 + np.exp(-raw)) - 0.5)
-            return np.clip(p, 0.0, 1.0)
+            return np.clip(p, PROB_FLOOR - TIE_BREAK, 1.0 - PROB_FLOOR + TIE_BREAK)
         if self.method == "sigmoid":
             return 1.0 / (1.0 + np.exp(-(self._a * raw + self._b)))
         return 1.0 / (1.0 + np.exp(-raw))
