@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 
 import typer
 
@@ -47,6 +48,14 @@ def fail(message: str, code: int = 2) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # MLflow's INFO and WARNING lines (database migrations, uv detection, pip resolution,
+    # artifact downloads) drown the command's own progress; its errors still show.
+    # LEARNRISK_VERBOSE=1 (or MLFLOW_LOGGING_LEVEL) brings them back.
+    if not os.environ.get("LEARNRISK_VERBOSE"):
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow asks for type hints on the pyfunc's predict; the logged signature validates inputs
+    warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method", category=UserWarning)
     _register_all()
     try:
         app(args=argv, standalone_mode=False)

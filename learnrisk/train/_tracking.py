@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -249,17 +250,23 @@ def log_run(
                     plt.close(fig)
             model.save(tmp / "risk_model")
             example = synthetic_input_example(model)
-            signature = infer_signature(example, model.predict_proba(example))
+            with warnings.catch_warnings():
+                # "integer columns cannot represent missing values": week is always present
+                warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
+                signature = infer_signature(example, model.predict_proba(example))
             from ._pyfunc import RiskModelPyfunc
 
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=RiskModelPyfunc(),
-                artifacts={"risk_model": str(tmp / "risk_model")},
-                signature=signature,
-                input_example=example,
-                pip_requirements=PIP_REQUIREMENTS,
-            )
+            with warnings.catch_warnings():
+                # MLflow asks for type hints on predict; the signature above validates inputs
+                warnings.filterwarnings("ignore", message=".*type hints", category=UserWarning)
+                info = mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=RiskModelPyfunc(),
+                    artifacts={"risk_model": str(tmp / "risk_model")},
+                    signature=signature,
+                    input_example=example,
+                    pip_requirements=PIP_REQUIREMENTS,
+                )
         tracked = TrackedRun(run.info.run_id, info.model_uri, uri, experiment)
         if register:
             tracked = _register(tracked, register, model, report, gate, promote)
