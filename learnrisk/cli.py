@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import warnings
 
 import typer
 
@@ -54,8 +53,6 @@ def main(argv: list[str] | None = None) -> None:
     if not os.environ.get("LEARNRISK_VERBOSE"):
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    # MLflow asks for type hints on the pyfunc's predict; the logged signature validates inputs
-    warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method", category=UserWarning)
     _register_all()
     try:
         app(args=argv, standalone_mode=False)

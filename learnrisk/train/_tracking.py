@@ -256,17 +256,14 @@ def log_run(
                 signature = infer_signature(example, model.predict_proba(example))
             from ._pyfunc import RiskModelPyfunc
 
-            with warnings.catch_warnings():
-                # MLflow asks for type hints on predict; the signature above validates inputs
-                warnings.filterwarnings("ignore", message=".*type hints", category=UserWarning)
-                info = mlflow.pyfunc.log_model(
-                    name="model",
-                    python_model=RiskModelPyfunc(),
-                    artifacts={"risk_model": str(tmp / "risk_model")},
-                    signature=signature,
-                    input_example=example,
-                    pip_requirements=PIP_REQUIREMENTS,
-                )
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=RiskModelPyfunc(),
+                artifacts={"risk_model": str(tmp / "risk_model")},
+                signature=signature,
+                input_example=example,
+                pip_requirements=PIP_REQUIREMENTS,
+            )
         tracked = TrackedRun(run.info.run_id, info.model_uri, uri, experiment)
         if register:
             tracked = _register(tracked, register, model, report, gate, promote)
