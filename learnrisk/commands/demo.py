@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from .._demo import DemoConfig, run_demo
+        from ..scoring._report import format_probability
 
         console = Console()
         step = {"n": 0}
@@ -36,7 +37,7 @@ def register(app: typer.Typer) -> None:
             t.add_column(c)
         for _, r in top.iterrows():
             t.add_row(
-                str(r["course_id"]), str(r["learner_id"]), _pct(r["risk"]), str(r["band"]),
+                str(r["course_id"]), str(r["learner_id"]), format_probability(r["risk"]), str(r["band"]),
                 _first(r.get("drivers")), _first(r.get("interventions")),
             )
         console.print(t)
@@ -48,11 +49,6 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]MLflow[/]      {uri}")
         console.print(f"             open the UI with: uv run mlflow ui --backend-store-uri {uri}")
         console.print(f"\ndone in {res['seconds']:.0f} s")
-
-
-def _pct(p: float) -> str:
-    """A probability for people: never '0 %' or '100 %', which no model can know."""
-    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{p:.0%}"
 
 
 def _first(cell) -> str:

@@ -33,6 +33,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["pct"] = _pct
+    env.filters["prob"] = format_probability
     env.filters["pts"] = _pts
     env.filters["date"] = lambda t: "" if t is None or pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d")
     return env
@@ -43,6 +44,15 @@ def _pct(p) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "–"
     return f"{100 * float(p):.0f}%"
+
+
+def format_probability(p) -> str:
+    """A risk for people: 0.4321 -> '43%', but never '0%' or '100%', which no model can know
+    (0.996 -> '>99%', 0.004 -> '<1%'); NaN -> '–'."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    p = float(p)
+    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{100 * p:.0f}%"
 
 
 def _pts(d) -> str:
