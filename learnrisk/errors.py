@@ -73,3 +73,7 @@ class ModelLoadError(LearnriskError, RuntimeError):
 class ScoringError(LearnriskError, RuntimeError):
     """Raised by the weekly scoring job: an as-of date outside every course, an output folder
     that exists (without ``force``) or is locked by another run, a model of the wrong target."""
+
+
+class ConfigError(LearnriskError, ValueError):
+    """Raised for an option or argument outside what is allowed (the message lists what is)."""

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .data import LearningData
+from .errors import ConfigError
 
 TARGETS = ("dropout", "underperformance")
 
@@ -34,7 +35,7 @@ __all__ = ["TARGETS", "check_target", "make_labels"]
 
 def check_target(target: str) -> str:
     if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; allowed: {', '.join(TARGETS)}")
+        raise ConfigError(f"unknown target {target!r}; allowed: {', '.join(TARGETS)}")
     return target
 
 
@@ -77,7 +78,7 @@ def make_labels(
             positive = (outcome == "fail").to_numpy()
         else:
             if "final_score" not in rows.columns:
-                raise ValueError("fail_threshold needs a final_score column in enrollments")
+                raise ConfigError("fail_threshold needs a final_score column in enrollments; this data has none")
             positive = (rows["final_score"] < fail_threshold).to_numpy()
             completed = completed & rows["final_score"].notna().to_numpy()
         y = np.where(completed, positive.astype(float), np.nan)

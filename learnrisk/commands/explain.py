@@ -81,11 +81,13 @@ def print_records(records: list[dict], *, target: str, as_of: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ..scoring._report import format_probability
+
     out = Console()
     for rec in records:
         out.print(
             f"[bold]{rec['learner_id']}[/bold] in {rec['course_id']}, week {rec['week']} (as of {as_of}): "
-            f"{target} risk [bold]{rec['risk']:.0%}[/bold]"
+            f"{target} risk [bold]{format_probability(rec['risk'])}[/bold]"
         )
         if not rec["drivers"]:
             out.print("No feature raises this learner's risk: the score is at or below the model's base value.\n")

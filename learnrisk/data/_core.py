@@ -174,7 +174,3 @@ def read_parquet(folder: str | os.PathLike, *, validate: bool = True) -> Learnin
         except Exception as exc:  # pyarrow raises many kinds on a corrupt file
             raise DataValidationError([Problem(n, "*", f"cannot read {n}.parquet: {exc}", 0)]) from exc
     return LearningData(**tables, validate=validate)
-
-
-def is_parquet_folder(path: Path) -> bool:
-    return path.is_dir() and all((path / f"{n}.parquet").exists() for n in SCHEMA)

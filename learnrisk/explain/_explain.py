@@ -17,7 +17,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..errors import LearnriskError
+from ..errors import ConfigError, LearnriskError
 from ._contributions import BACKGROUND_ROWS, input_contributions, to_source
 from ._drivers import KEYS, cohort_medians, default_catalog, feature_metadata, group_contributions, select_drivers
 from ._explanation import Explanation
@@ -86,7 +86,7 @@ def explain(
     if not hasattr(model, "estimator_"):
         raise LearnriskError("explain() needs a fitted RiskModel; call fit() first or load one")
     if top_n < 1:
-        raise ValueError(f"top_n must be at least 1, found {top_n}")
+        raise ConfigError(f"top_n must be at least 1, found {top_n}")
     if not features.index.is_unique:
         raise LearnriskError("the features frame has a duplicated index; call features.reset_index(drop=True) first")
     cohort = features if cohort is None else cohort

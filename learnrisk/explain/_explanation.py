@@ -205,7 +205,10 @@ class Explanation:
         ax.axvline(start, color="black", lw=0.8)
         keys = self.keys.iloc[i]
         who = " ".join(str(keys[k]) for k in ("learner_id", "course_id") if k in keys)
-        ax.set_title(f"{who}: risk {float(self.risk.iloc[i]):.0%} (raw {start:.2f}, base {self.base_value:.2f})")
+        from ..scoring._report import format_probability
+
+        risk = format_probability(float(self.risk.iloc[i]))
+        ax.set_title(f"{who}: risk {risk} (raw {start:.2f}, base {self.base_value:.2f})")
         ax.set_xlabel("contribution to the raw score (log-odds)")
         return ax
 

@@ -284,6 +284,14 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
     return details
 
 
+def _needs_sensitive(models: dict) -> bool:
+    """True when a model was trained with sensitive attributes (``include_sensitive=True``)."""
+    from ..features import catalog
+
+    sensitive = set(catalog().query("sensitive")["name"])
+    return any(sensitive & set(getattr(m, "source_columns_", [])) for m in models.values())
+
+
 def _intervention_text(i: dict) -> str:
     """'Title (who, channel): est. risk -5.2 pts' (an association in the model, not a causal effect)."""
     points = 100 * i["reduction"]
@@ -437,7 +445,7 @@ def score(
                 raise ScoringError(f"{out_path / name} already exists; pass --force (force=True) to replace it")
 
         steps("features")
-        features = build_features(data, as_of=t).reset_index(drop=True)
+        features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
         steps("predict")
         p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
         p_u = None

@@ -35,7 +35,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..errors import LearnriskError, ModelLoadError
+from ..errors import ConfigError, LearnriskError, ModelLoadError
 
 KEYS = ("learner_id", "course_id", "week", "cutoff")
 MIN_ISOTONIC_ROWS = 1000
@@ -81,7 +81,7 @@ def make_estimator(kind: str | BaseEstimator, random_state: int = 0) -> BaseEsti
                     ("model", LogisticRegression(C=1.0, max_iter=2000)),
                 ]
             )
-        raise ValueError(f"unknown model {kind!r}; allowed: 'lightgbm', 'logistic', or a scikit-learn classifier")
+        raise ConfigError(f"unknown model {kind!r}; allowed: 'lightgbm', 'logistic', or a scikit-learn classifier")
     if not hasattr(kind, "fit") or not hasattr(kind, "predict_proba"):
         raise TypeError(f"expected a scikit-learn classifier with predict_proba, found {type(kind).__name__}")
     est = clone(kind)
@@ -127,7 +127,7 @@ class Calibrator:
             lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
             self._a, self._b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
         elif self.method != "none":
-            raise ValueError(f"unknown calibration {self.method!r}; allowed: 'isotonic', 'sigmoid', 'auto', 'none'")
+            raise ConfigError(f"unknown calibration {self.method!r}; allowed: 'isotonic', 'sigmoid', 'auto', 'none'")
         return self
 
     def transform(self, raw: np.ndarray) -> np.ndarray:

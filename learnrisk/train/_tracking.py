@@ -15,12 +15,12 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import LearnriskError, ModelLoadError
@@ -222,11 +222,11 @@ def log_run(
             }
         )
         sizes = {"n_train_rows": md.get("n_train_rows"), "n_test_rows": md.get("n_test_rows")}
+        digest = md.get("data_digest") or (data.digest() if data is not None else None)  # train() hashed it
+        if digest:
+            mlflow.set_tag("learnrisk.data_digest", digest)
         if data is not None:
-            mlflow.set_tag("learnrisk.data_digest", data.digest())
             sizes.update({f"n_{t}": len(f) for t, f in data.tables().items()})
-        elif md.get("data_digest"):
-            mlflow.set_tag("learnrisk.data_digest", md["data_digest"])
         mlflow.log_params(sizes)
         _log_metrics(report)
         if report.fairness is not None:  # metrics, audit tables and per-group ROC plots
@@ -289,9 +289,7 @@ def _log_metrics(report) -> None:
     batch: list = []
     from mlflow.entities import Metric
 
-    import time as _t
-
-    now = int(_t.time() * 1000)
+    now = int(time.time() * 1000)
     for _, row in m.iterrows():
         prefix = "" if row["model"] == "model" else f"{row['model']}_"
         for name in metrics:
@@ -368,8 +366,9 @@ def load_model(uri: str | os.PathLike, *, tracking_uri: str | None = None) -> Ri
     turi = resolve_tracking_uri(tracking_uri)
     _configure(turi)
     try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=text, dst_path=tempfile.mkdtemp(prefix="learnrisk-model-")))
-        model = RiskModel.load(local / "artifacts" / "risk_model")
+        with tempfile.TemporaryDirectory(prefix="learnrisk-model-") as tmp:  # unpickled into memory
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=text, dst_path=tmp))
+            model = RiskModel.load(local / "artifacts" / "risk_model")
     except ModelLoadError:
         raise
     except Exception as exc:

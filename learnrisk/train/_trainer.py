@@ -23,7 +23,7 @@ from ..data import LearningData
 from ..errors import LearnriskError
 from ..targets import check_target, make_labels
 from ._evaluate import EvaluationReport, evaluate_scores, select_top
-from ._model import RiskModel
+from ._model import RiskModel, make_estimator
 
 __all__ = ["EngagementRule", "temporal_split", "train"]
 
@@ -97,11 +97,19 @@ def temporal_split(
         raise LearnriskError(
             f"a temporal split needs at least two finished offerings; found {len(c)} ({', '.join(c['course_id'])})"
         )
-    starts = c.set_index("course_id")["start"]
+    by_id = courses.set_index("course_id")
+    starts, ends = by_id["start"], by_id["end"]
     later = [t for t in test if any(starts[tr] >= starts[t] for tr in train)]
     if later:
         notes.append(
             f"test offering(s) {later} do not start after every training offering: the evaluation is not purely forward in time"
+        )
+    # a model deployed when a test offering starts could not have had labels that were not known yet
+    unknown_yet = sorted({tr for t in test for tr in train if ends[tr] > starts[t]} - set(later))
+    if unknown_yet:
+        notes.append(
+            f"training offering(s) {unknown_yet} end after a test offering starts: their outcomes would not have been known "
+            "at deployment time, so the test is slightly optimistic; name earlier offerings with test=[...] to avoid it"
         )
     return train, sorted(test), notes
 
@@ -157,6 +165,8 @@ def train(
     >>> report.summary[["auc", "auc_logistic", "auc_rule"]]                   # doctest: +SKIP
     """
     check_target(target)
+    if isinstance(model, str):
+        make_estimator(model)  # an unknown name fails here, before any feature is built
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     weeks = sorted({int(w) for w in weeks})

@@ -8,9 +8,13 @@ from learnrisk.errors import LearnriskError
 from learnrisk.train import RiskModel, temporal_split
 
 
-def courses(rows):
+def courses(rows, days=100):
     return pd.DataFrame(
-        [{"course_id": c, "course_code": c.split("-")[0], "start": pd.Timestamp(s, tz="UTC")} for c, s in rows]
+        [
+            {"course_id": c, "course_code": c.split("-")[0], "start": pd.Timestamp(s, tz="UTC"),
+             "end": pd.Timestamp(s, tz="UTC") + pd.Timedelta(days=days)}
+            for c, s in rows
+        ]
     )
 
 
@@ -21,6 +25,14 @@ def test_temporal_split_latest_offering_per_code():
     assert train == ["A-1", "B-1", "C-1", "A-2"]
     assert not set(train) & set(test)
     assert notes == []
+
+
+def test_temporal_split_notes_training_labels_not_known_at_deployment():
+    # A-2 (2013-10-01 + 240 days = 2014-05-29) ends after A-3 starts (2014-02-01)
+    c = courses([("A-1", "2013-02-01"), ("A-2", "2013-10-01"), ("A-3", "2014-02-01")], days=240)
+    _, test, notes = temporal_split(c, c["course_id"])
+    assert test == ["A-3"]
+    assert any("A-2" in n and "would not have been known" in n for n in notes)
 
 
 def test_temporal_split_single_offering_codes_and_named_test():
