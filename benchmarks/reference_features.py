@@ -124,13 +124,16 @@ def reference_features(data, weeks) -> pd.DataFrame:
         f["pre_start_active_days"] = p["pre_start_active_days"]
 
         # submissions and scores
-        s = sub.join(cut, on=KEYS, how="inner")
+        s = sub.join(e[["cutoff", "registered_at"]], on=KEYS, how="inner")
         s = s[s["submitted_at"] < s["cutoff"]]
-        due = e[["cutoff"]].reset_index().merge(asm, on="course_id")
-        due = due[due["due_at"] < due["cutoff"]]
+        # due: after the learner registered and before the cutoff (work that closed before a
+        # late registration is not the learner's to miss)
+        due = e[["cutoff", "registered_at"]].reset_index().merge(asm, on="course_id")
+        due = due[(due["due_at"] < due["cutoff"]) & (due["due_at"] > due["registered_at"])]
         f["assessments_due"] = due.groupby(KEYS).size().reindex(e.index).fillna(0.0)
         f["assessments_submitted"] = s.groupby(KEYS).size().reindex(e.index).fillna(0.0)
-        on_due = s[s["due_at"] < s["cutoff"]].groupby(KEYS).size().reindex(e.index).fillna(0.0)
+        in_window = (s["due_at"] < s["cutoff"]) & (s["due_at"] > s["registered_at"])
+        on_due = s[in_window].groupby(KEYS).size().reindex(e.index).fillna(0.0)
         f["assessments_missed"] = f["assessments_due"] - on_due
         s = s.assign(lateness=(s["submitted_at"] - s["due_at"]) / DAY)
         f["submissions_late"] = (s["lateness"] > 0).groupby([s["learner_id"], s["course_id"]]).sum().reindex(e.index).fillna(0.0)

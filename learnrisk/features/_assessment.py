@@ -71,8 +71,13 @@ def assessment_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
     cutoff, re = req.cutoff, req.enr
     out: dict[str, np.ndarray] = {}
 
+    # Due: after the learner registered and strictly before the cutoff. Work that closed before
+    # a late registration is not the learner's to miss (registered 2023-01-09, an assessment due
+    # 2023-01-05: not due for them).
     due_sorted = np.sort(off.due[off.due != NEVER])
-    n_due = np.searchsorted(due_sorted, cutoff, side="left")
+    registered = off.registered[re]
+    n_due = np.searchsorted(due_sorted, cutoff, side="left") - np.searchsorted(due_sorted, registered, side="right")
+    n_due = np.maximum(n_due, 0)
     out["assessments_due"] = n_due.astype(np.float64)
 
     order = np.lexsort((off.asm_rank[off.sub_asm], off.sub_ts, off.sub_enr))
@@ -87,7 +92,8 @@ def assessment_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
 
     # A submission settles a due assessment at max(submitted_at, due_at): from then on the
     # assessment is neither open nor missed.
-    settled = np.where(due == NEVER, NEVER, np.maximum(ts, due))
+    # (an assessment due before the learner registered never counts, as in assessments_due)
+    settled = np.where((due == NEVER) | (due <= off.registered[g]), NEVER, np.maximum(ts, due))
     s_order = np.lexsort((settled, g))
     n_settled = _count_before(g[s_order], settled[s_order], re, cutoff)
     out["assessments_missed"] = (n_due - n_settled).astype(np.float64)

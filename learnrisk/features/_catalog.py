@@ -78,7 +78,7 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _f("pre_start_active_days", "engagement", "days", False,
        "Days with activity before the course started (for a self-paced course: before registering)"),
     # ------------------------------------------------------------------ submissions
-    _f("assessments_due", "submissions", "count", False, "Assessments whose due date has passed"),
+    _f("assessments_due", "submissions", "count", False, "Assessments due since the learner registered, up to now"),
     _f("assessments_submitted", "submissions", "count", True, "Assessments the learner has submitted"),
     _f("assessments_missed", "submissions", "count", True,
        "Assessments past their due date that the learner has not submitted"),
