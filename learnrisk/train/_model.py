@@ -223,7 +223,10 @@ class RiskModel:
         columns: list[str] | None = None,
         holdout: float = 0.2,
     ) -> RiskModel:
-        """Fit on labelled rows; early stopping and calibration use a split *by learner*.
+        """Fit on labelled rows; early stopping and calibration use splits *by learner*.
+
+        A ``holdout`` share of learners is kept out of fitting; for LightGBM half of them serve
+        early stopping and the other half calibration, for other estimators all calibrate.
 
         Parameters
         ----------
@@ -253,19 +256,24 @@ class RiskModel:
         groups = features["learner_id"].to_numpy() if groups is None else np.asarray(groups)
         fit_idx, cal_idx = split_by_learner(groups, holdout, self.random_state)
         est = make_estimator(self.estimator, self.random_state)
-        X_fit, X_cal = encoded.iloc[fit_idx], encoded.iloc[cal_idx]
         if estimator_kind(est) == "tree":
             import lightgbm
 
+            # early stopping and calibration on different held-out learners (half each), so the
+            # number of trees is not chosen on the rows the calibrator then learns from
+            held = cal_idx
+            stop_part, cal_part = split_by_learner(groups[held], 0.5, self.random_state + 1)
+            stop_idx, cal_idx = held[stop_part], held[cal_part]
             est.fit(
-                X_fit,
+                encoded.iloc[fit_idx],
                 y[fit_idx],
-                eval_X=(X_cal,),
-                eval_y=(y[cal_idx],),
+                eval_X=(encoded.iloc[stop_idx],),
+                eval_y=(y[stop_idx],),
                 callbacks=[lightgbm.early_stopping(100, verbose=False)],
             )
         else:
-            est.fit(X_fit, y[fit_idx])
+            est.fit(encoded.iloc[fit_idx], y[fit_idx])
+        X_cal = encoded.iloc[cal_idx]
         self.estimator_ = est
         self.kind_ = estimator_kind(est)
         raw_cal = self._raw(X_cal)
