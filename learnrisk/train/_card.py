@@ -59,8 +59,13 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         f"- Training offerings: {', '.join(report.train_offerings)} ({_fmt(md.get('n_train_rows'))} enrollment-weeks)",
         f"- Test offerings (later in time): {', '.join(report.test_offerings)} ({_fmt(md.get('n_test_rows'))} enrollment-weeks)",
         f"- Cutoff weeks: {min(md['weeks'])}-{max(md['weeks'])}; one pooled model with the week as a feature",
-        "- Split: by time (test offerings are the latest of each course code); early stopping and calibration "
-        "on two 10 % splits by learner inside the training offerings; never a row-random split.",
+        "- Split: by time (test offerings are the latest of each course code); "
+        + (
+            "early stopping and calibration on two separate 10 % splits by learner"
+            if model.kind_ == "tree"
+            else "calibration on a 20 % split by learner"
+        )
+        + " inside the training offerings; never a row-random split.",
         f"- Sensitive attributes as model features: **{'yes — the user asked for them' if sensitive else 'no'}**"
         + ("" if sensitive else " (they are used only by the fairness audit)"),
         "",
