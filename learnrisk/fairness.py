@@ -86,7 +86,8 @@ def select_top(
     *,
     score: str = "score",
     by: Sequence[str] = ("course_id", "week"),
-    top_frac: float = 0.1,
+    top_frac: float | None = 0.1,
+    top_k: int | None = None,
 ) -> pd.Series:
     """The top-k decision: True for the ``ceil(top_frac * n)`` highest scores of each ``by`` group.
 
@@ -105,6 +106,8 @@ def select_top(
         Columns defining one risk list (one offering in one week).
     top_frac : float in (0, 1], default 0.1
         Fraction of each list selected.
+    top_k : int, optional
+        A fixed capacity instead: the ``top_k`` highest scores of each list (an advisor's k).
 
     Returns
     -------
@@ -116,7 +119,10 @@ def select_top(
     >>> select_top(df, top_frac=0.5).tolist()
     [False, True, False, True]
     """
-    if not 0 < top_frac <= 1:
+    if top_k is not None:
+        if top_k < 1:
+            raise FairnessAuditError(f"top_k must be a positive number of learners, found {top_k!r}")
+    elif top_frac is None or not 0 < top_frac <= 1:
         raise FairnessAuditError(f"top_frac must be in (0, 1], found {top_frac!r}")
     keys = list(by)
     missing = [c for c in [*keys, score] if c not in frame.columns]
@@ -126,7 +132,7 @@ def select_top(
         )
     grouped = frame.groupby(keys, sort=False, dropna=False)[score]
     rank = grouped.rank(method="first", ascending=False)
-    k = np.ceil(top_frac * grouped.transform("size") - 1e-9)
+    k = top_k if top_k is not None else np.ceil(top_frac * grouped.transform("size") - 1e-9)
     return (rank <= k).rename("selected")
 
 

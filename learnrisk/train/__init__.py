@@ -1,7 +1,7 @@
 """Training, temporal evaluation, tracking and the model registry."""
 
 from ._card import model_card
-from ._evaluate import EvaluationReport, evaluate_scores, select_top
+from ._evaluate import EvaluationReport, evaluate_scores
 from ._model import Calibrator, RiskModel, psi, split_by_learner
 from ._tracking import Gate, GateResult, TrackedRun, check_gate, load_model, log_run, resolve_tracking_uri
 from ._trainer import EngagementRule, temporal_split, train
@@ -21,7 +21,6 @@ __all__ = [
     "model_card",
     "psi",
     "resolve_tracking_uri",
-    "select_top",
     "split_by_learner",
     "temporal_split",
     "train",

@@ -14,21 +14,10 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from .._fairness_metrics import expected_calibration_error
+from ..fairness import select_top
 
 ALL = "all"
 METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_top10", "recall_top10", "precision_at_k", "recall_at_k")
-
-
-def select_top(frame: pd.DataFrame, score: str, *, frac: float | None = None, k: int | None = None) -> np.ndarray:
-    """Boolean mask: the top ``frac`` share (rounded up) or top ``k`` rows by ``score`` within each
-    offering and week: the list an advisor with that capacity would act on. Ties go to the row
-    that comes first (the frame is sorted by course, week, learner)."""
-    g = frame.groupby(["course_id", "week"], sort=False)[score]
-    rank = g.rank(method="first", ascending=False)
-    if frac is not None:
-        size = g.transform("size")
-        return (rank <= np.ceil(frac * size - 1e-9)).to_numpy()  # 0.1 * 30 is 3.0000000000000004
-    return (rank <= k).to_numpy()
 
 
 def _metrics(y: np.ndarray, p: np.ndarray, top10: np.ndarray, topk: np.ndarray) -> dict[str, float]:
@@ -54,8 +43,10 @@ def evaluate_scores(predictions: pd.DataFrame, scores: list[str], *, k: int = 20
     rows = []
     for s in scores:
         sub = predictions[predictions[s].notna()]
-        top10 = select_top(sub, s, frac=0.10)
-        topk = select_top(sub, s, k=k)
+        # the lists an advisor with that capacity would act on, per offering and week; ties go
+        # to the row that comes first (the frame is sorted by course, week, learner)
+        top10 = select_top(sub, score=s, top_frac=0.10).to_numpy()
+        topk = select_top(sub, score=s, top_k=k).to_numpy()
         y, p = sub["y"].to_numpy(), sub[s].to_numpy()
         rows.append({"model": s, "week": ALL, **_metrics(y, p, top10, topk)})
         weeks = sub["week"].to_numpy()

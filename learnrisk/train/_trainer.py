@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from ..data import LearningData
 from ..errors import LearnriskError
 from ..targets import check_target, make_labels
-from ._evaluate import EvaluationReport, evaluate_scores, select_top
+from ._evaluate import EvaluationReport, evaluate_scores
 from ._model import RiskModel, make_estimator
 
 __all__ = ["EngagementRule", "temporal_split", "train"]
@@ -254,7 +254,7 @@ def train(
 
 def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame, abroca_bound: float):
     """Fairness audit of the test predictions, at the top-10 % operating decision."""
-    from ..fairness import audit_predictions
+    from ..fairness import audit_predictions, select_top
     from ..features import sensitive_attributes
 
     groups = sensitive_attributes(data, test_features)
@@ -262,5 +262,5 @@ def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame,
         return None
     frame = pd.concat([preds[["learner_id", "course_id", "week", "y", "model"]].reset_index(drop=True), groups.reset_index(drop=True)], axis=1)
     frame = frame.rename(columns={"y": "y_true", "model": "score"})
-    frame["selected"] = select_top(frame, "score", frac=0.10)
+    frame["selected"] = select_top(frame, score="score", top_frac=0.10).to_numpy()
     return audit_predictions(frame, groups=list(groups.columns), abroca_bound=abroca_bound)
