@@ -61,7 +61,7 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         f"- Cutoff weeks: {min(md['weeks'])}-{max(md['weeks'])}; one pooled model with the week as a feature",
         "- Split: by time (test offerings are the latest of each course code); "
         + (
-            "early stopping and calibration on two separate 10 % splits by learner"
+            "early stopping on 10 % and calibration on another 20 % of learners"
             if model.kind_ == "tree"
             else "calibration on a 20 % split by learner"
         )
