@@ -117,12 +117,15 @@ def tracking_uri(tmp_path, monkeypatch) -> str:
     return uri
 
 
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+def run_cli(capsys, *args) -> tuple[int, str, str]:
     """Run ``learnrisk ARGS`` in-process through the real entry point: (exit code, stdout, stderr)."""
     from learnrisk.cli import main
 
-    with pytest.raises(SystemExit) as stop:
-        main(list(args))
-        raise SystemExit(0)
+    capsys.readouterr()
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
-    return stop.value.code, out, err
+    return code, out, err

@@ -7,6 +7,7 @@ import json
 import pytest
 
 import learnrisk
+from tests.conftest import run_cli as run
 from learnrisk import synthetic
 
 
@@ -18,19 +19,6 @@ def saved(tmp_path_factory):
     model, _ = learnrisk.train(data, target="dropout", weeks=range(1, 5), model="logistic", baselines=False, fairness=False)
     model.save(root / "model")
     return root
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    from learnrisk.cli import main
-
-    capsys.readouterr()
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_fairness_command_prints_tables_and_writes_files(saved, capsys, tmp_path):

@@ -71,19 +71,9 @@ def cli_command(*args: str) -> list[str]:
 @pytest.fixture
 def run_cli(capsys):
     """Run ``learnrisk ...`` in this process; return (exit code, stdout, stderr)."""
-    from learnrisk.cli import main
+    from tests.conftest import run_cli as run
 
-    def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return lambda *args: run(capsys, *args)
 
 
 def as_of_ts(text: str) -> pd.Timestamp:
