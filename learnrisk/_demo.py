@@ -58,7 +58,7 @@ def _model(data, target: str, cfg: DemoConfig, say):
         say(f"reusing {reused} (version {model.metadata.get('version')}), already trained on this data")
         return model, None
     t0 = time.perf_counter()
-    model, report = train(data, target, weeks=cfg.weeks, k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
+    model, report = train(data, target, weeks=cfg.weeks, top_k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
     say(f"{target}: logging to MLflow, registering {name}, applying the quality gate")
     card = model_card(model, report, name=name)
     tracked = log_run(model, report, data=data, tracking_uri=cfg.tracking_uri, register=name, promote=True, card=card)
@@ -116,6 +116,6 @@ def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
         risk = pd.read_parquet(folder / "risk_list.parquet")
     else:
         say(f"scoring the running offerings as of {cfg.as_of}")
-        result = score(data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_k=cfg.top_k, on_step=lambda s: say(f"scoring: {s}"))
+        result = score(data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_top_k=cfg.top_k, on_step=lambda s: say(f"scoring: {s}"))
         risk = result.risk_list
     return {"risk_list": risk, "folder": folder, "tracking_uri": uri, "seconds": time.perf_counter() - t0}

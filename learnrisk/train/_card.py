@@ -81,7 +81,7 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         "## Per-week metrics on the test offerings, with baselines",
         "`auc_logistic`: logistic regression on the same features; `auc_rule`: one-feature engagement rule"
         + ("; `auc_oracle`: the generator's true probabilities (synthetic data only)" if "auc_oracle" in summ else "")
-        + f". Precision and recall at the top 10 % and at k = {report.k} learners per offering and week.",
+        + f". Precision and recall at the top 10 % and at k = {report.top_k} learners per offering and week.",
         "",
         _table(summ),
         "",

@@ -35,7 +35,7 @@ def _metrics(y: np.ndarray, p: np.ndarray, top10: np.ndarray, topk: np.ndarray) 
     return out
 
 
-def evaluate_scores(predictions: pd.DataFrame, scores: list[str], *, k: int = 20) -> pd.DataFrame:
+def evaluate_scores(predictions: pd.DataFrame, scores: list[str], *, top_k: int = 20) -> pd.DataFrame:
     """Long table of metrics: one row per (model, week) and per model for all weeks together.
 
     ``predictions`` has course_id, week, y and one column per score name.
@@ -46,7 +46,7 @@ def evaluate_scores(predictions: pd.DataFrame, scores: list[str], *, k: int = 20
         # the lists an advisor with that capacity would act on, per offering and week; ties go
         # to the row that comes first (the frame is sorted by course, week, learner)
         top10 = select_top(sub, score=s, top_frac=0.10).to_numpy()
-        topk = select_top(sub, score=s, top_k=k).to_numpy()
+        topk = select_top(sub, score=s, top_k=top_k).to_numpy()
         y, p = sub["y"].to_numpy(), sub[s].to_numpy()
         rows.append({"model": s, "week": ALL, **_metrics(y, p, top10, topk)})
         weeks = sub["week"].to_numpy()
@@ -81,7 +81,7 @@ class EvaluationReport:
         *,
         train_offerings: list[str],
         test_offerings: list[str],
-        k: int,
+        top_k: int,
         model=None,
         test_features: pd.DataFrame | None = None,
         fairness=None,
@@ -92,7 +92,7 @@ class EvaluationReport:
         self.metrics = metrics
         self.train_offerings = list(train_offerings)
         self.test_offerings = list(test_offerings)
-        self.k = k
+        self.top_k = top_k
         self.model = model
         self.test_features = test_features
         self.fairness = fairness

@@ -217,7 +217,7 @@ def log_run(
                 "calibration": model.calibrator_.method,
                 "include_sensitive": md.get("include_sensitive"),
                 "n_features": len(model.feature_names_),
-                "k": report.k,
+                "top_k": report.top_k,
                 **_estimator_params(model),
             }
         )

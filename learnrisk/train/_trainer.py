@@ -124,7 +124,7 @@ def train(
     features: pd.DataFrame | None = None,
     include_sensitive: bool = False,
     calibration: str = "auto",
-    k: int = 20,
+    top_k: int = 20,
     truth: pd.DataFrame | None = None,
     fail_threshold: float | None = None,
     baselines: bool = True,
@@ -146,7 +146,7 @@ def train(
     include_sensitive : let sensitive attributes be model features (off by default; the model
         card says so when on)
     calibration : "auto" (isotonic, sigmoid under 1,000 calibration rows), "isotonic", "sigmoid"
-    k : advisor capacity per offering and week for precision/recall at k
+    top_k : advisor capacity per offering and week for precision/recall at k
     fairness : run the fairness audit of the test predictions (``report.fairness``)
     abroca_bound : ABROCA above this (and beyond chance) is a fairness flag, shown by the gate
     truth : the generator's ground truth (``synthetic.generate(return_truth=True)``) for the
@@ -217,7 +217,7 @@ def train(
         preds = preds.merge(t.rename(columns={col: "oracle"}), on=["learner_id", "course_id", "week"], how="left")
         scores.append("oracle")
     say("evaluating per week")
-    metrics = evaluate_scores(preds, scores, k=k)
+    metrics = evaluate_scores(preds, scores, top_k=top_k)
     fair = None
     if fairness:
         fair = _audit(data, te, preds, abroca_bound)
@@ -242,7 +242,7 @@ def train(
         metrics,
         train_offerings=train_ids,
         test_offerings=test_ids,
-        k=k,
+        top_k=top_k,
         model=risk,
         test_features=te,
         fairness=fair,
