@@ -116,6 +116,6 @@ def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
         risk = pd.read_parquet(folder / "risk_list.parquet")
     else:
         say(f"scoring the running offerings as of {cfg.as_of}")
-        result = score(data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_top_k=cfg.top_k, on_step=lambda s: say(f"scoring: {s}"))
+        result = score(data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_k=cfg.top_k, on_step=lambda s: say(f"scoring: {s}"))
         risk = result.risk_list
     return {"risk_list": risk, "folder": folder, "tracking_uri": uri, "seconds": time.perf_counter() - t0}
