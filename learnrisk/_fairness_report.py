@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._json import jsonable
+
 from ._fairness_metrics import roc_points
 
 __all__ = ["FairnessReport", "markdown_table"]
@@ -51,24 +53,8 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
     return "\n".join([header, rule, *body])
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) else float(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict]:
-    return [_jsonable(dict(zip(frame.columns, row, strict=True))) for row in frame.itertuples(index=False)]
+    return [jsonable(dict(zip(frame.columns, row, strict=True))) for row in frame.itertuples(index=False)]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -159,10 +145,10 @@ class FairnessReport:
     def to_dict(self) -> dict[str, Any]:
         """Everything but the scored rows, as plain JSON-serialisable values (NaN -> None)."""
         return {
-            "params": _jsonable(self.params),
+            "params": jsonable(self.params),
             "flags": list(self.flags),
-            "flagged": _jsonable(self.flagged),
-            "flagged_selection": _jsonable(self.flagged_selection),
+            "flagged": jsonable(self.flagged),
+            "flagged_selection": jsonable(self.flagged_selection),
             "warnings": list(self.warnings),
             "overall": _records(self.overall),
             "summary": _records(self.summary),

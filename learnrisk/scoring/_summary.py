@@ -24,11 +24,12 @@ recovered : what was cleaned up from interrupted runs before writing, and an ear
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .._json import jsonable
 
 __all__ = ["DRIFT_WARNING_PSI", "build_summary", "drift_report", "model_info", "summary_bytes"]
 
@@ -168,21 +169,6 @@ def build_summary(
     }
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe values: NaN -> null, numpy scalars -> Python, timestamps -> ISO strings."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    return obj
-
-
 def summary_bytes(summary: dict) -> bytes:
     """The summary as UTF-8 JSON, indented, keys in insertion order, ending with a newline."""
-    return (json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n").encode()
+    return (json.dumps(jsonable(summary), indent=2, ensure_ascii=False) + "\n").encode()
