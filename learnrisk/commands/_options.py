@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .._dates import utc_timestamp
 from ..errors import LearnriskError
 
 
@@ -38,7 +39,6 @@ def parse_list(text: str | None) -> list[str] | None:
 def parse_date(text: str) -> pd.Timestamp:
     """An as-of date (``2024-03-04`` or an ISO timestamp), as UTC."""
     try:
-        ts = pd.Timestamp(text)
-    except (ValueError, TypeError):
+        return utc_timestamp(text)
+    except ValueError:
         raise LearnriskError(f"cannot read the date {text!r}: use YYYY-MM-DD") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

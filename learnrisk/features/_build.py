@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .._dates import utc_timestamp
 from ..errors import LearnriskError
 from ._assessment import assessment_features
 from ._catalog import NUMERIC_FEATURES, SENSITIVE_ATTRIBUTES
@@ -64,13 +65,12 @@ def _check_weeks(weeks) -> np.ndarray:
 
 
 def _check_as_of(as_of) -> pd.Timestamp:
-    try:
-        t = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise FeatureSpecError(f"as_of must be a date or time such as '2024-03-04', found {as_of!r}") from exc
-    if t is pd.NaT:
+    if as_of is None or as_of is pd.NaT:
         raise FeatureSpecError("as_of must be a date or time such as '2024-03-04', found a missing value")
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+    try:
+        return utc_timestamp(as_of)
+    except ValueError:
+        raise FeatureSpecError(f"as_of must be a date or time such as '2024-03-04', found {as_of!r}") from None
 
 
 # --------------------------------------------------------------------------- one offering

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._dates import utc_timestamp
 from ..data import LearningData
 from ..errors import ScoringError
 from ._io import StagedFolder, as_of_folders, lock_output, publish, recover
@@ -98,12 +99,9 @@ def parse_as_of(as_of: str | dt.date | pd.Timestamp) -> pd.Timestamp:
     Timestamp('2024-03-04 00:00:00+0000', tz='UTC')
     """
     try:
-        t = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
+        t = utc_timestamp(as_of)
+    except ValueError:
         raise ScoringError(f"as-of date {as_of!r} is not a date; give it as YYYY-MM-DD") from None
-    if t is pd.NaT:
-        raise ScoringError(f"as-of date {as_of!r} is not a date; give it as YYYY-MM-DD")
-    t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
     if t != t.normalize():
         raise ScoringError(f"as-of {as_of!r} has a time of day; the weekly job takes a date (YYYY-MM-DD)")
     return t
