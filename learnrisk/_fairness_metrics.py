@@ -77,7 +77,6 @@ def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
         raise ValueError("y_prob must hold probabilities in [0, 1] without NaN")
     # floor(p * n_bins), with p == 1 folded into the last bin: p = 0.97 -> bin 9, p = 1 -> bin 9.
     bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-    counts = np.bincount(bins, minlength=n_bins)
     gap = np.abs(np.bincount(bins, weights=y, minlength=n_bins) - np.bincount(bins, weights=p, minlength=n_bins))
     # |sum(y) - sum(p)| / n over each bin == (n_b / n) * |mean(y) - mean(p)|
     return float(np.round(gap.sum() / y.size, 12))

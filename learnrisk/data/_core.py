@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, Problem
-from ._schema import SCHEMA, TABLES
+from ._schema import TABLES
 from ._validate import check_tables, coerce_tables
 
 __all__ = ["LearningData", "read_parquet"]

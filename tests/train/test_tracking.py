@@ -10,7 +10,6 @@ import mlflow
 import numpy as np
 import pytest
 
-import learnrisk
 from learnrisk.errors import ModelLoadError
 from learnrisk.train import Gate, load_model, log_run
 
