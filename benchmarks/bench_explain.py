@@ -74,8 +74,8 @@ def _models(quick: bool):
     from learnrisk.features import build_features
     from learnrisk.synthetic import generate
     from learnrisk.targets import make_labels
-    from learnrisk.train import RiskModel
-    from learnrisk.train._model import make_estimator
+    from learnrisk.training import RiskModel
+    from learnrisk.training._model import make_estimator
 
     cfg = TRAIN_QUICK if quick else TRAIN_FULL
     folder = DATA / f"explain-model-{_name(cfg)}"
@@ -109,8 +109,8 @@ def _race(fns: dict, repeat: int = REPEAT) -> dict:
 def run(quick: bool = False) -> list[dict]:
     import shap
 
-    from learnrisk.explain import explain
-    from learnrisk.explain._contributions import input_contributions
+    from learnrisk.explaining import explain
+    from learnrisk.explaining._contributions import input_contributions
     from learnrisk.features import build_features
 
     data = _cohort(quick)

@@ -77,7 +77,7 @@ def _models(quick: bool) -> tuple[Path, Path]:
         return paths
     from learnrisk import build_features, targets
     from learnrisk.synthetic import generate
-    from learnrisk.train import RiskModel
+    from learnrisk.training import RiskModel
 
     world = generate(**cfg)
     feats = build_features(world, weeks=range(1, 13))

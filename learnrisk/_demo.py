@@ -49,7 +49,7 @@ def _data(cfg: DemoConfig, say):
 
 
 def _model(data, target: str, cfg: DemoConfig, say):
-    from .train import load_model, log_run, model_card, train
+    from .training import load_model, log_run, model_card, train
 
     name = NAMES[target]
     reused = _trained_on(name, data.digest(), cfg.tracking_uri)
@@ -81,7 +81,7 @@ def _trained_on(name: str, digest: str, tracking_uri: str) -> str | None:
     it is one, else the newest such version (a gate may have refused it), else None."""
     import mlflow
 
-    from .train._tracking import _configure
+    from .training._tracking import _configure
 
     _configure(tracking_uri)
     client = mlflow.tracking.MlflowClient()
@@ -100,7 +100,7 @@ def _trained_on(name: str, digest: str, tracking_uri: str) -> str | None:
 def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
     """Run the main job; return the paths of what it wrote."""
     from .scoring import score
-    from .train import resolve_tracking_uri
+    from .training import resolve_tracking_uri
 
     t0 = time.perf_counter()
     cfg.workdir.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["DataValidationError", "LearnriskError", "ModelLoadError", "Problem", "ScoringError"]
+if TYPE_CHECKING:  # pandas is imported only when a problem carries rows
+    import pandas as pd
+
+__all__ = [
+    "ConfigError",
+    "DataValidationError",
+    "ExplainError",
+    "FairnessAuditError",
+    "FeatureSpecError",
+    "InterventionCatalogError",
+    "LearnriskError",
+    "ModelLoadError",
+    "NotFittedError",
+    "Problem",
+    "RowsNotFoundError",
+    "ScoringError",
+    "SyntheticConfigError",
+]
+
+
+def _empty_frame() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame()
 
 
 class LearnriskError(Exception):
@@ -25,7 +48,7 @@ class Problem:
     column: str
     problem: str
     count: int
-    rows: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+    rows: pd.DataFrame = field(default_factory=lambda: _empty_frame(), compare=False, repr=False)
 
     def describe(self, n_rows: int = 5) -> str:
         head = f"{self.table}.{self.column}: {self.problem} ({self.count} row{'s' if self.count != 1 else ''})"
@@ -77,3 +100,36 @@ class ScoringError(LearnriskError, RuntimeError):
 
 class ConfigError(LearnriskError, ValueError):
     """Raised for an option or argument outside what is allowed (the message lists what is)."""
+
+
+class FeatureSpecError(LearnriskError, ValueError):
+    """Raised when the cutoffs asked of :func:`learnrisk.build_features` are not valid."""
+
+
+class SyntheticConfigError(LearnriskError, ValueError):
+    """An argument of :func:`learnrisk.synthetic.generate` is outside what the generator accepts."""
+
+
+class InterventionCatalogError(LearnriskError, ValueError):
+    """An intervention catalog file that cannot be used; the message names the entry."""
+
+
+class ExplainError(LearnriskError, ValueError):
+    """Raised by :func:`learnrisk.explain` for arguments it cannot use (a bad rows mask, repeated rows,
+    a model without contributions)."""
+
+
+class RowsNotFoundError(ExplainError, KeyError):
+    """Raised when rows asked for are not in the features frame's index."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class FairnessAuditError(LearnriskError, ValueError):
+    """Raised when the rows given to the audit cannot be audited (missing columns, bad values)."""
+
+
+class NotFittedError(LearnriskError, ValueError, AttributeError):
+    """Raised when a model is used before it is fitted (scikit-learn's NotFittedError contract:
+    a ValueError and an AttributeError)."""

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from .. import load_data, load_model
-        from ..explain import explain, load_interventions
+        from ..explaining import explain, load_interventions
 
         console = Console(stderr=True)
         t = parse_date(as_of)

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from .. import load_data
-        from ..train import log_run, model_card, train
+        from ..training import log_run, model_card, train
 
         console = Console(stderr=True)
         with console.status("reading data") as status:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import utc_timestamp
-from ..errors import LearnriskError
+from ..errors import FeatureSpecError, LearnriskError
 from ._assessment import assessment_features
 from ._catalog import NUMERIC_FEATURES, SENSITIVE_ATTRIBUTES
 from ._engagement import engagement_features
@@ -41,9 +41,6 @@ _RELATIVE = (
     ("score_z", "score_mean", None),
 )
 
-
-class FeatureSpecError(LearnriskError, ValueError):
-    """Raised when the cutoffs asked of :func:`build_features` are not valid."""
 
 
 # --------------------------------------------------------------------------- arguments

@@ -119,7 +119,7 @@ def _load_model(model, tracking_uri: str | None) -> tuple[Any, str | None]:
     """A model object as is; a URI or folder through :func:`learnrisk.load_model`."""
     if hasattr(model, "predict_proba"):
         return model, None
-    from ..train import load_model
+    from ..training import load_model
 
     return load_model(str(model), tracking_uri=tracking_uri), str(model)
 
@@ -236,7 +236,7 @@ def compare_with_previous(risk: pd.DataFrame, previous: pd.DataFrame | None) -> 
 # ------------------------------------------------------------------------------------ explain
 def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
     """Drivers and recommendations of each listed row, by the model of its main risk."""
-    from ..explain import explain
+    from ..explaining import explain
 
     details: dict[tuple[str, str], dict] = {}
     listed = risk[risk["band"] != "low"]

@@ -84,7 +84,7 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
         return empty
     weeks_used: dict[str, int] = {}
     if by_week and "week" in features.columns:
-        from ..train import psi as psi_of
+        from ..training import psi as psi_of
 
         X = model.prepare(features)
         week = features["week"].to_numpy()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import LearningData
-from ..errors import LearnriskError
+from ..errors import LearnriskError, SyntheticConfigError
 from . import _params as P
 from ._arrays import strings, times
 from ._assessments import Results, final_results, submissions
@@ -26,9 +26,6 @@ from ._realism import realism
 
 __all__ = ["SyntheticConfigError", "generate", "realism"]
 
-
-class SyntheticConfigError(LearnriskError, ValueError):
-    """An argument of :func:`generate` is outside what the generator accepts."""
 
 
 def _effect(value: float | str) -> float:

@@ -12,7 +12,7 @@ import pytest
 from learnrisk import synthetic
 from learnrisk.features import build_features, catalog
 from learnrisk.targets import make_labels
-from learnrisk.train import RiskModel
+from learnrisk.training import RiskModel
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from learnrisk import synthetic
 from learnrisk.features import build_features
 from learnrisk.targets import make_labels
-from learnrisk.train import RiskModel
+from learnrisk.training import RiskModel
 from tests.conftest import run_cli
 
 AS_OF = "2013-11-20"  # AAA-2013J (October start) is running, AAA-2013B has finished

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shap
 
-from learnrisk.explain import feature_contributions
-from learnrisk.explain._contributions import input_contributions, source_of
-from learnrisk.train import RiskModel
+from learnrisk.explaining import feature_contributions
+from learnrisk.explaining._contributions import input_contributions, source_of
+from learnrisk.training import RiskModel
 
 
 def _additivity_error(model, rows: pd.DataFrame) -> float:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learnrisk.explain import explain
-from learnrisk.explain._drivers import cohort_medians, feature_metadata, select_drivers
-from learnrisk.explain._sentences import driver_sentence, format_value
+from learnrisk.explaining import explain
+from learnrisk.explaining._drivers import cohort_medians, feature_metadata, select_drivers
+from learnrisk.explaining._sentences import driver_sentence, format_value
 from learnrisk.features import catalog
 
 

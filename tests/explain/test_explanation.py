@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learnrisk.explain import Explanation, explain
+from learnrisk.explaining import Explanation, explain
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learnrisk.explain import InterventionCatalogError, explain, load_interventions
-from learnrisk.explain._explain import _recommend
-from learnrisk.explain._interventions import InterventionCatalog, Intervention, Trigger
+from learnrisk.explaining import InterventionCatalogError, explain, load_interventions
+from learnrisk.explaining._explain import _recommend
+from learnrisk.explaining._interventions import InterventionCatalog, Intervention, Trigger
 from learnrisk.features import catalog
 
 GOOD = """
@@ -56,7 +56,7 @@ def test_default_catalog_covers_the_actionable_features():
 def test_default_catalog_is_packaged_as_data():
     from importlib import resources
 
-    assert resources.files("learnrisk.explain").joinpath("interventions.yaml").is_file()
+    assert resources.files("learnrisk.explaining").joinpath("interventions.yaml").is_file()
 
 
 def test_a_good_user_file_replaces_the_default(tmp_path):

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from learnrisk.explain import explain
-from learnrisk.explain._drivers import cohort_medians
-from learnrisk.explain._interventions import Intervention, InterventionCatalog, Trigger
-from learnrisk.explain._whatif import estimate_reductions
+from learnrisk.explaining import explain
+from learnrisk.explaining._drivers import cohort_medians
+from learnrisk.explaining._interventions import Intervention, InterventionCatalog, Trigger
+from learnrisk.explaining._whatif import estimate_reductions
 
 
 def test_reduction_is_zero_when_the_driver_is_at_the_cohort_median(tree_model, feats):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from learnrisk.fairness import abroca, abroca_detail, roc_area_between
-from learnrisk._fairness_metrics import roc_points
+from learnrisk.fairness._metrics import roc_points
 
 
 def test_hand_worked_vertical_segments_no_crossing():
@@ -150,7 +150,7 @@ def test_exact_area_matches_fine_numerical_integration(a, b):
 def test_roc_points_and_auc_match_sklearn():
     from sklearn.metrics import roc_curve
 
-    from learnrisk._fairness_metrics import roc_auc
+    from learnrisk.fairness._metrics import roc_auc
 
     rng = np.random.default_rng(6)
     y = (rng.random(300) < 0.4).astype(float)
@@ -163,7 +163,7 @@ def test_roc_points_and_auc_match_sklearn():
 
 
 def test_grid_statistic_is_within_a_thousandth_of_the_exact_area():
-    from learnrisk._fairness_null import _grid_statistic, _split
+    from learnrisk.fairness._null import _grid_statistic, _split
 
     rng = np.random.default_rng(7)
     for _ in range(5):
@@ -180,7 +180,7 @@ def test_grid_statistic_is_within_a_thousandth_of_the_exact_area():
 
 
 def test_permutation_test_separates_signal_from_noise():
-    from learnrisk._fairness_null import abroca_permutation_test
+    from learnrisk.fairness._null import abroca_permutation_test
 
     rng = np.random.default_rng(6)
 
@@ -200,7 +200,7 @@ def test_permutation_test_separates_signal_from_noise():
 
 
 def test_permutation_test_keeps_units_together():
-    from learnrisk._fairness_null import abroca_permutation_test
+    from learnrisk.fairness._null import abroca_permutation_test
 
     # Each unit repeats 10 times: shuffling units (not rows) gives a wider null.
     rng = np.random.default_rng(8)

@@ -231,7 +231,7 @@ def test_a_base_rate_difference_is_flagged_on_selection_rates_not_on_abroca():
 
 
 def test_holm_adjustment_and_too_few_permutations():
-    from learnrisk._fairness_null import holm_adjust
+    from learnrisk.fairness._null import holm_adjust
 
     # Sorted p: .01 (x3 = .03), .03 (x2 = .06), .04 (x1 = .04 -> kept monotone at .06).
     adjusted = holm_adjust({"a": 0.01, "b": 0.04, "c": 0.03})

@@ -18,7 +18,7 @@ import pytest
 
 import learnrisk
 from learnrisk import synthetic, targets
-from learnrisk.train import RiskModel
+from learnrisk.training import RiskModel
 
 AS_OF = "2014-12-01"
 NEXT_WEEK = "2014-12-08"

@@ -2,7 +2,7 @@
 
 import learnrisk
 from learnrisk import targets
-from learnrisk.train import RiskModel
+from learnrisk.training import RiskModel
 
 from .conftest import AS_OF
 

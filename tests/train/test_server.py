@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from learnrisk.errors import ModelLoadError
-from learnrisk.train import Gate, load_model, log_run
+from learnrisk.training import Gate, load_model, log_run
 
 from .test_tracking import load_in_subprocess
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from learnrisk.errors import ModelLoadError
-from learnrisk.train import Gate, load_model, log_run
+from learnrisk.training import Gate, load_model, log_run
 
 LOOSE = Gate(max_ece=0.2, baseline_margin=-0.05)  # small test sets give noisy calibration error; the gate logic is what's tested
 LOADER = """

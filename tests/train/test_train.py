@@ -5,7 +5,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 import learnrisk
 from learnrisk.errors import LearnriskError
-from learnrisk.train import RiskModel, temporal_split
+from learnrisk.training import RiskModel, temporal_split
 
 
 def courses(rows, days=100):

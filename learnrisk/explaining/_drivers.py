@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import ExplainError
 from ._sentences import driver_sentence
 
 __all__ = ["KEYS", "cohort_medians", "feature_metadata", "group_contributions", "select_drivers"]
@@ -63,7 +64,7 @@ def feature_metadata(model, catalog: pd.DataFrame | None = None) -> pd.DataFrame
     catalog = default_catalog() if catalog is None else catalog
     missing = [c for c in ("name", "group", "actionable", "sensitive") if c not in catalog.columns]
     if missing:
-        raise ValueError(f"the feature catalog lacks column(s) {missing}; expected {list(CATALOG_COLUMNS)}")
+        raise ExplainError(f"the feature catalog lacks column(s) {missing}; expected {list(CATALOG_COLUMNS)}")
     cat = catalog.drop_duplicates("name").set_index("name")
     categories = set(getattr(model, "categories_", {}) or {})
     rows = {}

@@ -37,7 +37,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ._fairness_metrics import (
+from ._metrics import (
     DECISION_METRICS,
     abroca,
     abroca_detail,
@@ -45,10 +45,10 @@ from ._fairness_metrics import (
     group_metric_functions,
     roc_area_between,
 )
-from ._fairness_null import abroca_permutation_test, holm_adjust
-from ._fairness_model import audit
-from ._fairness_report import FairnessReport
-from .errors import LearnriskError
+from ._null import abroca_permutation_test, holm_adjust
+from ._model import audit
+from ._report import FairnessReport
+from ..errors import FairnessAuditError, LearnriskError
 
 __all__ = [
     "GAP_METRICS",
@@ -75,9 +75,6 @@ GAP_METRICS: tuple[str, ...] = ("roc_auc", "ece", "selection_rate", "fnr", "fpr"
 METRICS: tuple[str, ...] = ("n", "n_enrollments", "base_rate", "roc_auc", "ece", "selection_rate", "fnr", "fpr")
 MISSING = "(missing)"
 
-
-class FairnessAuditError(LearnriskError, ValueError):
-    """Raised when the rows given to the audit cannot be audited (missing columns, bad values)."""
 
 
 # ---------------------------------------------------------------------------- operating decision
@@ -358,7 +355,7 @@ def audit_predictions(
         shuffles whole enrollments. Absent or None: every row counts as one enrollment.
     n_permutations : int, default 400
         Shuffles of the group labels for the permutation test of each attribute's pooled
-        ABROCA (see ``learnrisk/_fairness_null.py``); 0 turns the test off.
+        ABROCA (see ``learnrisk/fairness/_null.py``); 0 turns the test off.
     alpha : float, default 0.05
         An attribute is flagged when its pooled ABROCA exceeds ``abroca_bound`` (or its
         selection ratio is under ``selection_ratio_bound``) *and* the permutation p-value,

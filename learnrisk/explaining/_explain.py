@@ -17,7 +17,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, LearnriskError
+from ..errors import ConfigError, ExplainError, LearnriskError, RowsNotFoundError
 from ._contributions import BACKGROUND_ROWS, input_contributions, to_source
 from ._drivers import KEYS, cohort_medians, default_catalog, feature_metadata, group_contributions, select_drivers
 from ._explanation import Explanation
@@ -141,14 +141,14 @@ def _select(features: pd.DataFrame, rows) -> pd.DataFrame:
     arr = np.asarray(rows)
     if arr.dtype == bool:
         if len(arr) != len(features):
-            raise ValueError(f"a boolean rows mask needs {len(features)} values (one per row), found {len(arr)}")
+            raise ExplainError(f"a boolean rows mask needs {len(features)} values (one per row), found {len(arr)}")
         return features.loc[arr]
     labels = list(rows) if not np.isscalar(rows) else [rows]
     missing = [r for r in labels if r not in features.index]
     if missing:
-        raise KeyError(f"rows not in the features frame's index: {missing[:5]}")
+        raise RowsNotFoundError(f"rows not in the features frame's index: {missing[:5]}")
     if len(set(labels)) != len(labels):
-        raise ValueError("rows lists some index labels more than once; give each row once")
+        raise ExplainError("rows lists some index labels more than once; give each row once")
     return features.loc[labels]
 
 

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..errors import LearnriskError
+from ..errors import InterventionCatalogError, LearnriskError
 
 __all__ = ["WHO", "Intervention", "InterventionCatalog", "InterventionCatalogError", "Trigger", "load_interventions"]
 
@@ -56,9 +56,6 @@ OPTIONAL = ("moves",)
 TRIGGER_KEYS = ("feature", "group", "vs_cohort", "min", "max")
 DEFAULT_FILE = "interventions.yaml"
 
-
-class InterventionCatalogError(LearnriskError, ValueError):
-    """An intervention catalog file that cannot be used; the message names the entry."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from ..errors import ExplainError
+
 __all__ = ["feature_contributions", "input_contributions", "source_of"]
 
 BACKGROUND_ROWS = 50
@@ -133,7 +135,7 @@ def _tree(est, X: pd.DataFrame) -> tuple[np.ndarray, float]:
     # that decision_function returns (best_iteration_ when early stopping kept one).
     out = np.asarray(est.predict(X, pred_contrib=True), dtype=float)
     if out.ndim != 2 or out.shape[1] != X.shape[1] + 1:
-        raise ValueError(
+        raise ExplainError(
             f"LightGBM returned contributions of shape {out.shape} for {X.shape[1]} features; "
             "expected (rows, features + 1): only binary classifiers are supported"
         )

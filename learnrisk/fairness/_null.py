@@ -34,7 +34,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from ._fairness_metrics import abroca_detail, sorted_roc_points
+from ._metrics import abroca_detail, sorted_roc_points
 
 __all__ = ["abroca_permutation_test", "holm_adjust"]
 

@@ -70,7 +70,7 @@ def _sample(features: pd.DataFrame, max_rows: int, seed: int = 0) -> pd.DataFram
 
 
 def mean_abs_contributions(model, features: pd.DataFrame, max_rows: int = 2000) -> pd.Series:
-    from ..explain._contributions import input_contributions
+    from ..explaining._contributions import input_contributions
 
     contrib, _ = input_contributions(model, model.prepare(_sample(features, max_rows)))
     return contrib.abs().mean().sort_values(ascending=False)
@@ -90,7 +90,7 @@ def shap_summary(model, features: pd.DataFrame, *, max_rows: int = 2000):
     import matplotlib.pyplot as plt
     import shap
 
-    from ..explain._contributions import input_contributions
+    from ..explaining._contributions import input_contributions
 
     X = model.prepare(_sample(features, max_rows))
     contrib, _ = input_contributions(model, X)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._json import jsonable
+from .._json import jsonable
 
-from ._fairness_metrics import roc_points
+from ._metrics import roc_points
 
 __all__ = ["FairnessReport", "markdown_table"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from .._fairness_metrics import expected_calibration_error
+from ..fairness._metrics import expected_calibration_error
 from ..fairness import select_top
 
 ALL = "all"

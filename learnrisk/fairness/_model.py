@@ -23,7 +23,7 @@ __all__ = ["audit"]
 def _extra_attributes(data, rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Group columns that are not canonical sensitive attributes (a corporate ``department``,
     ``role``, ...), from the enrollments' extra columns or else the learners table."""
-    from .fairness import FairnessAuditError
+    from . import FairnessAuditError
 
     out = {}
     keys = rows[["learner_id", "course_id"]].reset_index(drop=True)
@@ -95,9 +95,9 @@ def audit(
     >>> report = learnrisk.fairness.audit(model, data, groups=["gender", "disability"])  # doctest: +SKIP
     >>> print(report.to_markdown())                                                 # doctest: +SKIP
     """
-    from .features import build_features, sensitive_attributes
-    from .fairness import FairnessAuditError, audit_predictions, select_top
-    from .targets import make_labels
+    from ..features import build_features, sensitive_attributes
+    from . import FairnessAuditError, audit_predictions, select_top
+    from ..targets import make_labels
 
     for attr in ("predict_proba", "target"):
         if not hasattr(model, attr):
