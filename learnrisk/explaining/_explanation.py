@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._format import format_probability
 from .._json import jsonable
+from ._sentences import format_value
 
 __all__ = ["Explanation", "jsonable"]
 
@@ -177,8 +179,6 @@ class Explanation:
         ax.axvline(start, color="black", lw=0.8)
         keys = self.keys.iloc[i]
         who = " ".join(str(keys[k]) for k in ("learner_id", "course_id") if k in keys)
-        from ..scoring._report import format_probability
-
         risk = format_probability(float(self.risk.iloc[i]))
         ax.set_title(f"{who}: risk {risk} (raw {start:.2f}, base {self.base_value:.2f})")
         ax.set_xlabel("contribution to the raw score (log-odds)")
@@ -187,7 +187,5 @@ class Explanation:
     def _label(self, i: int, name: str) -> str:
         if name not in self.values.columns:
             return name
-        from ._sentences import format_value
-
         unit = self.metadata["unit"].get(name, "") if "unit" in self.metadata else ""
         return f"{name} = {format_value(self.values.iloc[i][name], unit, with_unit=True)}"

@@ -31,9 +31,10 @@ Examples
 from __future__ import annotations
 
 import functools
-import math
 import string
 from collections.abc import Mapping
+
+from .._format import format_percent, format_readable, to_number
 
 __all__ = ["TEMPLATES", "UNITS", "driver_sentence", "format_value"]
 
@@ -98,16 +99,6 @@ UNITS: dict[str, str] = {
 _MISSING = "none yet"
 
 
-def _number(value) -> float | None:
-    if value is None or isinstance(value, str):
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def format_value(value, unit: str | None = None, *, with_unit: bool = False, signed: bool = False) -> str:
     """A number as a person would write it: ``12``, ``0.46``, ``25%``; ``"none yet"`` when missing.
 
@@ -118,22 +109,13 @@ def format_value(value, unit: str | None = None, *, with_unit: bool = False, sig
     """
     if isinstance(value, str):
         return value
-    v = _number(value)
+    v = to_number(value)
     if v is None:
         return _MISSING
     unit = (unit or "").strip()
     if unit == "share":
-        return f"{v * 100:.0f}%"
-    if abs(v - round(v)) < 1e-9:
-        text = f"{round(v):d}"
-    elif abs(v) >= 10:
-        text = f"{v:.0f}"
-    elif abs(v) >= 1:
-        text = f"{v:.1f}"
-    else:
-        text = f"{v:.2f}"
-    if signed and v > 0:
-        text = "+" + text
+        return format_percent(v)
+    text = format_readable(v, signed=signed)
     word = UNITS.get(unit, unit)
     if not with_unit or not word:
         return text
@@ -144,7 +126,7 @@ def format_value(value, unit: str | None = None, *, with_unit: bool = False, sig
 
 def _signed_words(value, unit: str, words) -> str:
     """``3 days late`` / ``2 days early`` / ``on time`` for words ("late", "early", "on time")."""
-    v = _number(value)
+    v = to_number(value)
     if v is None:
         return _MISSING
     if format_value(v) == "0":
@@ -205,7 +187,7 @@ def driver_sentence(
         words = template.get("words", words)
         template = template.get(format_value(value), template.get("*"))
     if template and not value_missing:
-        v = _number(value)
+        v = to_number(value)
         makers = {
             "value": lambda: format_value(value, unit),
             "cohort": lambda: format_value(cohort, unit),

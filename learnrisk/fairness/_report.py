@@ -8,13 +8,13 @@ report shows its size and no rate, and its ROC curve is never drawn.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._format import format_cell
 from .._json import jsonable
 
 from ._metrics import roc_points
@@ -34,19 +34,12 @@ METRIC_LABELS = {
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):.{digits}f}"
-    return str(value).replace("|", "\\|")
+    """A markdown table cell: :func:`learnrisk._format.format_cell`, with "|" escaped."""
+    return format_cell(value, digits).replace("|", "\\|")
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A GitHub-flavoured markdown table of ``frame`` (index dropped, NaN shown as "–")."""
+    """A GitHub-flavoured markdown table of ``frame`` (index dropped, NaN shown as "—")."""
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(_fmt(v, digits) for v in row) + " |" for row in frame.itertuples(index=False)]

@@ -12,12 +12,14 @@ medium bands) with drivers and recommended interventions, and a footer saying ho
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jinja2
 import pandas as pd
 from markupsafe import Markup, escape
 
+from .._format import format_percent, format_points, format_probability
 from ._overview import CourseOverview
 
 __all__ = ["engagement_svg", "render_report"]
@@ -32,34 +34,11 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters["pct"] = _pct
+    env.filters["pct"] = format_percent
     env.filters["prob"] = format_probability
-    env.filters["pts"] = _pts
+    env.filters["pts"] = functools.partial(format_points, missing="")
     env.filters["date"] = lambda t: "" if t is None or pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d")
     return env
-
-
-def _pct(p) -> str:
-    """0.4321 -> '43%'; NaN -> '–'."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    return f"{100 * float(p):.0f}%"
-
-
-def format_probability(p) -> str:
-    """A risk for people: 0.4321 -> '43%', but never '0%' or '100%', which no model can know
-    (0.996 -> '>99%', 0.004 -> '<1%'); NaN -> '–'."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    p = float(p)
-    return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{100 * p:.0f}%"
-
-
-def _pts(d) -> str:
-    """A change of risk in percentage points: 0.052 -> '+5.2 pts'."""
-    if d is None or (isinstance(d, float) and math.isnan(d)):
-        return ""
-    return f"{100 * float(d):+.1f} pts".replace("-", "−")
 
 
 def engagement_svg(curve: list[dict], *, width: int = 380, height: int = 150) -> Markup:

@@ -6,10 +6,9 @@ metrics beside the baselines, calibration, the fairness audit and the known limi
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pandas as pd
+
+from .._format import MISSING, format_cell, format_count
 
 
 TARGET_TEXT = {
@@ -20,19 +19,11 @@ TARGET_TEXT = {
 }
 
 
-def _fmt(v, digits=3) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "—"
-    if isinstance(v, (float, np.floating)):
-        return f"{v:.{digits}f}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
 def _table(frame: pd.DataFrame) -> str:
     cols = list(frame.columns)
     lines = ["| week | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for idx, row in frame.iterrows():
-        lines.append(f"| {idx} | " + " | ".join(f"{int(row[c]):,}" if c == "n" else _fmt(row[c]) for c in cols) + " |")
+        lines.append(f"| {idx} | " + " | ".join(format_count(row[c]) if c == "n" else format_cell(row[c]) for c in cols) + " |")
     return "\n".join(lines)
 
 
@@ -55,9 +46,9 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         "courses unlike the training offerings without re-evaluation.",
         "",
         "## Data",
-        f"- Data digest: `{md.get('data_digest', '—')}`",
-        f"- Training offerings: {', '.join(report.train_offerings)} ({_fmt(md.get('n_train_rows'))} enrollment-weeks)",
-        f"- Test offerings (later in time): {', '.join(report.test_offerings)} ({_fmt(md.get('n_test_rows'))} enrollment-weeks)",
+        f"- Data digest: `{md.get('data_digest', MISSING)}`",
+        f"- Training offerings: {', '.join(report.train_offerings)} ({format_cell(md.get('n_train_rows'))} enrollment-weeks)",
+        f"- Test offerings (later in time): {', '.join(report.test_offerings)} ({format_cell(md.get('n_test_rows'))} enrollment-weeks)",
         f"- Cutoff weeks: {min(md['weeks'])}-{max(md['weeks'])}; one pooled model with the week as a feature",
         "- Split: by time (test offerings are the latest of each course code); "
         + (
@@ -75,8 +66,8 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         "",
         "## Model",
         f"- Estimator: {md.get('model')} ({len(model.feature_names_)} input features), calibration: {model.calibrator_.method}",
-        f"- Test ROC AUC {_fmt(o.get('roc_auc'))}, PR AUC {_fmt(o.get('pr_auc'))}, Brier {_fmt(o.get('brier'))}, "
-        f"expected calibration error {_fmt(o.get('ece'))}, base rate {_fmt(o.get('base_rate'))}",
+        f"- Test ROC AUC {format_cell(o.get('roc_auc'))}, PR AUC {format_cell(o.get('pr_auc'))}, Brier {format_cell(o.get('brier'))}, "
+        f"expected calibration error {format_cell(o.get('ece'))}, base rate {format_cell(o.get('base_rate'))}",
         "",
         "## Per-week metrics on the test offerings, with baselines",
         "`auc_logistic`: logistic regression on the same features; `auc_rule`: one-feature engagement rule"
@@ -87,7 +78,7 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         "",
         "## Calibration",
         f"Probabilities are calibrated with {model.calibrator_.method} regression on learners held out of fitting. "
-        f"Expected calibration error on the test offerings: {_fmt(o.get('ece'))} (10 equal-width bins). "
+        f"Expected calibration error on the test offerings: {format_cell(o.get('ece'))} (10 equal-width bins). "
         "The reliability diagram is logged with the run (`plots/reliability_diagram.png`).",
         "",
         "## Risk bands",
