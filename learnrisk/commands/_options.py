@@ -1,15 +1,53 @@
-"""Option parsing shared by the commands: week ranges, lists, dates, and a step printer."""
+"""The options the commands share, each declared once as a typed alias, and their parsers.
+
+A command declares ``data: DataOpt`` (required) or ``data: DataOpt = None`` (optional); the flag,
+its help and its parser live here. ``--weeks``, ``--test-offerings`` and ``--groups`` reach the
+command already parsed (``[1, 2, ..., 20]``, ``["AAA-2014J"]``); dates stay text until the
+command reads them (:func:`parse_date`), because the scoring job words its own date errors.
+
+Import rule of the command modules: at module level only typer, the standard library,
+``learnrisk`` (its public face is lazy), ``learnrisk.errors``, ``learnrisk._format`` and this
+module. ``learnrisk --help`` must start fast, so pandas, scikit-learn, MLflow and learnrisk's own
+heavy modules are imported inside the command functions, where the work is done: that is the
+one place where a function-level import of a learnrisk module is the rule, not the exception.
+"""
 
 from __future__ import annotations
 
-import pandas as pd
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
-from .._dates import utc_timestamp
+import typer
+
 from ..errors import LearnriskError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "AbrocaBoundOpt",
+    "AsOfOpt",
+    "DataOpt",
+    "GroupsOpt",
+    "IncludeSensitiveOpt",
+    "InterventionsOpt",
+    "ModelOpt",
+    "OutOpt",
+    "TestOfferingsOpt",
+    "TopKOpt",
+    "TrackingUriOpt",
+    "WeeksOpt",
+    "parse_date",
+    "parse_list",
+    "parse_weeks",
+]
 
 
 def parse_weeks(text: str) -> list[int]:
     """``"1-20"`` -> 1..20; ``"1,4,8-10"`` -> [1, 4, 8, 9, 10]."""
+    if not isinstance(text, str):  # already parsed (a default given as a list)
+        return sorted(int(w) for w in text)
     weeks: set[int] = set()
     try:
         for part in str(text).split(","):
@@ -31,14 +69,91 @@ def parse_weeks(text: str) -> list[int]:
 
 
 def parse_list(text: str | None) -> list[str] | None:
+    """``"a, b,,c"`` -> ["a", "b", "c"]; nothing -> None."""
     if not text:
         return None
+    if not isinstance(text, str):  # already parsed
+        return list(text)
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def parse_date(text: str) -> pd.Timestamp:
     """An as-of date (``2024-03-04`` or an ISO timestamp), as UTC."""
+    from .._dates import utc_timestamp  # pandas: only when a command reads a date
+
     try:
         return utc_timestamp(text)
     except ValueError:
         raise LearnriskError(f"cannot read the date {text!r}: use YYYY-MM-DD") from None
+
+
+DATA_HELP = "Canonical Parquet folder, or an OULAD folder or zip."
+
+DataOpt = Annotated[Path, typer.Option("--data", help=DATA_HELP, show_default=False)]
+ModelOpt = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="models:/NAME@champion, models:/NAME/3, runs:/ID/model, or a saved RiskModel folder.",
+    ),
+]
+TrackingUriOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        envvar="MLFLOW_TRACKING_URI",
+        help="MLflow tracking URI for models:/ and runs:/ URIs (default sqlite:///mlflow.db).",
+    ),
+]
+AsOfOpt = Annotated[
+    str,
+    typer.Option(
+        "--as-of",
+        help="As-of date YYYY-MM-DD (UTC): each running course at its own week; only facts strictly before it are used.",
+    ),
+]
+WeeksOpt = Annotated[
+    Sequence[int],
+    typer.Option("--weeks", parser=parse_weeks, metavar="WEEKS", help="Cutoff weeks, e.g. 1-20 or 1,4,8-10."),
+]
+TestOfferingsOpt = Annotated[
+    Sequence[str] | None,
+    typer.Option(
+        "--test-offerings",
+        parser=parse_list,
+        metavar="IDS",
+        help="Comma-separated test offerings (course_id).",
+    ),
+]
+GroupsOpt = Annotated[
+    Sequence[str] | None,
+    typer.Option(
+        "--groups",
+        parser=parse_list,
+        metavar="NAMES",
+        help="Comma-separated sensitive attributes (default: every sensitive attribute present).",
+    ),
+]
+TopKOpt = Annotated[
+    int,
+    typer.Option(
+        "--top-k",
+        help="Advisor capacity: learners per course and week (the high band of a risk list; precision/recall at k).",
+    ),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="Where to write (a folder, or a .parquet file for features).")]
+InterventionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--interventions",
+        help="Intervention catalog YAML (replaces the packaged one; 'extends: default' adds to it).",
+    ),
+]
+AbrocaBoundOpt = Annotated[
+    float,
+    typer.Option("--abroca-bound", help="Fairness: flag an attribute whose ABROCA exceeds this bound beyond chance."),
+]
+IncludeSensitiveOpt = Annotated[
+    bool,
+    typer.Option("--include-sensitive", help="Allow sensitive attributes (gender, age band, region, ...) as model inputs."),
+]

@@ -5,33 +5,35 @@ from __future__ import annotations
 import contextlib
 import logging
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+import learnrisk
+from learnrisk.errors import DataValidationError
 
-def register(app: typer.Typer) -> None:
-    @app.command("validate")
-    def validate_cmd(
-        path: Path = typer.Argument(..., help="Canonical Parquet folder, or an OULAD folder or zip."),
-    ) -> None:
-        """Check learning data against the canonical contract and print a summary.
 
-        Exit code 0 when the data is valid; otherwise every problem found is printed (table,
-        column, problem, number of rows, first offending rows) and the exit code is 2.
-        """
-        from rich.console import Console
+def validate(
+    path: Annotated[Path, typer.Argument(help="Canonical Parquet folder, or an OULAD folder or zip.", show_default=False)],
+) -> None:
+    """Check learning data against the canonical contract and print a summary.
 
-        from ..data import load_data
-        from ..errors import DataValidationError
+    Exit code 0 when the data is valid; otherwise every problem found is printed (table,
+    column, problem, number of rows, first offending rows) and the exit code is 2.
+    """
+    from rich.console import Console
 
-        out = Console(highlight=False)
-        with _collect_notes() as notes, Console(stderr=True).status(f"reading {path}"):
-            try:
-                data = load_data(path)
-            except DataValidationError as exc:
-                out.print(str(exc), markup=False, soft_wrap=True)
-                raise
-        print_summary(data, path, notes, out)
+    out = Console(highlight=False)
+    with _collect_notes() as notes, Console(stderr=True).status(f"reading {path}"):
+        try:
+            data = learnrisk.load_data(path)
+        except DataValidationError as exc:
+            out.print(str(exc), markup=False, soft_wrap=True)
+            raise
+    print_summary(data, path, notes, out)
+
+
+COMMANDS = {"validate": validate}
 
 
 def print_summary(data, path, notes: list[str], console) -> None:

@@ -1,61 +1,180 @@
-"""``learnrisk demo``: the main job on built-in defaults (what ``make demo`` runs)."""
+"""``learnrisk demo``: the main job on built-in defaults, from nothing to a promoted model and
+this week's risk list (what ``make demo`` runs).
+
+With progress at every step:
+
+1. synthetic data (3 course codes x 4 offerings; the latest offerings still running at the
+   as-of date), generated once into ``demo-output/data`` and reused afterwards;
+2. a dropout and an underperformance model, trained with a temporal split, logged to the
+   embedded MLflow store (``sqlite:///mlflow.db``), registered and promoted through the quality
+   gate; a model already promoted for the same data is reused;
+3. the weekly scoring as of a date in the middle of the running offerings, into
+   ``demo-output/risk-lists/<as-of>/`` (risk_list.csv/.parquet, report.html, summary.json);
+4. the top of the risk list with drivers and actions, and where everything is.
+
+It uses learnrisk's public API only, like any other user of the package.
+"""
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+import learnrisk
+from learnrisk._format import MISSING, format_number, format_probability
 
-def register(app: typer.Typer) -> None:
-    @app.command("demo")
-    def demo_cmd(
-        workdir: Path = typer.Option(Path("demo-output"), "--workdir", help="Where data, risk lists and model cards go."),
-        tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow store (default sqlite:///mlflow.db here)."),
-        learners: int = typer.Option(5000, "--learners", help="Synthetic learners to generate (first run only)."),
-        as_of: str = typer.Option("2014-12-01", "--as-of", help="The weekly scoring date."),
-    ) -> None:
-        """Synthetic data -> trained, registered, promoted models -> this week's risk list and report."""
-        from rich.console import Console
-        from rich.table import Table
+from ._options import AsOfOpt, TrackingUriOpt, parse_date
 
-        from .._demo import DemoConfig, run_demo
-        from ..scoring._report import format_probability
+AS_OF = "2014-12-01"  # week 8-9 of the offerings that started on 2014-10-01
+NAMES = {"dropout": "learnrisk-dropout", "underperformance": "learnrisk-underperformance"}
 
-        console = Console()
-        step = {"n": 0}
 
-        def say(msg: str) -> None:
-            step["n"] += 1
-            console.print(f"[bold cyan]\\[demo][/] {msg}")
+@dataclass(frozen=True)
+class DemoConfig:
+    workdir: Path = Path("demo-output")
+    tracking_uri: str | None = None
+    n_learners: int = 5000
+    seed: int = 7
+    weeks: tuple[int, ...] = tuple(range(1, 17))
+    as_of: str = AS_OF
+    top_k: int = 20
 
-        res = run_demo(DemoConfig(workdir=workdir, tracking_uri=tracking_uri, n_learners=learners, as_of=as_of), say=say)
-        risk = res["risk_list"]
-        top = risk.sort_values(["risk", "course_id", "learner_id"], ascending=[False, True, True]).head(10)
-        t = Table(title=f"Top of the risk list as of {as_of} ({len(risk):,} enrollments scored)", show_lines=True)
-        for c in ("course", "learner", "risk", "band", "why (top driver)", "recommended action"):
-            t.add_column(c)
-        for _, r in top.iterrows():
-            t.add_row(
-                str(r["course_id"]), str(r["learner_id"]), format_probability(r["risk"]), str(r["band"]),
-                _first(r.get("drivers")), _first(r.get("interventions")),
-            )
-        console.print(t)
-        folder = res["folder"]
-        uri = res["tracking_uri"]
-        console.print(f"\n[bold]Risk list[/]   {folder / 'risk_list.csv'}  (and risk_list.parquet, summary.json)")
-        console.print(f"[bold]Report[/]      {folder / 'report.html'}  (open it in a browser; it works from disk)")
-        console.print(f"[bold]Model cards[/] {workdir / 'models'}")
-        console.print(f"[bold]MLflow[/]      {uri}")
-        console.print(f"             open the UI with: uv run mlflow ui --backend-store-uri {uri}")
-        console.print(f"\ndone in {res['seconds']:.0f} s")
+
+def demo(
+    workdir: Annotated[
+        Path, typer.Option("--workdir", help="Where data, risk lists and model cards go.")
+    ] = Path("demo-output"),
+    tracking_uri: TrackingUriOpt = None,
+    learners: Annotated[int, typer.Option("--learners", help="Synthetic learners to generate (first run only).")] = 5000,
+    as_of: AsOfOpt = AS_OF,
+) -> None:
+    """Synthetic data -> trained, registered, promoted models -> this week's risk list and report."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+
+    def say(msg: str) -> None:
+        console.print(f"[bold cyan]\\[demo][/] {msg}")
+
+    res = run_demo(DemoConfig(workdir=workdir, tracking_uri=tracking_uri, n_learners=learners, as_of=as_of), say=say)
+    risk = res["risk_list"]
+    top = risk.sort_values(["risk", "course_id", "learner_id"], ascending=[False, True, True]).head(10)
+    t = Table(title=f"Top of the risk list as of {as_of} ({len(risk):,} enrollments scored)", show_lines=True)
+    for c in ("course", "learner", "risk", "band", "why (top driver)", "recommended action"):
+        t.add_column(c)
+    for _, r in top.iterrows():
+        t.add_row(
+            str(r["course_id"]), str(r["learner_id"]), format_probability(r["risk"]), str(r["band"]),
+            _first(r.get("drivers")), _first(r.get("interventions")),
+        )
+    console.print(t)
+    folder = res["folder"]
+    uri = res["tracking_uri"]
+    console.print(f"\n[bold]Risk list[/]   {folder / 'risk_list.csv'}  (and risk_list.parquet, summary.json)")
+    console.print(f"[bold]Report[/]      {folder / 'report.html'}  (open it in a browser; it works from disk)")
+    console.print(f"[bold]Model cards[/] {workdir / 'models'}")
+    console.print(f"[bold]MLflow[/]      {uri}")
+    console.print(f"             open the UI with: uv run mlflow ui --backend-store-uri {uri}")
+    console.print(f"\ndone in {res['seconds']:.0f} s")
+
+
+COMMANDS = {"demo": demo}
 
 
 def _first(cell) -> str:
     if cell is None or (isinstance(cell, float) and cell != cell):
-        return "—"
+        return MISSING
     text = str(cell)
     for sep in (" | ", "\n", "; "):
         if sep in text:
             return text.split(sep)[0]
     return text
+
+
+def _data(cfg: DemoConfig, say):
+    folder = cfg.workdir / "data"
+    if folder.exists():
+        say(f"reusing the synthetic data in {folder}")
+        return learnrisk.load_data(folder)
+    say(f"generating synthetic data: {cfg.n_learners:,} learners, 3 course codes x 4 offerings (seed {cfg.seed})")
+    data = learnrisk.synthetic.generate(
+        n_learners=cfg.n_learners, n_courses=3, offerings=4, seed=cfg.seed, running_at=parse_date(cfg.as_of)
+    )
+    data.to_parquet(folder)
+    return data
+
+
+def _model(data, target: str, cfg: DemoConfig, say):
+    training = learnrisk.training
+    name = NAMES[target]
+    reused = _trained_on(name, data.digest(), cfg.tracking_uri)
+    if reused is not None:
+        model = learnrisk.load_model(reused, tracking_uri=cfg.tracking_uri)
+        say(f"reusing {reused} (version {model.metadata.get('version')}), already trained on this data")
+        return model, None
+    t0 = time.perf_counter()
+    model, report = learnrisk.train(data, target, weeks=cfg.weeks, top_k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
+    say(f"{target}: logging to MLflow, registering {name}, applying the quality gate")
+    card = training.model_card(model, report, name=name)
+    tracked = training.log_run(model, report, data=data, tracking_uri=cfg.tracking_uri, register=name, promote=True, card=card)
+    (cfg.workdir / "models").mkdir(parents=True, exist_ok=True)
+    (cfg.workdir / "models" / f"{name}.md").write_text(card)
+    o = report.overall()
+    say(
+        f"{target}: test AUC {format_number(o['roc_auc'])} (logistic {format_number(report.overall('logistic')['roc_auc'])}, "
+        f"rule {format_number(report.overall('rule')['roc_auc'])}), ECE {format_number(o['ece'])}, "
+        f"{'promoted to champion' if tracked.promoted else 'NOT promoted'} (version {tracked.version}) "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
+    if not tracked.promoted:
+        say(str(tracked.gate))
+    return model, tracked
+
+
+def _trained_on(name: str, digest: str, tracking_uri: str) -> str | None:
+    """The registry URI of a model of ``name`` trained on data with this digest: the champion if
+    it is one, else the newest such version (a gate may have refused it), else None."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except Exception:
+        return None
+    same = [v for v in versions if client.get_run(v.run_id).data.tags.get("learnrisk.data_digest") == digest]
+    if not same:
+        return None
+    champion = [v for v in same if "champion" in (v.aliases or [])]
+    best = champion[0] if champion else max(same, key=lambda v: int(v.version))
+    return f"models:/{name}/{best.version}"
+
+
+def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
+    """Run the main job; return the paths of what it wrote."""
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    cfg.workdir.mkdir(parents=True, exist_ok=True)
+    uri = learnrisk.training.resolve_tracking_uri(cfg.tracking_uri)
+    cfg = DemoConfig(**{**cfg.__dict__, "tracking_uri": uri})
+    data = _data(cfg, say)
+    say(f"data: {data!r}")
+    models = {t: _model(data, t, cfg, say)[0] for t in ("dropout", "underperformance")}
+    out = cfg.workdir / "risk-lists"
+    folder = out / cfg.as_of
+    if folder.exists():
+        say(f"reusing the risk list already written for {cfg.as_of} in {folder}")
+        risk = pd.read_parquet(folder / "risk_list.parquet")
+    else:
+        say(f"scoring the running offerings as of {cfg.as_of}")
+        result = learnrisk.score(
+            data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_k=cfg.top_k,
+            on_step=lambda s: say(f"scoring: {s}"),
+        )
+        risk = result.risk_list
+    return {"risk_list": risk, "folder": folder, "tracking_uri": uri, "seconds": time.perf_counter() - t0}

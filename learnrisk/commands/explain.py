@@ -3,60 +3,61 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from ._options import parse_date
+import learnrisk
+from learnrisk._format import format_points, format_probability, format_signed
+from learnrisk.errors import LearnriskError
+
+from ._options import AsOfOpt, DataOpt, InterventionsOpt, ModelOpt, TrackingUriOpt, parse_date
 
 NOTE = "Estimated reduction: the model's risk with that driver at the course median; an association, not a causal effect."
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("explain")
-    def explain_cmd(
-        model: str = typer.Option(..., "--model", help="models:/NAME@champion, runs:/ID/model, or a saved RiskModel folder."),
-        data: Path = typer.Option(..., "--data", help="Canonical Parquet folder, or an OULAD folder or zip."),
-        as_of: str = typer.Option(..., "--as-of", help="Scoring date, YYYY-MM-DD: each running course at its own week."),
-        learner: str = typer.Option(..., "--learner", help="The learner_id to explain."),
-        course: str = typer.Option(None, "--course", help="Only this course_id (default: every running course of the learner)."),
-        interventions: Path = typer.Option(None, "--interventions", help="Intervention catalog YAML (replaces the default; 'extends: default' adds to it)."),
-        top_n: int = typer.Option(3, "--top", help="Drivers per learner."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON records instead of tables."),
-        tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI for models:/ and runs:/ URIs."),
-    ) -> None:
-        """Explain one learner's risk at a date: drivers in plain words and interventions."""
-        from rich.console import Console
+def explain(
+    model: ModelOpt,
+    data: DataOpt,
+    as_of: AsOfOpt,
+    learner: Annotated[str, typer.Option("--learner", help="The learner_id to explain.")],
+    course: Annotated[
+        str | None, typer.Option("--course", help="Only this course_id (default: every running course of the learner).")
+    ] = None,
+    interventions: InterventionsOpt = None,
+    top_n: Annotated[int, typer.Option("--top", help="Drivers per learner.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of tables.")] = False,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """Explain one learner's risk at a date: drivers in plain words and interventions."""
+    from rich.console import Console
 
-        from .. import load_data, load_model
-        from ..explaining import explain, load_interventions
+    console = Console(stderr=True)
+    t = parse_date(as_of)
+    with console.status("loading the model") as status:
+        m = learnrisk.load_model(model, tracking_uri=tracking_uri)
+        catalog = learnrisk.explaining.load_interventions(interventions) if interventions else None
+        status.update("reading data")
+        d = learnrisk.load_data(data)
+        status.update("building features at " + t.date().isoformat())
+        feats = learner_cohort(d, m, t, learner, course)
+        status.update("explaining")
+        mask = (feats["learner_id"] == learner).to_numpy()
+        if course:
+            mask = mask & (feats["course_id"] == course).to_numpy()
+        ex = learnrisk.explain(m, feats, rows=mask, top_n=top_n, interventions=catalog)
+    records = ex.to_records()
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    print_records(records, target=getattr(m, "target", "risk"), as_of=t.date().isoformat())
 
-        console = Console(stderr=True)
-        t = parse_date(as_of)
-        with console.status("loading the model") as status:
-            m = load_model(model, tracking_uri=tracking_uri)
-            catalog = load_interventions(interventions) if interventions else None
-            status.update("reading data")
-            d = load_data(data)
-            status.update("building features at " + t.date().isoformat())
-            feats = learner_cohort(d, m, t, learner, course)
-            status.update("explaining")
-            mask = (feats["learner_id"] == learner).to_numpy()
-            if course:
-                mask = mask & (feats["course_id"] == course).to_numpy()
-            ex = explain(m, feats, rows=mask, top_n=top_n, interventions=catalog)
-        records = ex.to_records()
-        if as_json:
-            typer.echo(json.dumps(records, indent=2))
-            return
-        print_records(records, target=getattr(m, "target", "risk"), as_of=t.date().isoformat())
+
+COMMANDS = {"explain": explain}
 
 
 def learner_cohort(data, model, as_of, learner: str, course: str | None):
     """Features at ``as_of`` of every running course of the learner (the cohort the medians come from)."""
-    from ..errors import LearnriskError
-    from ..features import build_features, catalog
-
     enr = data.enrollments
     courses = sorted(enr.loc[enr["learner_id"] == learner, "course_id"].astype(str).unique())
     if not courses:
@@ -65,9 +66,9 @@ def learner_cohort(data, model, as_of, learner: str, course: str | None):
         if course not in courses:
             raise LearnriskError(f"learner {learner!r} is not enrolled in {course!r}; their courses: {', '.join(courses)}")
         courses = [course]
-    sensitive = set(catalog().query("sensitive")["name"])
+    sensitive = set(learnrisk.features.catalog().query("sensitive")["name"])
     need_sensitive = bool(sensitive & set(getattr(model, "source_columns_", [])))
-    feats = build_features(data.select_courses(courses), as_of=as_of, include_sensitive=need_sensitive)
+    feats = learnrisk.build_features(data.select_courses(courses), as_of=as_of, include_sensitive=need_sensitive)
     if not (feats["learner_id"] == learner).any():
         raise LearnriskError(
             f"learner {learner!r} has no active enrollment at {as_of.date()} in a running course "
@@ -80,8 +81,6 @@ def print_records(records: list[dict], *, target: str, as_of: str) -> None:
     """One learner's explanation as rich tables: drivers, then recommended interventions."""
     from rich.console import Console
     from rich.table import Table
-
-    from ..scoring._report import format_probability
 
     out = Console()
     for rec in records:
@@ -97,7 +96,7 @@ def print_records(records: list[dict], *, target: str, as_of: str) -> None:
             drivers.add_column(col, justify=just)
         for d in rec["drivers"]:
             flag = "" if d["actionable"] else ("context (sensitive)" if d["sensitive"] else "context")
-            drivers.add_row(str(d["rank"]), d["driver"], d["sentence"], f"+{d['contribution']:.2f}", flag)
+            drivers.add_row(str(d["rank"]), d["driver"], d["sentence"], format_signed(d["contribution"]), flag)
         out.print(drivers)
         if not rec["recommendations"]:
             out.print("No intervention: none of the drivers above is actionable in the intervention catalog.\n")
@@ -108,6 +107,6 @@ def print_records(records: list[dict], *, target: str, as_of: str) -> None:
             recs.add_column(col, justify=just)
         for r in rec["recommendations"]:
             recs.add_row(str(r["rank"]), r["title"], r["who"], r["channel"], ", ".join(r["triggered_by"]),
-                         f"{r['estimated_reduction'] * 100:.1f} pts")
+                         format_points(r["estimated_reduction"], signed=False))
         out.print(recs)
         out.print(f"[dim]{NOTE}[/dim]\n")

@@ -3,87 +3,102 @@
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from ._options import parse_list, parse_weeks
+import learnrisk
+from learnrisk._format import format_cell
+
+from ._options import AbrocaBoundOpt, DataOpt, GroupsOpt, ModelOpt, TrackingUriOpt, WeeksOpt, parse_list
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("fairness")
-    def fairness_cmd(
-        model: str = typer.Option(..., "--model", help="models:/NAME@champion, models:/NAME/3, runs:/ID/model, or a saved model folder."),
-        data: Path = typer.Option(..., "--data", help="Canonical Parquet folder, or an OULAD folder or zip (finished offerings)."),
-        weeks: str = typer.Option("1-20", "--weeks", help="Cutoff weeks, e.g. 1-20 or 2,4,8."),
-        groups: str = typer.Option(None, "--groups", help="Comma-separated attributes (default: every sensitive attribute present)."),
-        test_offerings: str = typer.Option(None, "--test-offerings", help="Offerings to audit (default: the model's test offerings)."),
-        top_frac: float = typer.Option(0.1, "--top-frac", help="Operating decision: top share of each offering's list each week."),
-        min_group_size: int = typer.Option(30, "--min-group-size", help="Groups with fewer enrollments are reported as too small."),
-        abroca_bound: float = typer.Option(0.05, "--abroca-bound", help="Flag an attribute whose ABROCA exceeds this (beyond chance)."),
-        permutations: int = typer.Option(400, "--permutations", help="Shuffles for the permutation tests (0: the bounds alone decide)."),
-        tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI for models:/ and runs:/ URIs."),
-        markdown: Path = typer.Option(None, "--markdown", help="Also write the audit as Markdown (for a model card) to this file."),
-        json_out: Path = typer.Option(None, "--json", help="Also write the audit as JSON to this file."),
-        plots: Path = typer.Option(None, "--plots", help="Also write one ROC plot per attribute (PNG) into this folder."),
-        fail_on_flag: bool = typer.Option(False, "--fail-on-flag", help="Exit with code 1 when the audit raises a flag."),
-    ) -> None:
-        """Audit a model: per-group AUC, calibration, selection and error rates, gaps and ABROCA."""
-        from rich.console import Console
+def fairness(
+    model: ModelOpt,
+    data: DataOpt,
+    weeks: WeeksOpt = "1-20",
+    groups: GroupsOpt = None,
+    test_offerings: Annotated[
+        Sequence[str] | None,
+        typer.Option(
+            "--test-offerings",
+            parser=parse_list,
+            metavar="IDS",
+            help="Comma-separated offerings to audit (default: the model's test offerings).",
+        ),
+    ] = None,
+    top_frac: Annotated[
+        float, typer.Option("--top-frac", help="Operating decision: top share of each offering's list each week.")
+    ] = 0.1,
+    min_group_size: Annotated[
+        int, typer.Option("--min-group-size", help="Groups with fewer enrollments are reported as too small.")
+    ] = 30,
+    abroca_bound: AbrocaBoundOpt = 0.05,
+    permutations: Annotated[
+        int, typer.Option("--permutations", help="Shuffles for the permutation tests (0: the bounds alone decide).")
+    ] = 400,
+    tracking_uri: TrackingUriOpt = None,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write the audit as Markdown (for a model card) to this file.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the audit as JSON to this file.")] = None,
+    plots: Annotated[
+        Path | None, typer.Option("--plots", help="Also write one ROC plot per attribute (PNG) into this folder.")
+    ] = None,
+    fail_on_flag: Annotated[
+        bool, typer.Option("--fail-on-flag", help="Exit with code 1 when the audit raises a flag.")
+    ] = False,
+) -> None:
+    """Audit a model: per-group AUC, calibration, selection and error rates, gaps and ABROCA.
 
-        from .. import load_data, load_model
-        from ..fairness import audit
+    Give the data of finished offerings (the audit needs outcomes).
+    """
+    from rich.console import Console
 
-        console = Console(stderr=True)
-        with console.status("loading the model") as status:
-            m = load_model(model, tracking_uri=tracking_uri)
-            status.update("reading data")
-            d = load_data(data)
-            status.update(f"auditing {m.target} model (features, scores, {permutations} shuffles per attribute)")
-            report = audit(
-                m,
-                d,
-                groups=parse_list(groups),
-                weeks=parse_weeks(weeks),
-                test_courses=parse_list(test_offerings),
-                top_frac=top_frac,
-                min_group_size=min_group_size,
-                abroca_bound=abroca_bound,
-                n_permutations=permutations,
-            )
-        print_audit(report)
-        if markdown:
-            Path(markdown).write_text(report.to_markdown(weeks=True, title="# Fairness audit"))
-            typer.echo(f"wrote the audit to {markdown}")
-        if json_out:
-            Path(json_out).write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False))
-            typer.echo(f"wrote the audit to {json_out}")
-        if plots:
-            import matplotlib
+    console = Console(stderr=True)
+    with console.status("loading the model") as status:
+        m = learnrisk.load_model(model, tracking_uri=tracking_uri)
+        status.update("reading data")
+        d = learnrisk.load_data(data)
+        status.update(f"auditing {m.target} model (features, scores, {permutations} shuffles per attribute)")
+        report = learnrisk.fairness.audit(
+            m,
+            d,
+            groups=groups,
+            weeks=weeks,
+            test_courses=test_offerings,
+            top_frac=top_frac,
+            min_group_size=min_group_size,
+            abroca_bound=abroca_bound,
+            n_permutations=permutations,
+        )
+    print_audit(report)
+    if markdown:
+        Path(markdown).write_text(report.to_markdown(weeks=True, title="# Fairness audit"))
+        typer.echo(f"wrote the audit to {markdown}")
+    if json_out:
+        Path(json_out).write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False))
+        typer.echo(f"wrote the audit to {json_out}")
+    if plots:
+        import matplotlib
 
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
 
-            Path(plots).mkdir(parents=True, exist_ok=True)
-            pooled = report.abroca[report.abroca["week"] == "all"]
-            for attribute in pooled.loc[pooled["n_groups"] >= 2, "attribute"]:
-                fig = report.plot_roc(attribute)
-                fig.savefig(Path(plots) / f"roc_{attribute}.png", dpi=110)
-                plt.close(fig)
-            typer.echo(f"wrote ROC plots to {plots}")
-        if fail_on_flag and report.flags:
-            raise typer.Exit(1)
+        Path(plots).mkdir(parents=True, exist_ok=True)
+        pooled = report.abroca[report.abroca["week"] == "all"]
+        for attribute in pooled.loc[pooled["n_groups"] >= 2, "attribute"]:
+            fig = report.plot_roc(attribute)
+            fig.savefig(Path(plots) / f"roc_{attribute}.png", dpi=110)
+            plt.close(fig)
+        typer.echo(f"wrote ROC plots to {plots}")
+    if fail_on_flag and report.flags:
+        raise typer.Exit(1)
 
 
-def _cell(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+COMMANDS = {"fairness": fairness}
 
 
 def print_audit(report) -> None:
@@ -105,8 +120,8 @@ def print_audit(report) -> None:
         flagged = row.attribute in report.flagged or row.attribute in report.flagged_selection
         t.add_row(
             f"[bold red]{row.attribute}[/]" if flagged else row.attribute,
-            _cell(row.abroca), _cell(row.null_q95), _cell(row.p_adjusted), _cell(row.reference),
-            _cell(row.group), _cell(int(row.n_groups)), _cell(sel.loc[row.attribute, "ratio"] if row.attribute in sel.index else None),
+            format_cell(row.abroca), format_cell(row.null_q95), format_cell(row.p_adjusted), format_cell(row.reference),
+            format_cell(row.group), format_cell(int(row.n_groups)), format_cell(sel.loc[row.attribute, "ratio"] if row.attribute in sel.index else None),
         )
     console.print(t)
     g = Table(title="Per group, weeks pooled (rates at the operating decision)", header_style="bold")
@@ -114,7 +129,7 @@ def print_audit(report) -> None:
     for col in cols:
         g.add_column(col.replace("n_enrollments", "enrollments"), justify="left" if col in cols[:3] else "right")
     for row in report.summary[cols].itertuples(index=False):
-        g.add_row(*(_cell(v.item() if hasattr(v, "item") else v) for v in row))
+        g.add_row(*(format_cell(v) for v in row))
     console.print(g)
     if report.flags:
         console.print("[bold red]Flags[/]")

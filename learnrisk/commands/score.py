@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Annotated
+
 import typer
 
-from ..errors import ScoringError
+import learnrisk
+from learnrisk.errors import ScoringError
+
+from ._options import AsOfOpt, DataOpt, InterventionsOpt, ModelOpt, OutOpt, TopKOpt, TrackingUriOpt
 
 STEPS = {
     "load_data": "reading data",
@@ -41,69 +46,80 @@ def parse_bands(text: str) -> str | tuple[float, float]:
     return (high, medium)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("score")
-    def score_cmd(
-        data: Path = typer.Option(..., "--data", help="Canonical Parquet folder, or an OULAD folder or zip."),
-        as_of: str = typer.Option(..., "--as-of", help="As-of date YYYY-MM-DD: facts strictly before its midnight UTC are used."),
-        model: str = typer.Option(DEFAULT_MODEL, "--model", help="Dropout model: models:/NAME@ALIAS, runs:/ID/model, or a saved RiskModel folder."),
-        underperformance_model: str = typer.Option(None, "--underperformance-model", help="Underperformance model (same forms); without it the risk is p_dropout."),
-        out: Path = typer.Option(Path("risk-lists"), "--out", help="Output folder; the files go to OUT/<as-of>/."),
-        top_k: int = typer.Option(20, "--top-k", help="Learners per course in the high band (and again in medium) under capacity bands."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing OUT/<as-of>/ (atomically)."),
-        bands: str = typer.Option("capacity", "--bands", help="capacity (top-k per course), model (thresholds of the model card), or HIGH,MEDIUM thresholds."),
-        interventions: Path = typer.Option(None, "--interventions", help="Intervention catalog YAML (default: the packaged one)."),
-        tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
-    ) -> None:
-        """Score every active enrollment of the running offerings and write the weekly risk list."""
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def score(
+    data: DataOpt,
+    as_of: AsOfOpt,
+    model: ModelOpt = DEFAULT_MODEL,
+    underperformance_model: Annotated[
+        str | None,
+        typer.Option(
+            "--underperformance-model",
+            help="Underperformance model (same forms as --model); without it the risk is p_dropout.",
+        ),
+    ] = None,
+    out: OutOpt = Path("risk-lists"),
+    top_k: TopKOpt = 20,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing OUT/<as-of>/ (atomically).")] = False,
+    bands: Annotated[
+        str,
+        typer.Option(
+            "--bands",
+            help="capacity (top-k per course), model (thresholds of the model card), or HIGH,MEDIUM thresholds.",
+        ),
+    ] = "capacity",
+    interventions: InterventionsOpt = None,
+    tracking_uri: TrackingUriOpt = None,
+) -> None:
+    """Score every active enrollment of the running offerings and write the weekly risk list."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        from ..scoring import score
+    band_rule = parse_bands(bands)
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=len(STEPS))
+        seen: list[str] = []
 
-        band_rule = parse_bands(bands)
-        console = Console(stderr=True)
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=len(STEPS))
-            seen: list[str] = []
+        def on_step(name: str) -> None:
+            if seen:
+                progress.advance(task)
+            seen.append(name)
+            progress.update(task, description=STEPS.get(name, name))
 
-            def on_step(name: str) -> None:
-                if seen:
-                    progress.advance(task)
-                seen.append(name)
-                progress.update(task, description=STEPS.get(name, name))
-
-            result = score(
-                data,
-                as_of,
-                model,
-                underperformance_model,
-                out=out,
-                top_k=top_k,
-                force=force,
-                interventions=interventions,
-                bands=band_rule,
-                tracking_uri=tracking_uri,
-                on_step=on_step,
-            )
-            progress.update(task, completed=len(STEPS))
-        s = result.summary
-        total = s["counts"]["total"]
-        typer.echo(
-            f"scored {total['enrollments']:,} enrollments in {len(s['counts']['courses'])} running offerings "
-            f"as of {s['as_of']}: {total['high']} high, {total['medium']} medium, {total['low']} low "
-            f"({s['timings']['total']:.1f} s)"
+        result = learnrisk.score(
+            data,
+            as_of,
+            model,
+            underperformance_model,
+            out=out,
+            top_k=top_k,
+            force=force,
+            interventions=interventions,
+            bands=band_rule,
+            tracking_uri=tracking_uri,
+            on_step=on_step,
         )
-        for line in s["drift_warnings"]:
-            typer.echo(f"warning: data drift: {line}", err=True)
-        typer.echo(f"wrote {result.folder}/")
-        for name, path in result.paths.items():
-            typer.echo(f"  {name:18s} {path}")
+        progress.update(task, completed=len(STEPS))
+    s = result.summary
+    total = s["counts"]["total"]
+    typer.echo(
+        f"scored {total['enrollments']:,} enrollments in {len(s['counts']['courses'])} running offerings "
+        f"as of {s['as_of']}: {total['high']} high, {total['medium']} medium, {total['low']} low "
+        f"({s['timings']['total']:.1f} s)"
+    )
+    for line in s["drift_warnings"]:
+        typer.echo(f"warning: data drift: {line}", err=True)
+    typer.echo(f"wrote {result.folder}/")
+    for name, path in result.paths.items():
+        typer.echo(f"  {name:18s} {path}")
+
+
+COMMANDS = {"score": score}

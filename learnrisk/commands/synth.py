@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
+
+import learnrisk
+from learnrisk._format import format_percent
+from learnrisk.errors import LearnriskError
+
+from ._options import OutOpt, parse_date
 
 FORMATS = ("parquet", "oulad")
 
@@ -18,75 +25,76 @@ def _effect(text: str) -> float | str:
         return text
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("synth")
-    def synth_cmd(
-        out: Path = typer.Option(..., "--out", help="Folder to write (replaced if it exists)."),
-        learners: int = typer.Option(2000, "--learners", help="Number of learners (about 1.1 enrollments each)."),
-        seed: int = typer.Option(0, "--seed", help="Random seed: the same seed writes the same data."),
-        courses: int = typer.Option(3, "--courses", help="Course codes (AAA, BBB, ...)."),
-        offerings: int = typer.Option(4, "--offerings", help="Dated offerings per code (2013B, 2013J, 2014B, ...)."),
-        fmt: str = typer.Option("parquet", "--format", help="parquet (canonical tables) or oulad (the 7 OULAD CSV files)."),
-        sensitive_effect: str = typer.Option(
-            "modest", "--sensitive-effect", help="none, modest, strong, or a number >= 0."
-        ),
-        start_year: int = typer.Option(2013, "--start-year", help="Year of the first offering."),
-        self_paced: int = typer.Option(0, "--self-paced-courses", help="How many codes are self-paced."),
-        running_at: str = typer.Option(None, "--running-at", help="Cut the world at this date (YYYY-MM-DD)."),
-        truth: Path = typer.Option(
-            None, "--truth", help="Also write the oracle probabilities to this Parquet file (kept apart from the data)."
-        ),
-    ) -> None:
-        """Generate synthetic learning data from the documented latent model (docs/synthetic.md).
+def synth(
+    out: OutOpt,
+    learners: Annotated[int, typer.Option("--learners", help="Number of learners (about 1.1 enrollments each).")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed writes the same data.")] = 0,
+    courses: Annotated[int, typer.Option("--courses", help="Course codes (AAA, BBB, ...).")] = 3,
+    offerings: Annotated[
+        int, typer.Option("--offerings", help="Dated offerings per code (2013B, 2013J, 2014B, ...).")
+    ] = 4,
+    fmt: Annotated[
+        str, typer.Option("--format", help="parquet (canonical tables) or oulad (the 7 OULAD CSV files).")
+    ] = "parquet",
+    sensitive_effect: Annotated[
+        str, typer.Option("--sensitive-effect", help="none, modest, strong, or a number >= 0.")
+    ] = "modest",
+    start_year: Annotated[int, typer.Option("--start-year", help="Year of the first offering.")] = 2013,
+    self_paced: Annotated[int, typer.Option("--self-paced-courses", help="How many codes are self-paced.")] = 0,
+    running_at: Annotated[
+        str | None, typer.Option("--running-at", help="Cut the world at this date (YYYY-MM-DD).")
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="Also write the oracle probabilities to this Parquet file (kept apart from the data)."),
+    ] = None,
+) -> None:
+    """Generate synthetic learning data from the documented latent model (docs/synthetic.md).
 
-        Example: learnrisk synth --learners 3000 --seed 7 --out data/synthetic/sample
-        """
-        from rich.console import Console
+    Example: learnrisk synth --learners 3000 --seed 7 --out data/synthetic/sample
+    """
+    from rich.console import Console
 
-        from ..errors import LearnriskError
-        from ..synthetic import generate
-
-        if fmt not in FORMATS:
-            raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
-        when = None
-        if running_at:
-            from ._options import parse_date
-
-            when = parse_date(running_at)
-        console = Console(stderr=True, highlight=False)
-        t0 = time.perf_counter()
-        with console.status(f"generating {learners:,} learners, {courses} x {offerings} offerings (seed {seed})") as status:
-            result = generate(
-                learners,
-                courses,
-                offerings,
-                seed=seed,
-                sensitive_effect=_effect(sensitive_effect),
-                start_year=start_year,
-                self_paced_courses=self_paced,
-                running_at=when,
-                return_truth=truth is not None,
-            )
-            data, oracle = result if truth is not None else (result, None)
-            t1 = time.perf_counter()
-            status.update(f"writing {fmt} to {out}")
-            if fmt == "parquet":
-                data.to_parquet(out)
-            else:
-                from ..data import write_oulad
-
-                write_oulad(data, out)
-            if oracle is not None:
-                truth.parent.mkdir(parents=True, exist_ok=True)
-                oracle.to_parquet(truth, index=False)
-        e = data.enrollments
-        mix = e["outcome"].value_counts(normalize=True)
-        shares = ", ".join(f"{k} {mix.get(k, 0):.0%}" for k in ("withdrawn", "fail", "pass", "distinction"))
-        console.print(
-            f"wrote {out} ({fmt}): {len(data.courses):,} offerings, {len(data.learners):,} learners, "
-            f"{len(e):,} enrollments, {len(data.activity):,} activity rows, {len(data.submissions):,} submissions; "
-            f"outcomes: {shares}; generated in {t1 - t0:.1f} s, written in {time.perf_counter() - t1:.1f} s"
-            + (f"; truth: {truth} ({len(oracle):,} rows)" if oracle is not None else ""),
-            markup=False,
-            soft_wrap=True,
+    if fmt not in FORMATS:
+        raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
+    when = None
+    if running_at:
+        when = parse_date(running_at)
+    console = Console(stderr=True, highlight=False)
+    t0 = time.perf_counter()
+    with console.status(f"generating {learners:,} learners, {courses} x {offerings} offerings (seed {seed})") as status:
+        result = learnrisk.synthetic.generate(
+            learners,
+            courses,
+            offerings,
+            seed=seed,
+            sensitive_effect=_effect(sensitive_effect),
+            start_year=start_year,
+            self_paced_courses=self_paced,
+            running_at=when,
+            return_truth=truth is not None,
         )
+        data, oracle = result if truth is not None else (result, None)
+        t1 = time.perf_counter()
+        status.update(f"writing {fmt} to {out}")
+        if fmt == "parquet":
+            data.to_parquet(out)
+        else:
+            learnrisk.write_oulad(data, out)
+        if oracle is not None:
+            truth.parent.mkdir(parents=True, exist_ok=True)
+            oracle.to_parquet(truth, index=False)
+    e = data.enrollments
+    mix = e["outcome"].value_counts(normalize=True)
+    shares = ", ".join(f"{k} {format_percent(mix.get(k, 0))}" for k in ("withdrawn", "fail", "pass", "distinction"))
+    console.print(
+        f"wrote {out} ({fmt}): {len(data.courses):,} offerings, {len(data.learners):,} learners, "
+        f"{len(e):,} enrollments, {len(data.activity):,} activity rows, {len(data.submissions):,} submissions; "
+        f"outcomes: {shares}; generated in {t1 - t0:.1f} s, written in {time.perf_counter() - t1:.1f} s"
+        + (f"; truth: {truth} ({len(oracle):,} rows)" if oracle is not None else ""),
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+COMMANDS = {"synth": synth}

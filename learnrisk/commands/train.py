@@ -2,82 +2,109 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from ._options import parse_list, parse_weeks
+import learnrisk
+from learnrisk._format import format_count, format_number
+
+from ._options import (
+    AbrocaBoundOpt,
+    DataOpt,
+    IncludeSensitiveOpt,
+    TopKOpt,
+    TrackingUriOpt,
+    WeeksOpt,
+    parse_list,
+)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("train")
-    def train_cmd(
-        data: Path = typer.Option(..., "--data", help="Canonical Parquet folder, or an OULAD folder or zip."),
-        target: str = typer.Option("dropout", "--target", help="dropout or underperformance."),
-        weeks: str = typer.Option("1-20", "--weeks", help="Cutoff weeks, e.g. 1-20 or 2,4,8."),
-        test_offerings: str = typer.Option(None, "--test-offerings", help="Comma-separated test offerings (default: latest of each course code)."),
-        model: str = typer.Option("lightgbm", "--model", help="lightgbm or logistic."),
-        tracking_uri: str = typer.Option(None, "--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI (default sqlite:///mlflow.db)."),
-        register_name: str = typer.Option(None, "--register", help="Register the model under this name."),
-        promote: bool = typer.Option(False, "--promote", help="Set the alias 'champion' if the quality gate passes."),
-        include_sensitive: bool = typer.Option(False, "--include-sensitive", help="Allow sensitive attributes as features (the model card says so)."),
-        top_k: int = typer.Option(20, "--top-k", help="Advisor capacity per offering and week for precision/recall at k."),
-        abroca_bound: float = typer.Option(0.05, "--abroca-bound", help="Fairness: ABROCA above this (beyond chance) is flagged and shown by the gate."),
-        fail_threshold: float = typer.Option(None, "--fail-threshold", help="Underperformance: final score under this counts as a positive."),
-        save: Path = typer.Option(None, "--save", help="Also save the RiskModel to this folder (no MLflow needed to load it)."),
-        card: Path = typer.Option(None, "--card", help="Also write the model card to this Markdown file."),
-        no_mlflow: bool = typer.Option(False, "--no-mlflow", help="Do not log to MLflow."),
-    ) -> None:
-        """Train a risk model with a temporal split and print the per-week evaluation."""
-        from rich.console import Console
+def train(
+    data: DataOpt,
+    target: Annotated[str, typer.Option("--target", help="dropout or underperformance.")] = "dropout",
+    weeks: WeeksOpt = "1-20",
+    test_offerings: Annotated[
+        Sequence[str] | None,
+        typer.Option(
+            "--test-offerings",
+            parser=parse_list,
+            metavar="IDS",
+            help="Comma-separated test offerings (default: latest of each course code).",
+        ),
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="lightgbm or logistic.")] = "lightgbm",
+    tracking_uri: TrackingUriOpt = None,
+    register_name: Annotated[str | None, typer.Option("--register", help="Register the model under this name.")] = None,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Set the alias 'champion' if the quality gate passes.")
+    ] = False,
+    include_sensitive: IncludeSensitiveOpt = False,
+    top_k: TopKOpt = 20,
+    abroca_bound: AbrocaBoundOpt = 0.05,
+    fail_threshold: Annotated[
+        float | None,
+        typer.Option("--fail-threshold", help="Underperformance: final score under this counts as a positive."),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option("--save", help="Also save the RiskModel to this folder (no MLflow needed to load it)."),
+    ] = None,
+    card: Annotated[Path | None, typer.Option("--card", help="Also write the model card to this Markdown file.")] = None,
+    no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log to MLflow.")] = False,
+) -> None:
+    """Train a risk model with a temporal split and print the per-week evaluation."""
+    from rich.console import Console
 
-        from .. import load_data
-        from ..training import log_run, model_card, train
-
-        console = Console(stderr=True)
-        with console.status("reading data") as status:
-            d = load_data(data)
-            m, report = train(
-                d,
-                target,
-                weeks=parse_weeks(weeks),
-                test=parse_list(test_offerings),
-                model=model,
-                include_sensitive=include_sensitive,
-                top_k=top_k,
-                fail_threshold=fail_threshold,
-                abroca_bound=abroca_bound,
-                progress=lambda msg: status.update(msg),
+    console = Console(stderr=True)
+    with console.status("reading data") as status:
+        d = learnrisk.load_data(data)
+        m, report = learnrisk.train(
+            d,
+            target,
+            weeks=weeks,
+            test=test_offerings,
+            model=model,
+            include_sensitive=include_sensitive,
+            top_k=top_k,
+            fail_threshold=fail_threshold,
+            abroca_bound=abroca_bound,
+            progress=lambda msg: status.update(msg),
+        )
+        text = learnrisk.training.model_card(m, report, name=register_name)
+        tracked = None
+        if not no_mlflow:
+            status.update("logging to MLflow")
+            tracked = learnrisk.training.log_run(
+                m, report, data=d, tracking_uri=tracking_uri, register=register_name, promote=promote, card=text
             )
-            text = model_card(m, report, name=register_name)
-            tracked = None
-            if not no_mlflow:
-                status.update("logging to MLflow")
-                tracked = log_run(m, report, data=d, tracking_uri=tracking_uri, register=register_name, promote=promote, card=text)
-        print_report(report)
-        if save:
-            m.save(save)
-            typer.echo(f"saved the model to {save}")
-        if card:
-            Path(card).write_text(text)
-            typer.echo(f"wrote the model card to {card}")
-        if tracked:
-            typer.echo(f"MLflow run {tracked.run_id} in {tracked.tracking_uri} (experiment {tracked.experiment})")
-            if tracked.version:
-                typer.echo(f"registered {tracked.name} version {tracked.version}")
-                typer.echo(str(tracked.gate))
-                if promote:
-                    typer.echo(
-                        f"promoted: {tracked.name}@champion -> version {tracked.version}"
-                        if tracked.promoted
-                        else "not promoted: the quality gate failed (reasons above); the champion alias did not move"
-                    )
+    print_report(report)
+    if save:
+        m.save(save)
+        typer.echo(f"saved the model to {save}")
+    if card:
+        Path(card).write_text(text)
+        typer.echo(f"wrote the model card to {card}")
+    if tracked:
+        typer.echo(f"MLflow run {tracked.run_id} in {tracked.tracking_uri} (experiment {tracked.experiment})")
+        if tracked.version:
+            typer.echo(f"registered {tracked.name} version {tracked.version}")
+            typer.echo(str(tracked.gate))
+            if promote:
+                typer.echo(
+                    f"promoted: {tracked.name}@champion -> version {tracked.version}"
+                    if tracked.promoted
+                    else "not promoted: the quality gate failed (reasons above); the champion alias did not move"
+                )
+
+
+COMMANDS = {"train": train}
 
 
 def print_report(report) -> None:
     """The per-week table of an evaluation report, printed with rich."""
-    import math
-
     from rich.console import Console
     from rich.table import Table
 
@@ -88,11 +115,7 @@ def print_report(report) -> None:
     for c in cols:
         t.add_column(c, justify="right")
     for week, row in s.iterrows():
-        cells = []
-        for c in cols:
-            v = row[c]
-            cells.append("—" if v is None or (isinstance(v, float) and math.isnan(v)) else (f"{int(v):,}" if c == "n" else f"{v:.3f}"))
-        t.add_row(str(week), *cells)
+        t.add_row(str(week), *(format_count(row[c]) if c == "n" else format_number(row[c]) for c in cols))
     console = Console()
     if not console.is_terminal:  # a log file gets every column, not an 80-character cut
         console = Console(width=220)
