@@ -116,23 +116,21 @@ WeeksOpt = Annotated[
     Sequence[int],
     typer.Option("--weeks", parser=parse_weeks, metavar="WEEKS", help="Cutoff weeks, e.g. 1-20 or 1,4,8-10."),
 ]
+def _comma_list(flag: str, help: str) -> typer.models.OptionInfo:
+    return typer.Option(flag, parser=parse_list, metavar="A,B,...", help=help)
+
+
 TestOfferingsOpt = Annotated[
     Sequence[str] | None,
-    typer.Option(
+    _comma_list(
         "--test-offerings",
-        parser=parse_list,
-        metavar="IDS",
-        help="Comma-separated test offerings (course_id).",
+        "Comma-separated offerings (course_id) to test on (train: default the latest of each course code; "
+        "fairness: default the model's test offerings).",
     ),
 ]
 GroupsOpt = Annotated[
     Sequence[str] | None,
-    typer.Option(
-        "--groups",
-        parser=parse_list,
-        metavar="NAMES",
-        help="Comma-separated sensitive attributes (default: every sensitive attribute present).",
-    ),
+    _comma_list("--groups", "Comma-separated sensitive attributes (default: every sensitive attribute present)."),
 ]
 TopKOpt = Annotated[
     int,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,15 @@ import typer
 import learnrisk
 from learnrisk._format import format_cell
 
-from ._options import AbrocaBoundOpt, DataOpt, GroupsOpt, ModelOpt, TrackingUriOpt, WeeksOpt, parse_list
+from ._options import (
+    AbrocaBoundOpt,
+    DataOpt,
+    GroupsOpt,
+    ModelOpt,
+    TestOfferingsOpt,
+    TrackingUriOpt,
+    WeeksOpt,
+)
 
 
 def fairness(
@@ -20,15 +27,7 @@ def fairness(
     data: DataOpt,
     weeks: WeeksOpt = "1-20",
     groups: GroupsOpt = None,
-    test_offerings: Annotated[
-        Sequence[str] | None,
-        typer.Option(
-            "--test-offerings",
-            parser=parse_list,
-            metavar="IDS",
-            help="Comma-separated offerings to audit (default: the model's test offerings).",
-        ),
-    ] = None,
+    test_offerings: TestOfferingsOpt = None,
     top_frac: Annotated[
         float, typer.Option("--top-frac", help="Operating decision: top share of each offering's list each week.")
     ] = 0.1,

@@ -9,7 +9,6 @@ OUT is left as it was.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Annotated
 
 import typer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +14,10 @@ from ._options import (
     AbrocaBoundOpt,
     DataOpt,
     IncludeSensitiveOpt,
+    TestOfferingsOpt,
     TopKOpt,
     TrackingUriOpt,
     WeeksOpt,
-    parse_list,
 )
 
 
@@ -26,15 +25,7 @@ def train(
     data: DataOpt,
     target: Annotated[str, typer.Option("--target", help="dropout or underperformance.")] = "dropout",
     weeks: WeeksOpt = "1-20",
-    test_offerings: Annotated[
-        Sequence[str] | None,
-        typer.Option(
-            "--test-offerings",
-            parser=parse_list,
-            metavar="IDS",
-            help="Comma-separated test offerings (default: latest of each course code).",
-        ),
-    ] = None,
+    test_offerings: TestOfferingsOpt = None,
     model: Annotated[str, typer.Option("--model", help="lightgbm or logistic.")] = "lightgbm",
     tracking_uri: TrackingUriOpt = None,
     register_name: Annotated[str | None, typer.Option("--register", help="Register the model under this name.")] = None,
