@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._dates import utc_timestamp
 from ..errors import LearnriskError
+from ..timeline import utc_timestamp
 
 
 def parse_weeks(text: str) -> list[int]:
