@@ -151,6 +151,15 @@ def key_positions(rows: list, keys: list) -> np.ndarray:
     return np.where(ok & (sorted_keys[i] == row_key), order[i], -1).astype(np.int64)
 
 
+def enrollment_positions(rows, enrollments: pd.DataFrame) -> np.ndarray:
+    """Position in ``enrollments`` of each row's enrollment (its ``learner_id``, ``course_id``), -1 if none.
+
+    ``rows`` is a frame or a mapping of those two columns (activity, submissions, ...).
+    """
+    key = SCHEMA["enrollments"].key
+    return key_positions([rows[k] for k in key], [enrollments[k] for k in key])
+
+
 def pair_exists(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> np.ndarray:
     """Boolean mask: does each row's key (``cols``) of ``left`` occur in ``right``?"""
     return key_positions([left[c] for c in cols], [right[c] for c in cols]) >= 0
