@@ -13,6 +13,7 @@ from ..errors import DataValidationError, Problem
 from ._schema import OUTCOMES, PACINGS, SCHEMA, TIME_DTYPE, Column
 
 N_SHOWN = 5
+DENSE_KEYS = 20_000_000  # key_positions: largest lookup table (int64 cells) over all possible keys
 
 
 def _problem(table: str, column: str, what: str, frame: pd.DataFrame, mask) -> Problem:
@@ -136,15 +137,21 @@ def key_positions(rows: list, keys: list) -> np.ndarray:
     row_key = np.zeros(n_rows, dtype=np.int64)
     key_key = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
     ok = np.ones(n_rows, dtype=bool)
+    space = 1  # number of possible composite keys
     for r, k in zip(rows, keys):
         k = k if isinstance(k, pd.Series) else pd.Series(k)
         cats = pd.Series(k.unique())
         rc, kc = positions(r, cats), positions(k, cats)
         ok &= rc >= 0
+        space *= len(cats) + 1
         row_key = row_key * (len(cats) + 1) + rc
         key_key = key_key * (len(cats) + 1) + kc
     if not len(key_key):
         return np.full(n_rows, -1, dtype=np.int64)
+    if space <= DENSE_KEYS:  # a table over every possible key: one gather per row
+        table = np.full(space, -1, dtype=np.int64)
+        table[key_key[::-1]] = np.arange(len(key_key) - 1, -1, -1)  # the first position wins
+        return np.where(ok, table[np.where(ok, row_key, 0)], -1)
     order = np.argsort(key_key, kind="stable")
     sorted_keys = key_key[order]
     i = np.minimum(np.searchsorted(sorted_keys, row_key), len(sorted_keys) - 1)

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..data._validate import enrollment_positions
 from ..timeline import anchors, is_self_paced, to_ns
 
 __all__ = ["Offering", "activity_family", "split_offerings"]
 
-DENSE_LIMIT = 50_000_000  # (courses x learners) cells of the id lookup table
 
 # Activity types roll up into a few families, so the features do not depend on one
 # platform's vocabulary (OULAD's "oucontent", xAPI's "video", Moodle's "mod_forum", ...).
@@ -189,31 +189,14 @@ def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering
     learner_code = e_learner[e_order].astype(np.int64)
 
     n_courses = len(courses)
-    dense = (n_courses + 1) * (n_learners + 1) <= DENSE_LIMIT
-    if dense:  # enrollment position by (course, learner) position; last row and column: -1
-        table = np.full((n_courses + 1, n_learners + 1), -1, dtype=np.int64)
-        table[e_course_sorted, learner_code] = np.arange(len(e_order))
+    # position in the sorted enrollments of each enrollment of the table (-1: not kept)
+    sorted_position = np.full(len(enr) + 1, -1, dtype=np.int64)
+    sorted_position[e_order] = np.arange(len(e_order))
 
     def enrollment_position(course_col: pd.Series, learner_col: pd.Series) -> np.ndarray:
-        """Position in the sorted enrollments of each row's (course, learner); -1 if none.
-
-        Each distinct id is hashed once (factorize); rows then only index small tables.
-        """
-        fc, c_uni = pd.factorize(course_col)
-        fl, l_uni = pd.factorize(learner_col)
-        ci, li = course_index.get_indexer(c_uni), learner_index.get_indexer(l_uni)
-        if dense:
-            # the same table over the distinct values of these columns, with a -1 row and
-            # column last, so that a code of -1 (a missing id) lands on -1
-            sub = table[np.append(ci, -1)[:, None], np.append(li, -1)[None, :]]
-            return sub.ravel()[fc * (len(l_uni) + 1) + fl]
-        c = np.append(ci, -1)[fc]
-        lc = np.append(li, -1)[fl]
-        key = c.astype(np.int64) * n_learners + lc
-        if not len(e_key_sorted):
-            return np.full(len(key), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(e_key_sorted, key), len(e_key_sorted) - 1)
-        return np.where((c >= 0) & (lc >= 0) & (e_key_sorted[pos] == key), pos, -1)
+        """Position in the sorted enrollments of each row's (course, learner); -1 if none."""
+        pos = enrollment_positions({"course_id": course_col, "learner_id": learner_col}, enr)
+        return sorted_position[pos]
 
     act = data.activity
     if not wanted.all():  # drop the rows of other offerings before any per-row work
