@@ -69,8 +69,9 @@ def make_labels(
     finished = outcome.notna().to_numpy()
     if target == "dropout":
         withdrew = (outcome == "withdrawn").to_numpy()
-        # withdrawn_at >= cutoff holds for every row by construction of the population; an
-        # unknown withdrawal date (OULAD has a few) counts as a withdrawal after the cutoff.
+        # withdrawn_at >= cutoff holds for every row by construction of the population
+        # (learnrisk.timeline.active); an unknown withdrawal date (OULAD has a few) counts
+        # as a withdrawal after the cutoff.
         y = np.where(withdrew, 1.0, 0.0)
     else:
         completed = outcome.isin(["pass", "distinction", "fail"]).to_numpy()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import LearnriskError
+from ..timeline import utc_timestamp
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -52,14 +52,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..errors import DataValidationError, LearnriskError, Problem
+from ..timeline import DAY, NAT, from_ns, to_ns
 from ._core import LearningData
+from ._schema import SENSITIVE_ATTRIBUTES
 
 __all__ = ["ATTRIBUTES", "FILES", "read_oulad"]
 
 log = logging.getLogger("learnrisk.data")
 
-DAY_NS = 86_400_000_000_000
-NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 START_MONTH = {"B": 2, "J": 10}
 PRESENTATION = re.compile(r"^(\d{4})([BJ])$")
 
@@ -125,14 +125,11 @@ FILES: dict[str, dict[str, pa.DataType | None]] = {
     },
 }
 
-# Canonical attribute name -> studentInfo column.
+# Canonical sensitive attribute -> studentInfo column, in the release's column order.
+_RELEASE_NAME = {"prior_education": "highest_education", "deprivation": "imd_band"}
 ATTRIBUTES: dict[str, str] = {
-    "gender": "gender",
-    "region": "region",
-    "prior_education": "highest_education",
-    "deprivation": "imd_band",
-    "age_band": "age_band",
-    "disability": "disability",
+    name: _RELEASE_NAME.get(name, name)
+    for name in sorted(SENSITIVE_ATTRIBUTES, key=lambda n: list(FILES["studentInfo.csv"]).index(_RELEASE_NAME.get(n, n)))
 }
 
 
@@ -233,7 +230,7 @@ def _course_keys(frame: pd.DataFrame) -> pd.Series:
 
 def _to_utc(ns: np.ndarray) -> pd.Series:
     """int64 nanoseconds since the epoch (``NaT`` as int64 min) -> ``datetime64[ns, UTC]``."""
-    return pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"))
+    return pd.Series(from_ns(ns, missing=NAT))
 
 
 def _days_to_ns(start_ns: np.ndarray, days) -> np.ndarray:
@@ -242,7 +239,7 @@ def _days_to_ns(start_ns: np.ndarray, days) -> np.ndarray:
         days = pa.array(pd.Series(days, dtype="float64"), from_pandas=True)  # NaN -> null
     missing = np.asarray(days.is_null())
     d = np.asarray(pc.fill_null(days, 0)).astype(np.int64)
-    out = start_ns + d * DAY_NS
+    out = start_ns + d * DAY
     out[missing | (start_ns == NAT)] = NAT
     return out
 
@@ -349,8 +346,8 @@ class _Courses:
 
     def __init__(self, courses: pd.DataFrame, problems: list[Problem]) -> None:
         self.ids = pd.Index(courses["course_id"])
-        self.start_ns = pd.DatetimeIndex(courses["start"]).as_unit("ns").asi8
-        self.end_ns = pd.DatetimeIndex(courses["end"]).as_unit("ns").asi8
+        self.start_ns = to_ns(courses["start"], missing=NAT)
+        self.end_ns = to_ns(courses["end"], missing=NAT)
         self.problems = problems
 
     def rows(self, name: str, frame: pd.DataFrame, what: str) -> np.ndarray:

@@ -35,8 +35,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..errors import LearnriskError
+from ..timeline import DAY, NAT, to_ns
 from ._core import LearningData
-from ._oulad import ATTRIBUTES, DAY_NS, FILES, NAT, START_MONTH
+from ._oulad import ATTRIBUTES, FILES, START_MONTH
 
 __all__ = ["write_oulad"]
 
@@ -149,8 +150,8 @@ class _Offerings:
         self.ids = pd.Index(c["course_id"])
         self.module = pa.array(parts["code"].to_numpy(), pa.string())
         self.presentation = pa.array(parts["presentation"].to_numpy(), pa.string())
-        self.start_ns = pd.DatetimeIndex(c["start"]).as_unit("ns").asi8
-        self.end_ns = pd.DatetimeIndex(c["end"]).as_unit("ns").asi8
+        self.start_ns = to_ns(c["start"], missing=NAT)
+        self.end_ns = to_ns(c["end"], missing=NAT)
 
     def positions(self, course_id: pd.Series, table: str) -> np.ndarray:
         """Offering position of every row, through the distinct values (fast on 10 million rows)."""
@@ -168,12 +169,12 @@ class _Offerings:
         return {"code_module": self.module.take(idx), "code_presentation": self.presentation.take(idx)}
 
     def days(self, times: pd.Series, pos: np.ndarray) -> pa.Array:
-        ns = pd.DatetimeIndex(times).as_unit("ns").asi8
+        ns = to_ns(times, missing=NAT)
         return _floor_days(ns - self.start_ns[pos], missing=ns == NAT)
 
 
 def _floor_days(delta_ns: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
-    days = np.floor_divide(delta_ns, DAY_NS)  # floor: -9.5 days -> -10
+    days = np.floor_divide(delta_ns, DAY)  # floor: -9.5 days -> -10
     return pa.array(days, pa.int64(), mask=missing)
 
 

@@ -11,6 +11,10 @@ TIME_DTYPE = "datetime64[ns, UTC]"
 OUTCOMES = ("pass", "distinction", "fail", "withdrawn")
 PACINGS = ("cohort", "self-paced")
 TABLES = ("courses", "learners", "enrollments", "activity", "assessments", "submissions")
+# Optional columns of learners (or, when they can change between offerings, of enrollments)
+# that describe a protected group: never model inputs unless asked for, always available to
+# the fairness audit. The one list; features, fairness and the OULAD reader read it.
+SENSITIVE_ATTRIBUTES = ("gender", "age_band", "region", "disability", "deprivation", "prior_education")
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExplainError
+from ..features import KEY_COLUMNS
 from ._sentences import driver_sentence
 
 __all__ = ["KEYS", "cohort_medians", "feature_metadata", "group_contributions", "select_drivers"]
 
-KEYS = ("learner_id", "course_id", "week", "cutoff")
+KEYS = tuple(KEY_COLUMNS)
 CATALOG_COLUMNS = ("name", "group", "description", "actionable", "sensitive", "unit")
 
 # Columns the model may use that are not features of the catalog.

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._offering import DAY, NEVER, Offering
+from ..timeline import DAY, NEVER
+from ._offering import Offering
 from ._windows import Requests
 
 __all__ = ["assessment_features"]

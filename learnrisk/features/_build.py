@@ -14,12 +14,12 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .._dates import utc_timestamp
 from ..errors import FeatureSpecError, LearnriskError
+from ..timeline import DAY, from_ns, running, to_ns, utc_timestamp
 from ._assessment import assessment_features
 from ._catalog import NUMERIC_FEATURES, SENSITIVE_ATTRIBUTES
 from ._engagement import engagement_features
-from ._offering import DAY, Offering, split_offerings
+from ._offering import Offering, split_offerings
 from ._relative import zscore_at_cutoff
 from ._windows import Requests, as_of_requests, weekly_requests
 
@@ -100,7 +100,7 @@ def offering_features(
     if weeks is not None:
         req = weekly_requests(off, _check_weeks(weeks))
     else:
-        req = as_of_requests(off, int(_check_as_of(as_of).as_unit("ns").value))
+        req = as_of_requests(off, to_ns(_check_as_of(as_of)))
     cols = _base(off, req)
     if len(req):
         ref_req, ref_cols = req, cols
@@ -177,10 +177,10 @@ def build_features(
         )
     week_arr = _check_weeks(weeks) if weeks is not None else None
     t = _check_as_of(as_of) if as_of is not None else None
-    running = None
+    only = None
     if t is not None:  # only offerings running at the as-of date have rows
-        running = ((data.courses["start"] <= t) & (t < data.courses["end"])).to_numpy()
-    offerings, learner_index = split_offerings(data, only=running)
+        only = running(data.courses["start"], data.courses["end"], t).to_numpy()
+    offerings, learner_index = split_offerings(data, only=only)
     parts = []
     for off in _maybe_progress(offerings, progress):
         cols = offering_features(off, week_arr, as_of=t)
@@ -234,7 +234,7 @@ def _assemble(parts: list[dict], learner_index: pd.Index) -> pd.DataFrame:
     cutoff = np.concatenate([p["cutoff"] for p in parts])
     course_index = pd.Index([p["course_id"] for p in parts], dtype="str")
     code = np.concatenate([p["learner_code"] for p in parts])
-    frame.insert(0, "cutoff", pd.DatetimeIndex(cutoff.view("datetime64[ns]"), tz="UTC"))
+    frame.insert(0, "cutoff", from_ns(cutoff))
     frame.insert(0, "week", np.concatenate([p["week"] for p in parts]).astype(np.int64))
     frame.insert(0, "course_id", pd.Series(course_index.take(np.repeat(np.arange(len(parts)), n))).array)
     frame.insert(0, "learner_id", pd.Series(pd.Index(learner_index, dtype="str").take(code)).array)

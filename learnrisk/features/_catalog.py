@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..data import SENSITIVE_ATTRIBUTES as SENSITIVE_NAMES
+
 __all__ = ["FeatureSpec", "FEATURES", "SENSITIVE_ATTRIBUTES", "catalog"]
 
 GROUPS = ("time", "engagement", "submissions", "scores", "registration", "background")
@@ -107,13 +109,18 @@ FEATURES: tuple[FeatureSpec, ...] = (
 
 # Sensitive attributes: never model inputs unless asked for (include_sensitive=True); always
 # available to the fairness audit through ``sensitive_attributes``.
-SENSITIVE_ATTRIBUTES: tuple[FeatureSpec, ...] = (
-    FeatureSpec("gender", "background", "Gender", "category", False, True),
-    FeatureSpec("age_band", "background", "Age band", "category", False, True),
-    FeatureSpec("region", "background", "Region where the learner lives", "category", False, True),
-    FeatureSpec("disability", "background", "Declared disability", "category", False, True),
-    FeatureSpec("deprivation", "background", "Deprivation band of the learner's area", "category", False, True),
-    FeatureSpec("prior_education", "background", "Highest education before the course", "category", False, True),
+# The names are the data contract's list (learnrisk.data.SENSITIVE_ATTRIBUTES), in its order.
+_SENSITIVE_DESCRIPTIONS = {
+    "gender": "Gender",
+    "age_band": "Age band",
+    "region": "Region where the learner lives",
+    "disability": "Declared disability",
+    "deprivation": "Deprivation band of the learner's area",
+    "prior_education": "Highest education before the course",
+}
+SENSITIVE_ATTRIBUTES: tuple[FeatureSpec, ...] = tuple(
+    FeatureSpec(name, "background", _SENSITIVE_DESCRIPTIONS[name], "category", False, True)
+    for name in SENSITIVE_NAMES
 )
 
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.name != "week")

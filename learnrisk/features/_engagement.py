@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._offering import DAY, FAMILIES, WEEK, Offering
+from ..timeline import DAY, NAT, WEEK
+from ._offering import FAMILIES, Offering
 from ._windows import Requests
 
 __all__ = ["engagement_features"]
@@ -25,7 +26,6 @@ __all__ = ["engagement_features"]
 LOOKBACK = 4  # weeks before week 0 kept in their own buckets (the longest window)
 WINDOWS = (1, 2, 4)  # "last k weeks" windows
 TREND_WEEKS = 4
-_I64_MIN = np.iinfo(np.int64).min
 
 
 def _cumulative(per_bucket: np.ndarray) -> np.ndarray:
@@ -54,7 +54,7 @@ def engagement_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
     clicks_b = np.bincount(flat, weights=clicks, minlength=n * nb).reshape(n, nb)
     fam_b = np.bincount(flat * len(FAMILIES) + fam, weights=clicks, minlength=n * nb * len(FAMILIES))
     fam_b = fam_b.reshape(n, nb, len(FAMILIES))
-    last_b = np.full(n * nb, _I64_MIN, dtype=np.int64)
+    last_b = np.full(n * nb, NAT, dtype=np.int64)
     np.maximum.at(last_b, flat, ts)
     last_b = last_b.reshape(n, nb)
 
@@ -74,7 +74,7 @@ def engagement_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
     cum_days = _cumulative(days_b)
     cum_fam = np.zeros((n, nb + 1, len(FAMILIES)))
     np.cumsum(fam_b, axis=1, out=cum_fam[:, 1:])
-    run_last = np.full((n, nb + 1), _I64_MIN, dtype=np.int64)
+    run_last = np.full((n, nb + 1), NAT, dtype=np.int64)
     np.maximum.accumulate(last_b, axis=1, out=run_last[:, 1:])
 
     re, rj = req.enr, req.week + LOOKBACK + 1  # rj: column of "buckets before the cutoff"
@@ -87,7 +87,7 @@ def engagement_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
     out["active_days_total"] = cum_days[re, rj].astype(np.float64)
 
     last = run_last[re, rj]
-    never = last == _I64_MIN
+    never = last == NAT
     # Never active: days since the course started or the learner registered, whichever is later.
     since = np.where(never, np.maximum(off.anchor[re], off.registered[re]), last)
     out["days_since_last_activity"] = (req.cutoff - since) / DAY

@@ -4,10 +4,10 @@ Features are computed one offering at a time by the same function, so the same c
 in-process (:func:`split_offerings` encodes every table once and slices it) or per partition on
 a distributed engine (:meth:`Offering.from_frames` encodes the frames of one offering).
 
-Times are int64 nanoseconds since the epoch (UTC). A missing time becomes a sentinel that
-compares correctly with a strict ``<``: a missing ``withdrawn_at`` or ``due_at`` is
-``NEVER`` (the largest int64), so ``withdrawn_at < cutoff`` and ``due_at < cutoff`` are false.
-``withdrawn_at`` is read only to decide who is in the population at a cutoff.
+Times are int64 nanoseconds since the epoch (UTC), encoded by :func:`learnrisk.timeline.to_ns`:
+a missing ``withdrawn_at`` or ``due_at`` is ``NEVER`` (the largest int64), so
+``withdrawn_at < cutoff`` and ``due_at < cutoff`` are false. ``withdrawn_at`` is read only to
+decide who is in the population at a cutoff (:func:`learnrisk.timeline.active`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["NEVER", "Offering", "activity_family", "split_offerings"]
+from ..data._validate import enrollment_positions
+from ..timeline import anchors, is_self_paced, to_ns
 
-NEVER = np.iinfo(np.int64).max
-DENSE_LIMIT = 50_000_000  # (courses x learners) cells of the id lookup table
-DAY = 86_400 * 10**9
-WEEK = 7 * DAY
+__all__ = ["Offering", "activity_family", "split_offerings"]
+
 
 # Activity types roll up into a few families, so the features do not depend on one
 # platform's vocabulary (OULAD's "oucontent", xAPI's "video", Moodle's "mod_forum", ...).
@@ -50,17 +49,6 @@ def activity_family(activity_type: str) -> int:
         if pattern.search(t):
             return FAMILIES.index(name)
     return FAMILIES.index("other")
-
-
-def _ns(s: pd.Series, missing: int = NEVER) -> np.ndarray:
-    """A time column as int64 nanoseconds, missing values replaced by ``missing``."""
-    if not isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = pd.to_datetime(s, utc=True)
-    if s.dtype.unit != "ns":
-        s = s.dt.as_unit("ns")
-    out = s.array.asi8.copy()
-    out[out == np.iinfo(np.int64).min] = missing  # NaT
-    return out
 
 
 def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -106,9 +94,7 @@ class Offering:
     @property
     def anchor(self) -> np.ndarray:
         """Week 0 of each enrollment: the course start, or the registration if self-paced."""
-        if self.self_paced:
-            return self.registered
-        return np.full(self.n, self.start, dtype=np.int64)
+        return anchors(self.start, self.registered, self.self_paced)
 
     @classmethod
     def from_frames(
@@ -137,19 +123,19 @@ class Offering:
         sub_enr = learners.get_indexer(submissions["learner_id"])
         sub_keep = (sub_asm >= 0) & (sub_enr >= 0)
         submissions = submissions[sub_keep]
-        due = _ns(assessments["due_at"])
+        due = to_ns(assessments["due_at"])
         return cls(
             course_id=cid,
-            start=int(_ns(pd.Series([course["start"]]))[0]),
-            end=int(_ns(pd.Series([course["end"]]))[0]),
-            self_paced=_is_self_paced(course.get("pacing")),
+            start=to_ns(course["start"]),
+            end=to_ns(course["end"]),
+            self_paced=is_self_paced(course.get("pacing")),
             learner_id=learners.to_numpy(),
-            registered=_ns(enrollments["registered_at"]),
-            withdrawn=_ns(enrollments["withdrawn_at"]),
+            registered=to_ns(enrollments["registered_at"]),
+            withdrawn=to_ns(enrollments["withdrawn_at"]),
             prior_attempts=_float(enrollments, "prior_attempts"),
             credits=_float(enrollments, "credits"),
             act_enr=act_enr[keep].astype(np.int64),
-            act_ts=_ns(activity["timestamp"])[keep],
+            act_ts=to_ns(activity["timestamp"])[keep],
             act_clicks=activity["clicks"].to_numpy(dtype=np.int64)[keep],
             act_family=family[types[keep]] if len(uniques) else np.zeros(int(keep.sum()), np.int8),
             due=due,
@@ -157,13 +143,9 @@ class Offering:
             asm_rank=_assessment_rank(due, assessments["assessment_id"]),
             sub_enr=sub_enr[sub_keep].astype(np.int64),
             sub_asm=sub_asm[sub_keep].astype(np.int64),
-            sub_ts=_ns(submissions["submitted_at"]),
+            sub_ts=to_ns(submissions["submitted_at"]),
             sub_score=_float(submissions, "score"),
         )
-
-
-def _is_self_paced(pacing) -> bool:
-    return isinstance(pacing, str) and pacing == "self-paced"
 
 
 def _assessment_rank(due: np.ndarray, ids: pd.Series) -> np.ndarray:
@@ -200,38 +182,21 @@ def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering
     e_key_sorted = e_key[e_order]
     e_course_sorted = e_course[e_order]
     bounds = np.searchsorted(e_course_sorted, np.arange(len(courses) + 1))
-    registered = _ns(enr["registered_at"])[e_order]
-    withdrawn = _ns(enr["withdrawn_at"])[e_order]
+    registered = to_ns(enr["registered_at"])[e_order]
+    withdrawn = to_ns(enr["withdrawn_at"])[e_order]
     prior = _float(enr, "prior_attempts")[e_order]
     credits = _float(enr, "credits")[e_order]
     learner_code = e_learner[e_order].astype(np.int64)
 
     n_courses = len(courses)
-    dense = (n_courses + 1) * (n_learners + 1) <= DENSE_LIMIT
-    if dense:  # enrollment position by (course, learner) position; last row and column: -1
-        table = np.full((n_courses + 1, n_learners + 1), -1, dtype=np.int64)
-        table[e_course_sorted, learner_code] = np.arange(len(e_order))
+    # position in the sorted enrollments of each enrollment of the table (-1: not kept)
+    sorted_position = np.full(len(enr) + 1, -1, dtype=np.int64)
+    sorted_position[e_order] = np.arange(len(e_order))
 
     def enrollment_position(course_col: pd.Series, learner_col: pd.Series) -> np.ndarray:
-        """Position in the sorted enrollments of each row's (course, learner); -1 if none.
-
-        Each distinct id is hashed once (factorize); rows then only index small tables.
-        """
-        fc, c_uni = pd.factorize(course_col)
-        fl, l_uni = pd.factorize(learner_col)
-        ci, li = course_index.get_indexer(c_uni), learner_index.get_indexer(l_uni)
-        if dense:
-            # the same table over the distinct values of these columns, with a -1 row and
-            # column last, so that a code of -1 (a missing id) lands on -1
-            sub = table[np.append(ci, -1)[:, None], np.append(li, -1)[None, :]]
-            return sub.ravel()[fc * (len(l_uni) + 1) + fl]
-        c = np.append(ci, -1)[fc]
-        lc = np.append(li, -1)[fl]
-        key = c.astype(np.int64) * n_learners + lc
-        if not len(e_key_sorted):
-            return np.full(len(key), -1, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(e_key_sorted, key), len(e_key_sorted) - 1)
-        return np.where((c >= 0) & (lc >= 0) & (e_key_sorted[pos] == key), pos, -1)
+        """Position in the sorted enrollments of each row's (course, learner); -1 if none."""
+        pos = enrollment_positions({"course_id": course_col, "learner_id": learner_col}, enr)
+        return sorted_position[pos]
 
     act = data.activity
     if not wanted.all():  # drop the rows of other offerings before any per-row work
@@ -247,13 +212,13 @@ def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering
     t_codes, t_uniques = pd.factorize(act["activity_type"])
     family = np.append(np.array([activity_family(u) for u in t_uniques], dtype=np.int8), 0)
     a_pos = a_pos[a_order]
-    a_ts = _ns(act["timestamp"])[a_order]
+    a_ts = to_ns(act["timestamp"])[a_order]
     a_clicks = act["clicks"].to_numpy(dtype=np.int64)[a_order]
     a_family = family[t_codes[a_order]]
 
     asm = data.assessments
     s_course = course_index.get_indexer(asm["course_id"]).astype(np.int64)
-    due_all = _ns(asm["due_at"])
+    due_all = to_ns(asm["due_at"])
     weight_all = _float(asm, "weight")
 
     sub = data.submissions
@@ -262,11 +227,11 @@ def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering
     s_course_ids = pd.Series(np.append(course_index.to_numpy(dtype=object), None)[s_c])
     s_pos = enrollment_position(s_course_ids, sub["learner_id"])
     s_ok = (s_asm >= 0) & (s_pos >= 0)
-    s_ts_all = _ns(sub["submitted_at"])
+    s_ts_all = to_ns(sub["submitted_at"])
     s_score_all = _float(sub, "score")
 
-    starts, ends = _ns(courses["start"]), _ns(courses["end"])
-    pacing = courses["pacing"] if "pacing" in courses.columns else pd.Series([None] * len(courses))
+    starts, ends = to_ns(courses["start"]), to_ns(courses["end"])
+    self_paced = is_self_paced(courses["pacing"]) if "pacing" in courses.columns else np.zeros(len(courses), bool)
     out = []
     for ci in np.flatnonzero(wanted):
         lo, hi = bounds[ci], bounds[ci + 1]
@@ -280,7 +245,7 @@ def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering
                 course_id=str(course_index[ci]),
                 start=int(starts[ci]),
                 end=int(ends[ci]),
-                self_paced=_is_self_paced(pacing.iloc[ci]),
+                self_paced=bool(self_paced[ci]),
                 learner_id=learner_code[lo:hi],
                 registered=registered[lo:hi],
                 withdrawn=withdrawn[lo:hi],

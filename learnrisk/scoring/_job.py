@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._dates import utc_timestamp
 from ..data import LearningData
 from ..errors import ScoringError
+from ..timeline import utc_timestamp
 from ._io import StagedFolder, as_of_folders, lock_output, publish, recover
 from ._overview import course_overviews, running_courses
 from ._report import render_report

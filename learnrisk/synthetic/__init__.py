@@ -10,15 +10,18 @@ can be stated as a fraction of the best achievable. See ``docs/synthetic.md``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from ..data import LearningData
 from ..errors import LearnriskError, SyntheticConfigError
+from ..timeline import DAY, before, ended, to_ns, utc_timestamp
 from . import _params as P
 from ._arrays import strings, times
 from ._assessments import Results, final_results, submissions
-from ._catalog import DAY_NS, Catalog, build_catalog
+from ._catalog import Catalog, build_catalog
 from ._engagement import activity
 from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
 from ._population import Enrollments, make_enrollments, make_learners
@@ -43,6 +46,25 @@ def _effect(value: float | str) -> float:
     if not np.isfinite(effect) or effect < 0:
         raise SyntheticConfigError(f"sensitive_effect must be a number >= 0, found {value!r}")
     return effect
+
+
+def _as_of(as_of, running_at) -> pd.Timestamp | None:
+    """The cut of the world as a UTC Timestamp, from ``as_of`` or its deprecated name ``running_at``."""
+    if running_at is not None:
+        warnings.warn(
+            "generate(running_at=...) is deprecated and will be removed in the next release; use as_of=...",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if as_of is not None:
+            raise SyntheticConfigError("give as_of only (running_at is its deprecated name), not both")
+        as_of = running_at
+    if as_of is None:
+        return None
+    try:
+        return utc_timestamp(as_of)
+    except ValueError:
+        raise SyntheticConfigError(f"as_of must be a date or time such as '2014-06-01', found {as_of!r}") from None
 
 
 def _check(n_learners: int, n_courses: int, offerings: int, self_paced_courses: int) -> None:
@@ -93,7 +115,7 @@ def _world(rng: np.random.Generator, cat: Catalog, n_learners: int, effect: floa
     withdrawn = chain1.withdraw_day[again] < NO_WITHDRAWAL
     ended = np.where(
         withdrawn,
-        first.anchor_ns[again] + np.where(withdrawn, chain1.withdraw_day[again], 0) * DAY_NS,
+        first.anchor_ns[again] + np.where(withdrawn, chain1.withdraw_day[again], 0) * DAY,
         cat.end_ns[first.offering[again]],
     )
     second = make_enrollments(rng, cat, learners, learner[again], nxt[again], first.prior_attempts[again] + 1, ended)
@@ -116,8 +138,9 @@ def generate(
     sensitive_effect: float | str = "modest",
     start_year: int = 2013,
     self_paced_courses: int = 0,
-    running_at: pd.Timestamp | str | None = None,
+    as_of: pd.Timestamp | str | None = None,
     return_truth: bool = False,
+    running_at: pd.Timestamp | str | None = None,
 ) -> LearningData | tuple[LearningData, pd.DataFrame]:
     """Generate a seeded, realistic set of learning data from a latent model.
 
@@ -142,12 +165,17 @@ def generate(
     self_paced_courses : int
         How many of the codes (the last ones) are self-paced: week 0 of an enrollment is the
         learner's registration, and due dates follow it (``due_at`` is empty).
-    running_at : Timestamp or str, optional
+    as_of : Timestamp or str, optional
         Cut the world at this moment, as a weekly scoring job would see it: enrollments
         registered later are dropped, later withdrawals, activity and submissions are
-        removed, and offerings not ended by then have no outcome or final score.
+        removed, and offerings not ended by then have no outcome or final score (the facts
+        known at ``as_of`` are those strictly before it: :mod:`learnrisk.timeline`). A naive
+        time is read as UTC.
     return_truth : bool
         Also return the truth (see Returns).
+    running_at : Timestamp or str, optional
+        Deprecated name of ``as_of`` (a DeprecationWarning); it will be removed in the next
+        release.
 
     Returns
     -------
@@ -170,6 +198,7 @@ def generate(
     >>> list(truth.columns)
     ['learner_id', 'course_id', 'week', 'p_dropout', 'p_underperformance']
     """
+    as_of = _as_of(as_of, running_at)
     _check(n_learners, n_courses, offerings, self_paced_courses)
     effect = _effect(sensitive_effect)
     rng = np.random.default_rng(seed)
@@ -179,23 +208,20 @@ def generate(
     act = activity(rng, cat, enr, chain, learner_ids)
     subs = submissions(rng, cat, enr, chain, res, learner_ids)
 
-    registered = enr.anchor_ns + enr.reg_day * DAY_NS
+    registered = enr.anchor_ns + enr.reg_day * DAY
     gone = chain.withdraw_day < NO_WITHDRAWAL
-    withdrawn_ns = enr.anchor_ns + np.where(gone, chain.withdraw_day, 0) * DAY_NS
+    withdrawn_ns = enr.anchor_ns + np.where(gone, chain.withdraw_day, 0) * DAY
     outcome, final_score = res.outcome, res.final_score
     keep = np.ones(len(enr), dtype=bool)
-    if running_at is not None:
-        at = pd.Timestamp(running_at)
-        at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
-        t = at.as_unit("ns").value
-        keep = registered < t
-        gone = gone & (withdrawn_ns < t)
-        running = cat.end_ns[enr.offering] > t
-        outcome = np.where(running, None, outcome)
-        final_score = np.where(running, np.nan, final_score)
-        cut = pd.Timestamp(t, unit="ns", tz="UTC")
-        act = act[(act["timestamp"] < cut).to_numpy()].reset_index(drop=True)
-        subs = subs[(subs["submitted_at"] < cut).to_numpy()].reset_index(drop=True)
+    if as_of is not None:  # the world as known at as_of: facts strictly before it
+        t = to_ns(as_of)
+        keep = before(registered, t)
+        gone = gone & before(withdrawn_ns, t)
+        unfinished = ~ended(cat.end_ns[enr.offering], t)
+        outcome = np.where(unfinished, None, outcome)
+        final_score = np.where(unfinished, np.nan, final_score)
+        act = act[before(to_ns(act["timestamp"]), t)].reset_index(drop=True)
+        subs = subs[before(to_ns(subs["submitted_at"]), t)].reset_index(drop=True)
 
     course_ids = cat.courses["course_id"].to_numpy()
     attrs = learners.table.drop(columns="learner_id")

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..timeline import from_ns
+
 
 def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Flatten the integer ranges ``lo[i] .. hi[i] - 1``: (owner index, value) per element.
@@ -41,5 +43,5 @@ def strings(dictionary, codes: np.ndarray) -> pd.Series:
 
 
 def times(ns: np.ndarray) -> pd.DatetimeIndex:
-    """UTC timestamps from nanoseconds since the epoch."""
-    return pd.DatetimeIndex(np.asarray(ns, dtype=np.int64).view("M8[ns]"), tz="UTC")
+    """UTC timestamps from nanoseconds since the epoch (:func:`learnrisk.timeline.from_ns`)."""
+    return from_ns(ns)

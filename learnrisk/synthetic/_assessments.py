@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..timeline import DAY
 from . import _params as P
 from ._arrays import ranges, strings, times
-from ._catalog import DAY_NS, Catalog
+from ._catalog import Catalog
 from ._engagement import last_active_day
 from ._latent import NO_WITHDRAWAL, Chain, exam_mean, sit_prob, submit_prob
 from ._population import Enrollments, logistic
@@ -95,7 +96,7 @@ def submissions(
     day = np.where(exam, due, day)
     score = np.where(exam, res.final_score[e], score)
     e, j, day, score = e[keep], j[keep], day[keep], score[keep]
-    at = enr.anchor_ns[e] + day * DAY_NS
+    at = enr.anchor_ns[e] + day * DAY
     return pd.DataFrame(
         {
             "learner_id": strings(learner_ids, enr.learner[e]),

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..timeline import DAY, from_ns, to_ns
 from . import _params as P
-
-DAY_NS = 86_400 * 10**9
 
 
 def course_codes(n: int) -> list[str]:
@@ -79,12 +78,12 @@ def build_catalog(
     start = pd.to_datetime(
         [f"{y}-{'02' if s == 'B' else '10'}-01" for y, s in zip(year, semester)], utc=True
     )
-    start_ns = start.as_unit("ns").asi8.astype(np.int64)
+    start_ns = to_ns(start)
     length = rng.integers(P.COURSE_LENGTH_DAYS[0], P.COURSE_LENGTH_DAYS[1] + 1, n_off)
     self_paced = code_index >= n_courses - self_paced_courses
     # A self-paced offering stays open for the registration window plus one course length.
     span = length + np.where(self_paced, P.SELF_PACED_WINDOW_DAYS, 0)
-    end_ns = start_ns + span.astype(np.int64) * DAY_NS
+    end_ns = start_ns + span.astype(np.int64) * DAY
     # Course codes differ in difficulty, demand on motivation and busyness; the effects are
     # centred over the codes, so the overall mix of outcomes does not depend on the seed.
     def centred(sd: float, size: int) -> np.ndarray:
@@ -99,8 +98,8 @@ def build_catalog(
         {
             "course_id": pd.array(course_id, dtype="str"),
             "course_code": pd.array([codes[c] for c in code_index], dtype="str"),
-            "start": pd.DatetimeIndex(start_ns.view("M8[ns]")).tz_localize("UTC"),
-            "end": pd.DatetimeIndex(end_ns.view("M8[ns]")).tz_localize("UTC"),
+            "start": from_ns(start_ns),
+            "end": from_ns(end_ns),
             "title": pd.array([f"Synthetic course {codes[c]}" for c in code_index], dtype="str"),
             "pacing": pd.array(np.where(self_paced, "self-paced", "cohort"), dtype="str"),
         }
@@ -130,8 +129,8 @@ def build_catalog(
     a = pd.DataFrame(rows, columns=["o", "assessment_id", "kind", "title", "day", "weight", "exam"])
     a_off = a["o"].to_numpy()
     a_day = a["day"].to_numpy(np.int64)
-    due_ns = start_ns[a_off] + a_day * DAY_NS
-    due = pd.Series(pd.DatetimeIndex(due_ns.view("M8[ns]")).tz_localize("UTC"))
+    due_ns = start_ns[a_off] + a_day * DAY
+    due = pd.Series(from_ns(due_ns))
     # Self-paced: each learner's due dates follow their own registration, so due_at is empty.
     due = due.where(~self_paced[a_off], pd.NaT)
     assessments = pd.DataFrame(

@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..timeline import DAY
 from . import _params as P
 from ._arrays import ranges, strings, times
-from ._catalog import DAY_NS, Catalog
+from ._catalog import Catalog
 from ._latent import Chain
 from ._population import Enrollments, logistic
 
@@ -76,7 +77,7 @@ def activity(
     # Per offering, weekday of week 0, and day: the day's multiplier.
     factors = _day_factors(cat)
     n_days = factors.shape[2]
-    dow0 = (enr.anchor_ns // DAY_NS + 3) % 7          # 1970-01-01 was a Thursday (Monday = 0)
+    dow0 = (enr.anchor_ns // DAY + 3) % 7          # 1970-01-01 was a Thursday (Monday = 0)
     base = (off * 7 + dow0) * n_days + P.PRE_START_DAYS
     # Every day an enrollment could be active, then the active ones.
     lo = np.where(enr.ghost, 0, np.maximum(enr.reg_day, -P.PRE_START_DAYS))
@@ -117,7 +118,7 @@ def activity(
     columns = {
         "learner_id": strings(learner_ids, enr.learner.astype(np.int32)[e][row_day]),
         "course_id": strings(cat.courses["course_id"].to_numpy(), off.astype(np.int32)[e][row_day]),
-        "timestamp": times((enr.anchor_ns[e] + day.astype(np.int64) * DAY_NS)[row_day]),
+        "timestamp": times((enr.anchor_ns[e] + day.astype(np.int64) * DAY)[row_day]),
     }
     del row_day, e, day
     columns["activity_type"] = strings([t[0] for t in P.ACTIVITY_TYPES], kind)

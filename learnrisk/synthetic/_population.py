@@ -17,8 +17,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from ..timeline import DAY, anchors
 from . import _params as P
-from ._catalog import DAY_NS, Catalog
+from ._catalog import Catalog
 
 
 def _pick(rng: np.random.Generator, table: tuple, n: int) -> np.ndarray:
@@ -132,11 +133,11 @@ def make_enrollments(
     reg_day = np.where(late, after, -before)
     # Self-paced: a learner registers on a day of the window and that day is their week 0.
     sp_day = rng.integers(0, P.SELF_PACED_WINDOW_DAYS, n)
-    anchor = np.where(sp, start + sp_day * DAY_NS, start)
+    anchor = anchors(start, start + sp_day * DAY, sp)
     reg_day = np.where(sp, 0, reg_day)
     if not_before_ns is not None:
         # Re-registration no earlier than the day after the previous attempt ended.
-        earliest = -((anchor - not_before_ns) // DAY_NS) + 1
+        earliest = -((anchor - not_before_ns) // DAY) + 1
         reg_day = np.where(sp, reg_day, np.maximum(reg_day, earliest))
     credits = np.array([v for v, _ in P.CREDITS])[_pick(rng, P.CREDITS, n)]
     retake = prior_attempts > 0

@@ -11,26 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import LearningData
-
-DAY = pd.Timedelta(days=1)
-DAY_NS = 86_400 * 10**9
-
-
-def _ns(times: pd.Series) -> np.ndarray:
-    """Nanoseconds since the epoch of UTC timestamps, without a Python object per row."""
-    return times.dt.tz_convert(None).to_numpy().astype("datetime64[ns]").view(np.int64)
-
-
-def _anchors(data: LearningData) -> pd.Series:
-    """Week 0 of each enrollment: its course start, or its registration if self-paced."""
-    e = data.enrollments
-    c = data.courses.set_index("course_id")
-    start = e["course_id"].map(c["start"])
-    if "pacing" in c.columns:
-        sp = e["course_id"].map(c["pacing"]).eq("self-paced")
-        start = start.where(~sp, e["registered_at"])
-    return start
-
+from ..data._validate import enrollment_positions
+from ..timeline import DAY, enrollment_times, to_ns
 
 def realism(data: LearningData) -> pd.Series:
     """Figures that describe how learning data looks: outcomes, engagement, timing.
@@ -53,17 +35,15 @@ def realism(data: LearningData) -> pd.Series:
     """
     e = data.enrollments.reset_index(drop=True)
     act = data.activity
-    key = ["learner_id", "course_id"]
-    anchor = _anchors(data)
+    anchor = enrollment_times(data.courses, e).anchor  # week 0 of each enrollment (ns)
     out: dict[str, float] = {"enrollments": float(len(e)), "learners": float(len(data.learners))}
     done = e["outcome"].notna()
     for outcome in ("withdrawn", "fail", "pass", "distinction"):
         out[f"share {outcome}"] = float((e.loc[done, "outcome"] == outcome).mean())
 
     # Enrollment-level engagement: weeks and days relative to each enrollment's week 0.
-    codes = pd.MultiIndex.from_frame(e[key])
-    pos = codes.get_indexer(pd.MultiIndex.from_frame(act[key]))
-    day = (_ns(act["timestamp"]) - _ns(anchor)[pos]) // DAY_NS
+    pos = enrollment_positions(act, e)
+    day = (to_ns(act["timestamp"]) - anchor[pos]) // DAY
     week = day // 7
     ew = pd.DataFrame({"e": pos, "week": week, "day": day, "clicks": act["clicks"].to_numpy()})
     weekly = ew.groupby(["e", "week"]).agg(clicks=("clicks", "sum"), days=("day", "nunique"))
@@ -76,11 +56,11 @@ def realism(data: LearningData) -> pd.Series:
     out["share of rows before week 0"] = float((day < 0).mean())
     out["share of exact duplicate rows"] = float(act.duplicated().mean())
 
-    w = e["withdrawn_at"].notna()
-    wd = (e.loc[w, "withdrawn_at"] - anchor[w]) / DAY
+    w = e["withdrawn_at"].notna().to_numpy()
+    wd = pd.Series((to_ns(e["withdrawn_at"])[w] - anchor[w]) / DAY)
     out["share of withdrawals before week 0"] = float((wd < 0).mean())
     out["withdrawal day (median)"] = float(wd.median())
-    reg = (e["registered_at"] - anchor) / DAY
+    reg = pd.Series((to_ns(e["registered_at"]) - anchor) / DAY)
     out["registration day (median)"] = float(reg.median())
     out["share registered after week 0"] = float((reg > 0).mean())
 

@@ -18,7 +18,7 @@ AS_OF = "2013-11-20"  # AAA-2013J (October start) is running, AAA-2013B has fini
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
-    data = synthetic.generate(n_learners=800, n_courses=1, offerings=2, seed=5, running_at=AS_OF)
+    data = synthetic.generate(n_learners=800, n_courses=1, offerings=2, seed=5, as_of=AS_OF)
     data.to_parquet(root / "data")
     feats = build_features(data, weeks=[2, 4, 6, 8])
     y = make_labels(data, feats, "dropout")

@@ -1,7 +1,7 @@
 """Shared fixtures of the scoring tests: a small synthetic world, saved, and two small models.
 
 The world has 3 course codes x 4 offerings (2013B .. 2014J), seen as a weekly job sees it on
-NEXT_WEEK (``running_at``): the 2014J offerings run (October 2014 to June 2015, week 8 at AS_OF)
+NEXT_WEEK (``as_of``): the 2014J offerings run (October 2014 to June 2015, week 8 at AS_OF)
 and have no outcomes yet; nothing happens after NEXT_WEEK. Scoring at AS_OF therefore has one
 week of "future" facts to ignore. Models are trained once per session on weeks 1-10 of the
 finished offerings (small and fast: what is tested is the job, not the model's quality).
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def world(tmp_path_factory) -> dict:
     """``data`` (LearningData), its Parquet folder, and the two models with their folders."""
     base = tmp_path_factory.mktemp("scoring-world")
-    data = synthetic.generate(n_learners=300, seed=3, running_at=NEXT_WEEK)
+    data = synthetic.generate(n_learners=300, seed=3, as_of=NEXT_WEEK)
     data.to_parquet(base / "data")
     feats = learnrisk.build_features(data, weeks=range(1, 11))
     y = targets.make_labels(data, feats, "dropout")

@@ -42,7 +42,7 @@ def test_facts_on_or_after_the_as_of_date_do_not_change_the_list(world):
     from learnrisk import synthetic
     from learnrisk.scoring._tables import csv_bytes
 
-    cut = synthetic.generate(n_learners=300, seed=3, running_at=AS_OF)
+    cut = synthetic.generate(n_learners=300, seed=3, as_of=AS_OF)
     assert cut.activity["timestamp"].max() < as_of_ts(AS_OF) <= world["data"].activity["timestamp"].max()
     a = score(world["data"], AS_OF, world["dropout"], world["under"], top_k=5)
     b = score(cut, AS_OF, world["dropout"], world["under"], top_k=5)

@@ -1,4 +1,4 @@
-"""Options of the generator: sensitive_effect, running_at, self-paced courses, bad arguments."""
+"""Options of the generator: sensitive_effect, as_of (running_at), self-paced courses, bad arguments."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def test_strong_sensitive_effect_shows_in_outcomes_and_none_does_not():
     assert abs(dep) < 0.05 and abs(dis) < 0.08
 
 
-def test_running_at_cuts_the_world_at_that_moment():
+def test_as_of_cuts_the_world_at_that_moment():
     t = pd.Timestamp("2014-06-01", tz="UTC")
     full = synthetic.generate(n_learners=1500, n_courses=2, offerings=4, seed=9)
-    cut, truth = synthetic.generate(n_learners=1500, n_courses=2, offerings=4, seed=9, running_at=t, return_truth=True)
+    cut, truth = synthetic.generate(n_learners=1500, n_courses=2, offerings=4, seed=9, as_of=t, return_truth=True)
     LearningData(**cut.tables(), validate=True)
     e = cut.enrollments.merge(cut.courses[["course_id", "end"]], on="course_id")
     running = e["end"] > t
@@ -47,6 +47,17 @@ def test_running_at_cuts_the_world_at_that_moment():
     b = cut.enrollments[cut.enrollments["course_id"].isin(ended)].sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
     assert set(truth["course_id"]) <= set(cut.courses["course_id"])
+
+
+def test_running_at_is_a_deprecated_alias_of_as_of():
+    t = pd.Timestamp("2014-06-01", tz="UTC")
+    new = synthetic.generate(n_learners=200, n_courses=1, offerings=2, seed=2, as_of=t)
+    with pytest.warns(DeprecationWarning, match="as_of"):
+        old = synthetic.generate(n_learners=200, n_courses=1, offerings=2, seed=2, running_at="2014-06-01")
+    for name, table in new.tables().items():
+        pd.testing.assert_frame_equal(table, old.tables()[name])
+    with pytest.warns(DeprecationWarning), pytest.raises(synthetic.SyntheticConfigError, match="not both"):
+        synthetic.generate(n_learners=50, as_of=t, running_at=t)
 
 
 def test_self_paced_courses_anchor_week_zero_on_registration():
