@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import LearnriskError
-from ..timeline import utc_timestamp
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,7 +79,7 @@ def parse_list(text: str | None) -> list[str] | None:
 
 def parse_date(text: str) -> pd.Timestamp:
     """An as-of date (``2024-03-04`` or an ISO timestamp), as UTC."""
-    from .._dates import utc_timestamp  # pandas: only when a command reads a date
+    from ..timeline import utc_timestamp  # pandas: only when a command reads a date
 
     try:
         return utc_timestamp(text)

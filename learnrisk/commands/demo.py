@@ -103,7 +103,7 @@ def _data(cfg: DemoConfig, say):
         return learnrisk.load_data(folder)
     say(f"generating synthetic data: {cfg.n_learners:,} learners, 3 course codes x 4 offerings (seed {cfg.seed})")
     data = learnrisk.synthetic.generate(
-        n_learners=cfg.n_learners, n_courses=3, offerings=4, seed=cfg.seed, running_at=parse_date(cfg.as_of)
+        n_learners=cfg.n_learners, n_courses=3, offerings=4, seed=cfg.seed, as_of=parse_date(cfg.as_of)
     )
     data.to_parquet(folder)
     return data

@@ -41,8 +41,9 @@ def synth(
     ] = "modest",
     start_year: Annotated[int, typer.Option("--start-year", help="Year of the first offering.")] = 2013,
     self_paced: Annotated[int, typer.Option("--self-paced-courses", help="How many codes are self-paced.")] = 0,
-    running_at: Annotated[
-        str | None, typer.Option("--running-at", help="Cut the world at this date (YYYY-MM-DD).")
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", "--running-at", help="Cut the world at this date (YYYY-MM-DD): offerings still running then. --running-at is the old name."),
     ] = None,
     truth: Annotated[
         Path | None,
@@ -58,8 +59,8 @@ def synth(
     if fmt not in FORMATS:
         raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
     when = None
-    if running_at:
-        when = parse_date(running_at)
+    if as_of:
+        when = parse_date(as_of)
     console = Console(stderr=True, highlight=False)
     t0 = time.perf_counter()
     with console.status(f"generating {learners:,} learners, {courses} x {offerings} offerings (seed {seed})") as status:
@@ -71,7 +72,7 @@ def synth(
             sensitive_effect=_effect(sensitive_effect),
             start_year=start_year,
             self_paced_courses=self_paced,
-            running_at=when,
+            as_of=when,
             return_truth=truth is not None,
         )
         data, oracle = result if truth is not None else (result, None)
