@@ -12,7 +12,7 @@ import learnrisk
 from learnrisk._format import format_percent
 from learnrisk.errors import LearnriskError
 
-from ._options import OutOpt, parse_date
+from ._options import AsOfOpt, OutOpt, parse_date
 
 FORMATS = ("parquet", "oulad")
 
@@ -41,10 +41,8 @@ def synth(
     ] = "modest",
     start_year: Annotated[int, typer.Option("--start-year", help="Year of the first offering.")] = 2013,
     self_paced: Annotated[int, typer.Option("--self-paced-courses", help="How many codes are self-paced.")] = 0,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", "--running-at", help="Cut the world at this date (YYYY-MM-DD): offerings still running then. --running-at is the old name."),
-    ] = None,
+    as_of: AsOfOpt = None,
+    running_at: Annotated[str | None, typer.Option("--running-at", hidden=True, help="Old name of --as-of.")] = None,
     truth: Annotated[
         Path | None,
         typer.Option("--truth", help="Also write the oracle probabilities to this Parquet file (kept apart from the data)."),
@@ -59,6 +57,7 @@ def synth(
     if fmt not in FORMATS:
         raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
     when = None
+    as_of = as_of or running_at  # --running-at: the old name, kept for one release
     if as_of:
         when = parse_date(as_of)
     console = Console(stderr=True, highlight=False)
