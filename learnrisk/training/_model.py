@@ -417,11 +417,13 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         The probability of the positive class (``classes_[1]``) only; scikit-learn's classifiers
         return ``(n, 2)``. ``np.column_stack([1 - p, p])`` gives that shape.
         """
-        return self.calibrator_.transform(self.decision_function(features))
+        raw = self.decision_function(features)
+        return self.calibrator_.transform(raw)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """The label of each row: ``classes_[1]`` where the calibrated probability is 0.5 or more."""
-        return self.classes_[(self.predict_proba(features) >= 0.5).astype(int)]
+        p = self.predict_proba(features)
+        return self.classes_[(p >= 0.5).astype(int)]
 
     def calibrate_raw(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw scores (used by the explainer's what-if re-scoring)."""
