@@ -110,7 +110,7 @@ def run(quick: bool = False) -> list[dict]:
     import shap
 
     from learnrisk.explaining import explain
-    from learnrisk.explaining._contributions import input_contributions
+    from learnrisk.training._contributions import input_contributions
     from learnrisk.features import build_features
 
     data = _cohort(quick)

@@ -8,7 +8,7 @@ See ``docs/explain.md``. The estimated risk reduction of an intervention is an a
 model, not a causal effect.
 """
 
-from ._contributions import feature_contributions
+from ..training._contributions import feature_contributions
 from ._explain import explain
 from ._explanation import Explanation
 from ._interventions import Intervention, InterventionCatalog, InterventionCatalogError, load_interventions

@@ -5,9 +5,9 @@
 >>> ex.recommendations[["title", "who", "estimated_reduction"]]               # doctest: +SKIP
 >>> json.dumps(ex.to_records())                                               # doctest: +SKIP
 
-The pieces: :mod:`._contributions` (per-row contributions in log-odds), :mod:`._drivers` (roll-up
-and sentences), :mod:`._interventions` (the catalog and its triggers), :mod:`._whatif` (the
-estimated risk reduction). The result is an :class:`Explanation`.
+The pieces: :mod:`learnrisk.training._contributions` (per-row contributions in log-odds),
+:mod:`._drivers` (roll-up and sentences), :mod:`._interventions` (the catalog and its triggers),
+:mod:`._whatif` (the estimated risk reduction). The result is an :class:`Explanation`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, ExplainError, LearnriskError, RowsNotFoundError
-from ._contributions import BACKGROUND_ROWS, input_contributions, to_source
+from ..training._contributions import BACKGROUND_ROWS, input_contributions, to_source
 from ._drivers import KEYS, cohort_medians, default_catalog, feature_metadata, group_contributions, select_drivers
 from ._explanation import Explanation
 from ._interventions import InterventionCatalog, load_interventions

@@ -26,10 +26,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .._json import jsonable
+from ..training import drift_by_feature
 
 __all__ = ["DRIFT_WARNING_PSI", "build_summary", "drift_report", "model_info", "summary_bytes"]
 
@@ -64,53 +64,32 @@ def model_info(model: Any, uri: str | None) -> dict:
 
 
 def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WARNING_PSI) -> dict:
-    """PSI of each model input on the scored rows against the model's training reference.
+    """The model's drift (:meth:`RiskModel.drift`) on the scored rows, as the summary's dict.
 
-    A weekly list holds one course week per offering, while the model was trained on many weeks
-    pooled, and most features grow with the week (clicks so far, assessments due): against the
-    pooled reference they "drift" every week by construction. So when the model stores one
-    reference per training week (``reference_by_week_``), the rows of each scored week are
-    compared with the same week in training (the nearest training week when the scored week was
-    not trained on), and the PSI of a feature is the row-weighted mean over the scored weeks.
-    Otherwise the pooled reference (:meth:`RiskModel.drift`) is used, and ``reference`` says so.
+    The model compares the rows of each scored week with the training rows of the same week
+    (the nearest trained week for a week it was not trained on) and gives a feature the
+    row-weighted mean PSI over the scored weeks; without a ``week`` column it uses the pooled
+    training reference, and ``reference`` says so.
 
     Returns ``{"reference", "weeks", "max_psi", "threshold", "warnings": [{"feature", "psi"}],
-    "psi": {feature: psi}}``; a warning is a PSI above ``threshold`` (0.25, the usual line for
-    a significant shift). ``week`` itself is reported but never warned about.
+    "psi": {feature: psi}}``; ``weeks`` maps each scored week to the training week it was
+    compared with; a warning is a PSI above ``threshold`` (0.25, the usual line for a
+    significant shift). ``week`` itself is reported but never warned about.
     """
-    by_week = getattr(model, "reference_by_week_", None)
     empty = {"reference": None, "weeks": {}, "max_psi": None, "threshold": threshold, "warnings": [], "psi": {}}
     if features.empty or not hasattr(model, "drift"):
         return empty
-    weeks_used: dict[str, int] = {}
-    if by_week and "week" in features.columns:
-        from ..training import psi as psi_of
-
-        X = model.prepare(features)
-        week = features["week"].to_numpy()
-        trained = np.array(sorted(by_week))
-        total = {name: 0.0 for name in X.columns}
-        for w in np.unique(week):
-            ref_w = int(trained[np.argmin(np.abs(trained - w))])  # nearest trained week (ties: earlier)
-            weeks_used[str(int(w))] = ref_w
-            rows = week == w
-            share = rows.mean()
-            for name in X.columns:
-                ref = by_week[ref_w].get(name)
-                if ref is not None:
-                    total[name] += share * psi_of(ref, X.loc[rows, name].to_numpy())
-        table = pd.DataFrame({"feature": list(total), "psi": list(total.values())})
-        reference = "training rows of the same week"
-    else:
-        table = model.drift(features)
-        reference = "training rows of all weeks pooled"
-    table = table.sort_values(["psi", "feature"], ascending=[False, True], kind="mergesort")
+    detail = model.drift(features, by_week=True)
+    weekly = detail.dropna(subset=["week"]).drop_duplicates("week")
+    weeks = {str(int(r.week)): int(r.reference_week) for r in weekly.itertuples(index=False)}
+    pooled = bool((detail["reference"] == "pooled").all())
+    table = drift_by_feature(detail)
     psi = {str(r.feature): round(float(r.psi), 4) for r in table.itertuples(index=False)}
     warnings = [{"feature": f, "psi": v} for f, v in psi.items() if v > threshold and f not in _NOT_DRIFT]
     considered = [v for f, v in psi.items() if f not in _NOT_DRIFT]
     return {
-        "reference": reference,
-        "weeks": weeks_used,
+        "reference": "training rows of all weeks pooled" if pooled else "training rows of the same week",
+        "weeks": weeks,
         "max_psi": max(considered) if considered else None,
         "threshold": threshold,
         "warnings": warnings,

@@ -2,7 +2,7 @@
 
 from ._card import model_card
 from ._evaluate import EvaluationReport, evaluate_scores
-from ._model import Calibrator, RiskModel, psi, split_by_learner
+from ._model import Calibrator, RiskModel, drift_by_feature, psi, split_by_learner
 from ._tracking import Gate, GateResult, TrackedRun, check_gate, load_model, log_run, resolve_tracking_uri
 from ._trainer import EngagementRule, temporal_split, train
 
@@ -15,6 +15,7 @@ __all__ = [
     "RiskModel",
     "TrackedRun",
     "check_gate",
+    "drift_by_feature",
     "evaluate_scores",
     "load_model",
     "log_run",

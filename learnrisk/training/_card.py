@@ -65,7 +65,7 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         + (f" Positive when the final score is under {md['fail_threshold']}." if md.get("fail_threshold") else ""),
         "",
         "## Model",
-        f"- Estimator: {md.get('model')} ({len(model.feature_names_)} input features), calibration: {model.calibrator_.method}",
+        f"- Estimator: {md.get('model')} ({len(model.feature_names_)} input features), calibration: {model.calibrator_.method_}",
         f"- Test ROC AUC {format_cell(o.get('roc_auc'))}, PR AUC {format_cell(o.get('pr_auc'))}, Brier {format_cell(o.get('brier'))}, "
         f"expected calibration error {format_cell(o.get('ece'))}, base rate {format_cell(o.get('base_rate'))}",
         "",
@@ -77,7 +77,7 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         _table(summ),
         "",
         "## Calibration",
-        f"Probabilities are calibrated with {model.calibrator_.method} regression on learners held out of fitting. "
+        f"Probabilities are calibrated with {model.calibrator_.method_} regression on learners held out of fitting. "
         f"Expected calibration error on the test offerings: {format_cell(o.get('ece'))} (10 equal-width bins). "
         "The reliability diagram is logged with the run (`plots/reliability_diagram.png`).",
         "",

@@ -15,6 +15,13 @@ Why isotonic calibration: the calibration set (a split by learner of the trainin
 has tens of thousands of rows in practice, where isotonic regression is unbiased and needs no
 shape assumption; under 1,000 calibration rows we fall back to Platt (sigmoid) scaling, which is
 steadier on little data. Both are fitted on learners the estimator never saw.
+
+A RiskModel follows the scikit-learn estimator contract: ``__init__`` stores its parameters,
+``clone`` and ``get_params``/``set_params`` work, fitted attributes end in ``_`` and using an
+unfitted model raises :class:`learnrisk.errors.NotFittedError`. One deliberate deviation:
+``predict_proba`` returns one column (the probability of the positive class, shape ``(n,)``),
+not scikit-learn's ``(n, 2)``: every risk list, evaluation and explanation of the package reads
+it that way. ``predict`` gives the class at a 0.5 calibrated probability.
 """
 
 from __future__ import annotations
@@ -22,20 +29,21 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
 
-from ..errors import ConfigError, LearnriskError, ModelLoadError
+from ..errors import ConfigError, LearnriskError, ModelLoadError, NotFittedError
 
 KEYS = ("learner_id", "course_id", "week", "cutoff")
 MIN_ISOTONIC_ROWS = 1000
@@ -107,44 +115,61 @@ def estimator_kind(est: BaseEstimator) -> str:
     return "other"
 
 
-@dataclass
-class Calibrator:
-    """Maps raw log-odds to calibrated probabilities (isotonic, or sigmoid on small data)."""
+class Calibrator(BaseEstimator):
+    """Maps raw log-odds to calibrated probabilities (isotonic, or sigmoid on small data).
 
-    method: str = "isotonic"
-    _iso: IsotonicRegression | None = field(default=None, repr=False)
-    _a: float = 1.0
-    _b: float = 0.0
+    Parameters
+    ----------
+    method : {"isotonic", "sigmoid", "auto", "none"}, default "isotonic"
+        ``auto`` is isotonic from 1,000 rows on, sigmoid below. Never changed by ``fit``.
+
+    Attributes (after fit)
+    ----------------------
+    method_ : the method used, ``auto`` resolved ("isotonic", "sigmoid" or "none")
+    iso_ : the fitted IsotonicRegression (isotonic only)
+    a_, b_ : slope and intercept on the raw score (sigmoid only)
+    """
+
+    def __init__(self, method: str = "isotonic") -> None:
+        self.method = method
 
     def fit(self, raw: np.ndarray, y: np.ndarray) -> Calibrator:
-        if self.method == "auto":
-            self.method = "isotonic" if len(y) >= MIN_ISOTONIC_ROWS else "sigmoid"
-        if self.method == "isotonic":
+        method = self.method
+        if method == "auto":
+            method = "isotonic" if len(y) >= MIN_ISOTONIC_ROWS else "sigmoid"
+        if method == "isotonic":
             # bounded away from 0 and 1: a block of held-out learners who all stayed is evidence
             # of a low risk, not of none (and an advisor should never read "0 %" or "100 %")
-            self._iso = IsotonicRegression(y_min=PROB_FLOOR, y_max=1.0 - PROB_FLOOR, out_of_bounds="clip").fit(raw, y)
-        elif self.method == "sigmoid":
+            self.iso_ = IsotonicRegression(y_min=PROB_FLOOR, y_max=1.0 - PROB_FLOOR, out_of_bounds="clip").fit(raw, y)
+        elif method == "sigmoid":
             lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
-            self._a, self._b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
-        elif self.method != "none":
-            raise ConfigError(f"unknown calibration {self.method!r}; allowed: 'isotonic', 'sigmoid', 'auto', 'none'")
+            self.a_, self.b_ = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+        elif method != "none":
+            raise ConfigError(f"unknown calibration {method!r}; allowed: 'isotonic', 'sigmoid', 'auto', 'none'")
+        self.method_ = method
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "method_")
+
     def transform(self, raw: np.ndarray) -> np.ndarray:
-        if self.method == "isotonic":
+        method = getattr(self, "method_", None)
+        if method is None:
+            raise NotFittedError("this Calibrator is not fitted yet; call fit() first")
+        if method == "isotonic":
             # Isotonic regression is flat on each block; a ranking that is flat loses the
             # model's order inside the block (ties that lower AUC and make top-k arbitrary).
             # A 1e-6 share of the raw score's sigmoid keeps the map strictly increasing: the
             # order of the raw scores is kept exactly and no probability moves by more than 1e-6.
-            p = self._iso.predict(raw) + TIE_BREAK * (1.0 / (1.0 + np.exp(-raw)) - 0.5)
+            p = self.iso_.predict(raw) + TIE_BREAK * (1.0 / (1.0 + np.exp(-raw)) - 0.5)
             return np.clip(p, PROB_FLOOR - TIE_BREAK, 1.0 - PROB_FLOOR + TIE_BREAK)
-        if self.method == "sigmoid":
-            return 1.0 / (1.0 + np.exp(-(self._a * raw + self._b)))
+        if method == "sigmoid":
+            return 1.0 / (1.0 + np.exp(-(self.a_ * raw + self.b_)))
         return 1.0 / (1.0 + np.exp(-raw))
 
 
-class RiskModel:
-    """A calibrated risk model over a features frame.
+class RiskModel(ClassifierMixin, BaseEstimator):
+    """A calibrated risk model over a features frame (a scikit-learn classifier).
 
     Parameters
     ----------
@@ -153,16 +178,35 @@ class RiskModel:
     calibration : {"auto", "isotonic", "sigmoid", "none"}, default "auto"
         ``auto`` is isotonic from 1,000 calibration rows on, sigmoid below.
     random_state : int
+    columns : list of str, optional
+        Model input columns (default: every column but the keys ``learner_id``, ``course_id``,
+        ``cutoff``; ``week`` is an input).
+    holdout : float, optional
+        Share of learners kept out of fitting for early stopping and calibration (default 30 %
+        for LightGBM: 10 % for early stopping and 20 % for calibration; 20 % otherwise).
 
     Attributes (after fit)
     ----------------------
     estimator_ : the fitted estimator (raw scores are its log-odds)
-    calibrator_ : Calibrator
-    feature_names_ : list of str, the model's input columns in order
+    calibrator_ : Calibrator (the method it chose is ``calibrator_.method_``)
+    classes_ : ndarray, the two labels (``[0, 1]`` for 0/1 labels); the second is "at risk"
+    n_features_in_ : int, number of columns of the frame (or array) passed to fit
+    feature_names_in_ : ndarray of str, its column names (only when fit was given a DataFrame)
+    source_columns_ : list of str, the columns of the features frame the model reads
+    feature_names_ : list of str, the model's input columns in order (one-hot ``attribute=value``
+        columns for categories); also :meth:`get_feature_names_out`
     kind_ : "tree", "linear" or "other" (how the explainer gets contributions)
     reference_ : dict, per feature the training bin edges and shares (for drift, PSI)
     reference_by_week_ : dict, week -> the same for the training rows of that week
-    metadata : dict, free-form facts (training offerings, data digest, registry name, version)
+    metadata : dict, free-form facts (training offerings, data digest, registry name, version);
+        stored as ``metadata_``, created empty on first use, not a parameter (``clone`` drops it)
+
+    Notes
+    -----
+    ``predict_proba`` returns the probability of the positive class only, shape ``(n,)``, where
+    scikit-learn returns ``(n, 2)``; the package's risk lists, evaluation, fairness audit and
+    explanations all read one column. Numpy arrays are accepted (columns named ``x0``, ``x1``...);
+    without a ``learner_id`` column each row is its own learner in the splits.
 
     Examples
     --------
@@ -177,12 +221,58 @@ class RiskModel:
         target: str = "dropout",
         calibration: str = "auto",
         random_state: int = 0,
+        columns: list[str] | None = None,
+        holdout: float | None = None,
     ) -> None:
         self.estimator = estimator
         self.target = target
         self.calibration = calibration
         self.random_state = random_state
-        self.metadata: dict[str, Any] = {}
+        self.columns = columns
+        self.holdout = holdout
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Free-form facts about the model (a dict, created empty on first use, kept by save/load)."""
+        md = self.__dict__.get("metadata_")
+        if md is None:
+            md = self.__dict__["metadata_"] = {}
+        return md
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self.__dict__["metadata_"] = dict(value)
+
+    def __setstate__(self, state: dict) -> None:
+        # a model pickled before metadata became the fitted attribute metadata_
+        if "metadata" in state:
+            state = dict(state)
+            state["metadata_"] = state.pop("metadata")
+        super().__setstate__(state)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "estimator_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # LightGBM takes NaN; other estimators sit behind an imputer
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() first")
+
+    def _as_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
+        """A DataFrame as is; anything else validated as a numeric matrix with columns x0, x1...
+
+        (A DataFrame given to a model fitted on an array is read as an array, by position.)
+        """
+        if isinstance(X, pd.DataFrame) and (reset or hasattr(self, "feature_names_in_")):
+            return X
+        arr = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype="numeric")
+        return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
     # ------------------------------------------------------------------ matrix
     def prepare(self, features: pd.DataFrame) -> pd.DataFrame:
@@ -191,10 +281,9 @@ class RiskModel:
         Category columns (sensitive attributes, only when asked for) are one-hot encoded with the
         categories seen in training, named ``attribute=value``.
         """
-        names = getattr(self, "feature_names_", None)
-        if names is None:
-            raise LearnriskError("this RiskModel is not fitted yet; call fit() first")
-        src = getattr(self, "source_columns_", names)
+        self._check_fitted()
+        features = self._as_frame(features, reset=False)
+        src = self.source_columns_
         missing = [c for c in src if c not in features.columns]
         if missing:
             raise LearnriskError(
@@ -213,10 +302,15 @@ class RiskModel:
             parts.append(pd.DataFrame({f"{col}={v}": (s == v).astype("float64") for v in values}, index=frame.index))
         return pd.concat(parts, axis=1)[self.feature_names_]
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The model's input columns, as the estimator sees them (``feature_names_``)."""
+        self._check_fitted()
+        return np.asarray(self.feature_names_, dtype=object)
+
     # ------------------------------------------------------------------ fit
     def fit(
         self,
-        features: pd.DataFrame,
+        features: pd.DataFrame | np.ndarray,
         y: pd.Series | np.ndarray,
         groups: pd.Series | np.ndarray | None = None,
         *,
@@ -230,18 +324,25 @@ class RiskModel:
 
         Parameters
         ----------
-        features : DataFrame from build_features (rows with NaN labels must be dropped first)
-        y : labels 0/1 aligned to ``features``
-        groups : learner ids aligned to ``features`` (default: its learner_id column); all rows
-            of a learner go to the same side of the split, so no learner is both fitted on and
-            calibrated on.
-        columns : model input columns (default: every non-key column)
+        features : DataFrame from build_features (rows with NaN labels must be dropped first), or
+            a numeric array
+        y : labels 0/1 aligned to ``features`` (any two labels: the larger is "at risk")
+        groups : learner ids aligned to ``features`` (default: its learner_id column, else one
+            group per row); all rows of a learner go to the same side of the split, so no
+            learner is both fitted on and calibrated on.
+        columns, holdout : override the parameters of the same name for this fit (kept for
+            calls written before they were parameters)
         """
-        y = np.asarray(y, dtype=float)
-        if np.isnan(y).any():
-            raise ValueError("labels contain NaN: drop unlabelled rows before fit")
-        if len(np.unique(y)) < 2:
-            raise LearnriskError(f"need both classes to fit a {self.target} model; found only {np.unique(y)}")
+        if isinstance(features, pd.DataFrame):
+            self.n_features_in_ = features.shape[1]
+            self.feature_names_in_ = np.asarray(features.columns, dtype=object)
+        else:  # sets n_features_in_ and drops feature_names_in_
+            features = self._as_frame(features, reset=True)
+        y = _labels(y, self)
+        if len(y) != len(features):
+            raise ValueError(f"features has {len(features)} rows but y has {len(y)} labels")
+        columns = self.columns if columns is None else columns
+        holdout = self.holdout if holdout is None else holdout
         if columns is None:
             columns = [c for c in features.columns if c not in KEYS or c == "week"]
         self.source_columns_ = list(columns)
@@ -253,19 +354,19 @@ class RiskModel:
         self.feature_names_ = list(columns)
         encoded = self._encode_fit(features[columns])
         self.feature_names_ = list(encoded.columns)
-        groups = features["learner_id"].to_numpy() if groups is None else np.asarray(groups)
+        if groups is not None:
+            groups = np.asarray(groups)
+        elif "learner_id" in features.columns:
+            groups = features["learner_id"].to_numpy()
+        else:
+            groups = np.arange(len(features))
         est = make_estimator(self.estimator, self.random_state)
         if holdout is None:
             holdout = 0.3 if estimator_kind(est) == "tree" else 0.2
-        fit_idx, cal_idx = split_by_learner(groups, holdout, self.random_state)
-        if estimator_kind(est) == "tree":
+        fit_idx, stop_idx, cal_idx = _fit_stop_calibrate(groups, y, holdout, self.random_state, estimator_kind(est))
+        if stop_idx is not None:
             import lightgbm
 
-            # early stopping and calibration on different held-out learners (a third and two
-            # thirds), so the number of trees is not chosen on the rows the calibrator learns from
-            held = cal_idx
-            cal_part, stop_part = split_by_learner(groups[held], 1 / 3, self.random_state + 1)
-            stop_idx, cal_idx = held[stop_part], held[cal_part]
             est.fit(
                 encoded.iloc[fit_idx],
                 y[fit_idx],
@@ -311,21 +412,72 @@ class RiskModel:
         return self._raw(self.prepare(features))
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        """One calibrated probability per row of ``features``, in the same order."""
-        return self.calibrator_.transform(self.decision_function(features))
+        """One calibrated probability per row of ``features``, in the same order, shape ``(n,)``.
+
+        The probability of the positive class (``classes_[1]``) only; scikit-learn's classifiers
+        return ``(n, 2)``. ``np.column_stack([1 - p, p])`` gives that shape.
+        """
+        raw = self.decision_function(features)
+        return self.calibrator_.transform(raw)
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """The label of each row: ``classes_[1]`` where the calibrated probability is 0.5 or more."""
+        p = self.predict_proba(features)
+        return self.classes_[(p >= 0.5).astype(int)]
 
     def calibrate_raw(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for raw scores (used by the explainer's what-if re-scoring)."""
+        self._check_fitted()
         return self.calibrator_.transform(np.asarray(raw, dtype=float))
 
     # ------------------------------------------------------------------ drift
-    def drift(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Population stability index of each model input against the training reference."""
+    def drift(self, features: pd.DataFrame, *, by_week: bool = False) -> pd.DataFrame:
+        """Population stability index (PSI) of each model input against training, week by week.
+
+        Most features grow with the course week (clicks so far, assessments due), so the rows of
+        one week compared with all training weeks pooled would "drift" by construction. The rows
+        of each week of ``features`` are compared with the training rows of the same week
+        (``reference_by_week_``); a week not trained on is compared with the nearest trained
+        week (ties: the earlier). Without a ``week`` column the pooled reference is used.
+
+        Returns
+        -------
+        DataFrame
+            ``by_week=False``: one row per model input, ``feature`` and ``psi`` (the row-weighted
+            mean over the weeks of ``features``), largest first. ``by_week=True``: one row per
+            week and input, ``week``, ``reference_week``, ``reference`` ("same week", "nearest
+            week" or "pooled"), ``rows`` (rows of that week), ``feature``, ``psi``.
+        """
         X = self.prepare(features)
-        rows = []
-        for name, ref in self.reference_.items():
-            rows.append({"feature": name, "psi": psi(ref, X[name].to_numpy())})
-        return pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
+        by_ref = getattr(self, "reference_by_week_", None) or {}
+        features = self._as_frame(features, reset=False)
+        parts: list[tuple[Any, Any, str, np.ndarray, dict]] = []
+        if by_ref and "week" in features.columns:
+            week = features["week"].to_numpy()
+            trained = np.array(sorted(by_ref))
+            for w in np.unique(week):
+                ref_w = int(trained[np.argmin(np.abs(trained - w))])  # argmin: the earlier on a tie
+                label = "same week" if ref_w == w else "nearest week"
+                parts.append((int(w), ref_w, label, week == w, by_ref[ref_w]))
+        else:
+            parts.append((None, None, "pooled", np.ones(len(X), dtype=bool), self.reference_))
+        rows = [
+            {
+                "week": w,
+                "reference_week": ref_w,
+                "reference": label,
+                "rows": int(mask.sum()),
+                "feature": name,
+                "psi": psi(ref[name], X.loc[mask, name].to_numpy()),
+            }
+            for w, ref_w, label, mask, ref in parts
+            for name in X.columns
+            if name in ref
+        ]
+        cols = ["week", "reference_week", "reference", "rows", "feature", "psi"]
+        detail = pd.DataFrame(rows, columns=cols)
+        detail[["week", "reference_week"]] = detail[["week", "reference_week"]].astype("Int64")
+        return detail if by_week else drift_by_feature(detail)
 
     # ------------------------------------------------------------------ io
     def save(self, path: str | os.PathLike) -> Path:
@@ -359,14 +511,69 @@ class RiskModel:
             raise ModelLoadError(f"{file} holds a {type(model).__name__}, not a RiskModel")
         return model
 
-    def __repr__(self) -> str:
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         est = self.estimator if isinstance(self.estimator, str) else type(self.estimator).__name__
-        if not hasattr(self, "feature_names_"):
+        if not self.__sklearn_is_fitted__():
             return f"RiskModel({est!r}, target={self.target!r}, not fitted)"
         return (
             f"RiskModel({est!r}, target={self.target!r}, {len(self.feature_names_)} features, "
-            f"calibration={self.calibrator_.method!r}, trained on {self.n_train_rows_:,} rows)"
+            f"calibration={self.calibrator_.method_!r}, trained on {self.n_train_rows_:,} rows)"
         )
+
+
+def _labels(y: Any, model: RiskModel) -> np.ndarray:
+    """Labels as 0.0/1.0 (the second of the two sorted labels is 1); sets ``model.classes_``."""
+    y = column_or_1d(y, warn=True)
+    if pd.isna(y).any():
+        raise ValueError("labels contain NaN: drop unlabelled rows before fit")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError("labels contain infinite values; expected two labels such as 0 and 1")
+    check_classification_targets(y)  # "Unknown label type: continuous" for a regression target
+    classes = np.unique(y)
+    if len(classes) < 2:
+        raise ConfigError(f"need both classes to fit a {model.target} model; found one class only: {classes}")
+    if len(classes) > 2:
+        raise ConfigError(
+            f"Only binary classification is supported: a RiskModel needs two labels; y has {len(classes)}: {classes[:10]}"
+        )
+    model.classes_ = np.array([0, 1]) if set(classes.tolist()) <= {0, 1} else classes
+    return (y == classes[1]).astype(float)
+
+
+def drift_by_feature(detail: pd.DataFrame) -> pd.DataFrame:
+    """One PSI per feature from :meth:`RiskModel.drift` ``(by_week=True)``: the row-weighted mean
+    over the weeks, largest first (ties by feature name)."""
+    if detail.empty:
+        return pd.DataFrame({"feature": pd.Series(dtype=object), "psi": pd.Series(dtype=float)})
+    weight = detail["rows"] / detail.drop_duplicates("week")["rows"].sum()
+    table = (detail.assign(psi=detail["psi"] * weight).groupby("feature", sort=False)["psi"].sum()).reset_index()
+    return table.sort_values(["psi", "feature"], ascending=[False, True], kind="mergesort", ignore_index=True)
+
+
+def _fit_stop_calibrate(
+    groups: np.ndarray, y: np.ndarray, holdout: float, random_state: int, kind: str, tries: int = 20
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Row indices to fit on, to stop early on (trees only, else None) and to calibrate on.
+
+    A ``holdout`` share of learners is held out; for trees, early stopping and calibration use
+    different held-out learners (a third and two thirds), so the number of trees is not chosen
+    on the rows the calibrator learns from. The fitting and calibration rows must each hold both
+    classes: on very small data a draw that misses one is redrawn with the next seed (real data
+    always passes on the first draw, which is ``random_state`` itself).
+    """
+    for attempt in range(tries):
+        seed = random_state + 7919 * attempt
+        fit_idx, held = split_by_learner(groups, holdout, seed)
+        stop_idx, cal_idx = None, held
+        if kind == "tree":
+            cal_part, stop_part = split_by_learner(groups[held], 1 / 3, seed + 1)
+            stop_idx, cal_idx = held[stop_part], held[cal_part]
+        if len(np.unique(y[fit_idx])) == 2 and len(np.unique(y[cal_idx])) == 2 and (stop_idx is None or len(stop_idx)):
+            return fit_idx, stop_idx, cal_idx
+    raise ConfigError(
+        f"cannot hold out {holdout:.0%} of {len(np.unique(groups))} learners with both classes on each side "
+        f"({int(y.sum())} positive of {len(y)} rows); give more rows or another holdout"
+    )
 
 
 def split_by_learner(groups: np.ndarray, holdout: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:

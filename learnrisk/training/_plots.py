@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._contributions import input_contributions
+
 LABELS = {"model": "model", "logistic": "baseline: logistic", "rule": "baseline: engagement rule", "oracle": "oracle"}
 STYLES = {"model": "-o", "logistic": "--s", "rule": ":^", "oracle": "-."}
 
@@ -70,8 +72,6 @@ def _sample(features: pd.DataFrame, max_rows: int, seed: int = 0) -> pd.DataFram
 
 
 def mean_abs_contributions(model, features: pd.DataFrame, max_rows: int = 2000) -> pd.Series:
-    from ..explaining._contributions import input_contributions
-
     contrib, _ = input_contributions(model, model.prepare(_sample(features, max_rows)))
     return contrib.abs().mean().sort_values(ascending=False)
 
@@ -89,8 +89,6 @@ def importance_bar(model, features: pd.DataFrame, *, top: int = 20, ax=None):
 def shap_summary(model, features: pd.DataFrame, *, max_rows: int = 2000):
     import matplotlib.pyplot as plt
     import shap
-
-    from ..explaining._contributions import input_contributions
 
     X = model.prepare(_sample(features, max_rows))
     contrib, _ = input_contributions(model, X)

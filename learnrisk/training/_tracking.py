@@ -214,7 +214,7 @@ def log_run(
                 "weeks": f"{min(md['weeks'])}-{max(md['weeks'])}" if md.get("weeks") else None,
                 "train_offerings": ",".join(report.train_offerings)[:500],
                 "test_offerings": ",".join(report.test_offerings)[:500],
-                "calibration": model.calibrator_.method,
+                "calibration": model.calibrator_.method_,
                 "include_sensitive": md.get("include_sensitive"),
                 "n_features": len(model.feature_names_),
                 "top_k": report.top_k,

@@ -10,7 +10,7 @@ import pytest
 import shap
 
 from learnrisk.explaining import feature_contributions
-from learnrisk.explaining._contributions import input_contributions, source_of
+from learnrisk.training._contributions import input_contributions, source_of
 from learnrisk.training import RiskModel
 
 
