@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExplainError
-from ..features import KEY_COLUMNS
+from ..features import KEY_COLUMNS, catalog
 from ._sentences import driver_sentence
 
 __all__ = ["KEYS", "cohort_medians", "feature_metadata", "group_contributions", "select_drivers"]
@@ -44,11 +44,7 @@ _BUILTIN = {
 
 
 def default_catalog() -> pd.DataFrame:
-    """The feature catalog of :mod:`learnrisk.features` (an empty one if it is not available)."""
-    try:
-        from ..features import catalog
-    except ImportError:  # pragma: no cover - the features package is part of learnrisk
-        return pd.DataFrame(columns=list(CATALOG_COLUMNS))
+    """The feature catalog of :mod:`learnrisk.features`."""
     return catalog()
 
 

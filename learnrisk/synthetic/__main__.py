@@ -13,6 +13,7 @@ import sys
 
 import pandas as pd
 
+from ..data import read_oulad
 from . import generate
 from ._realism import realism
 
@@ -28,8 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     columns = {"synthetic": realism(generate(args.learners, args.courses, args.offerings, seed=args.seed))}
     if args.oulad:
-        from ..data import read_oulad
-
         columns["OULAD"] = realism(read_oulad(args.oulad))
     table = pd.DataFrame(columns)
     print("| figure | " + " | ".join(table.columns) + " |")
