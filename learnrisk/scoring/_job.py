@@ -47,7 +47,7 @@ import pandas as pd
 from .._dates import utc_timestamp
 from ..data import LearningData
 from ..errors import ScoringError
-from ._io import StagedFolder, as_of_folders, lock_output, publish, recover
+from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._overview import course_overviews, running_courses
 from ._report import render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
@@ -396,8 +396,11 @@ def score(
     ------
     DataValidationError, ModelLoadError, ScoringError
         Invalid data; a missing or unreadable model or a tracking server that does not answer;
-        an as-of date outside every offering, a model of the wrong target, an existing as-of
-        folder without ``force``, or another run holding OUT's lock. OUT is left as it was.
+        an as-of date outside every offering, a model of the wrong target, a bad intervention
+        catalog, an existing as-of folder without ``force``, another run holding OUT's lock, an
+        OUT that cannot be written (a file, a dangling link, read-only, disk full). OUT is left
+        as it was: the lock is taken only after the inputs and models are checked and the
+        features, scores and explanations are computed.
 
     Examples
     --------
@@ -406,7 +409,8 @@ def score(
     >>> res.risk_list.query("band == 'high'").head()                           # doctest: +SKIP
     """
     from .. import __version__
-    from ..features import build_features
+    from ..explaining import InterventionCatalog, load_interventions
+    from ..features import build_features, catalog
 
     steps = _Steps(on_step)
     if top_k < 1:
@@ -430,31 +434,34 @@ def score(
     band_rule = _bands_rule(bands, top_k, dropout_model)
     if running_courses(data, t).empty:
         raise _outside_every_course(data, t)
-    if out_path is not None and (out_path / name).exists() and not force:
-        raise ScoringError(f"{out_path / name} already exists; pass --force (force=True) to replace it")
+    if not isinstance(interventions, InterventionCatalog):
+        interventions = load_interventions(interventions, catalog=catalog())
+    if out_path is not None:
+        check_output(out_path, name, force=force)
+
+    # inputs first (features, scores, explanations): OUT is not touched before the lock
+    steps("features")
+    features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
+    steps("predict")
+    p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
+    p_u = None
+    if "underperformance" in models:
+        p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
+    risk = risk_frame(features, p_d, p_u, band_rule)
+    drift = {target: drift_report(m, features) for target, m in models.items()}
+
+    steps("explain")
+    details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
+    risk = _with_details(risk, details)
 
     with ExitStack() as stack:
+        stack.enter_context(output_errors(out_path))
         recovered: list[str] = []
         if out_path is not None:
             steps("lock")
             stack.enter_context(lock_output(out_path))
             recovered = recover(out_path)
-            if (out_path / name).exists() and not force:  # appeared while we were loading
-                raise ScoringError(f"{out_path / name} already exists; pass --force (force=True) to replace it")
-
-        steps("features")
-        features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
-        steps("predict")
-        p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
-        p_u = None
-        if "underperformance" in models:
-            p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
-        risk = risk_frame(features, p_d, p_u, band_rule)
-        drift = {target: drift_report(m, features) for target, m in models.items()}
-
-        steps("explain")
-        details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
-        risk = _with_details(risk, details)
+            check_output(out_path, name, force=force)  # what appeared while we were computing
 
         steps("compare")
         previous_name = None
