@@ -171,7 +171,7 @@ def check_zip_member(info: zipfile.ZipInfo, zip_path: Path, *, max_bytes: int = 
     if info.file_size > RATIO_FROM_BYTES and info.file_size > max_ratio * info.compress_size:
         ratio = info.file_size / max(info.compress_size, 1)
         raise LearnriskError(
-            f"{where}: {_size(info.compress_size)} unpack to {_size(info.file_size)} (ratio {ratio:,.0f}:1, "
+            f"{where}: it unpacks from {_size(info.compress_size)} to {_size(info.file_size)} (ratio {ratio:,.0f}:1, "
             f"above the limit of {max_ratio:g}:1 of any plausible CSV; a zip bomb?)"
         )
 
