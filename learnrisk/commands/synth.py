@@ -119,13 +119,16 @@ def synth(
         data, oracle = result if truth is not None else (result, None)
         t1 = time.perf_counter()
         status.update(f"writing {fmt} to {out}")
-        if fmt == "parquet":
-            data.to_parquet(out)
-        else:
-            learnrisk.write_oulad(data, out)
-        if oracle is not None:
-            truth.parent.mkdir(parents=True, exist_ok=True)
-            oracle.to_parquet(truth, index=False)
+        try:
+            if fmt == "parquet":
+                data.to_parquet(out)
+            else:
+                learnrisk.write_oulad(data, out)
+            if oracle is not None:
+                truth.parent.mkdir(parents=True, exist_ok=True)
+                oracle.to_parquet(truth, index=False)
+        except OSError as exc:  # read-only, disk full, no permission: one line (the CLI's)
+            raise LearnriskError(f"cannot write to {out} ({exc.filename or out}: {exc.strerror or exc})") from None
     e = data.enrollments
     mix = e["outcome"].value_counts(normalize=True)
     shares = ", ".join(f"{k} {format_percent(mix.get(k, 0))}" for k in ("withdrawn", "fail", "pass", "distinction"))
