@@ -17,24 +17,11 @@ import pytest
 from learnrisk.data import LearningData
 from learnrisk.scoring import score
 from tests.scoring.conftest import AS_OF, NEXT_WEEK, snapshot
+from tests.scoring.test_score_safety import _previous_once, previous  # noqa: F401 (fixtures: OUT with last week's list)
 
 
 def _score(world, out: Path, as_of: str = AS_OF, data=None, **kw):
     return score(data if data is not None else world["data_path"], as_of, world["dropout_path"], world["under_path"], out=out, top_k=5, **kw)
-
-
-@pytest.fixture(scope="module")
-def _previous_once(world, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("previous-safety") / "lists"
-    _score(world, out)
-    return out
-
-
-@pytest.fixture
-def previous(_previous_once, tmp_path) -> Path:
-    out = tmp_path / "lists"
-    shutil.copytree(_previous_once, out)
-    return out
 
 
 def _argv(world, out, *extra) -> list[str]:
