@@ -8,6 +8,9 @@ scikit-learn, SciPy, LightGBM or MLflow), so ``learnrisk --help`` is fast.
 Every error learnrisk raises on purpose (bad data, a missing model, an unreachable tracking
 server) and every usage error (an unknown option, a misspelt command, a missing option) becomes
 one line on standard error, ``learnrisk: error: ...``, and exit code 2; never a bare stack trace.
+So does an error of the operating system that no command words itself (a read-only or full
+disk, a path that is a file where a folder is expected): :func:`os_error_line` names the path
+and the cause.
 """
 
 from __future__ import annotations
@@ -60,6 +63,14 @@ def fail(message: str, code: int = 2) -> None:
     raise SystemExit(code)
 
 
+def os_error_line(exc: OSError) -> str:
+    """``cannot write ... (path: cause)`` in one line, for an ``OSError`` no command worded."""
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = " -> ".join(os.fsdecode(p) for p in paths)
+    cause = exc.strerror or str(exc) or type(exc).__name__
+    return f"{where}: {cause}" if where else cause
+
+
 def _usage_error(exc: typer.TyperException) -> None:
     """An unknown option, a misspelt command, a missing option: one line, exit 2.
 
@@ -93,6 +104,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     except LearnriskError as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except OSError as exc:  # one no command worded: read-only, disk full, not a folder
+        fail(os_error_line(exc))
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("learnrisk: interrupted", err=True)
         raise SystemExit(130) from None

@@ -2,7 +2,8 @@
 
 Errors the user can fix (bad data, a missing model, a tracking server that does not answer, an
 as-of date outside every offering, an existing as-of folder without ``--force``, a second run
-on the same OUT) become one line on standard error and exit code 2 (``learnrisk/cli.py``), and
+on the same OUT, an OUT that cannot be written: a file, a dangling link, read-only, a full disk)
+become one line on standard error and exit code 2 (``learnrisk/cli.py``), and
 OUT is left as it was.
 """
 
@@ -21,10 +22,10 @@ from ._options import AsOfOpt, DataOpt, InterventionsOpt, ModelOpt, OutOpt, TopK
 STEPS = {
     "load_data": "reading data",
     "load_models": "loading models",
-    "lock": "locking the output folder",
     "features": "building features as of the date",
     "predict": "scoring",
     "explain": "explaining the listed learners",
+    "lock": "locking the output folder",
     "compare": "comparing with the previous list",
     "report": "writing the report",
     "write": "writing files",

@@ -1,4 +1,10 @@
-"""``learnrisk synth``: generate synthetic learning data and write it as Parquet or OULAD CSV."""
+"""``learnrisk synth``: generate synthetic learning data and write it as Parquet or OULAD CSV.
+
+``--out`` is a new or empty folder, or one holding only the files ``synth`` writes in that format
+(an earlier synth run: the six ``<table>.parquet`` files, or the seven OULAD CSV files); any
+other non-empty folder is refused unless ``--force`` (Parquet output replaces the whole folder,
+so its other files would be lost). The current folder, or a folder holding it, is always refused.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +31,38 @@ def _effect(text: str) -> float | str:
         return text
 
 
+def _written_by_synth(fmt: str) -> set[str]:
+    """The names of the files ``synth --format fmt`` writes into ``--out``."""
+    from learnrisk.data._oulad import FILES as OULAD_FILES
+    from learnrisk.data._schema import TABLES
+
+    return {f"{t}.parquet" for t in TABLES} if fmt == "parquet" else set(OULAD_FILES)
+
+
+def check_out(out: Path, fmt: str, force: bool) -> None:
+    """Refuse an ``--out`` whose content synth would destroy or that it cannot write (module doc)."""
+    where = out.resolve()
+    cwd = Path.cwd().resolve()
+    if where == cwd or where in cwd.parents:
+        raise LearnriskError(
+            f"--out {out} is the current folder or holds it; synth replaces its --out folder: "
+            "give a new folder, e.g. --out data/synthetic/sample"
+        )
+    if out.is_symlink() and not out.exists():
+        raise LearnriskError(f"--out {out} is a symbolic link to a missing target; create the target or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise LearnriskError(f"--out {out} is a file, not a folder; choose a new folder")
+    if not out.is_dir() or force:
+        return
+    others = sorted(p.name for p in out.iterdir() if p.name not in _written_by_synth(fmt))
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise LearnriskError(
+            f"--out {out} is a folder holding files synth did not write ({shown}); choose a new or "
+            f"empty folder, or pass --force to replace its content"
+        )
+
+
 def synth(
     out: OutOpt,
     learners: Annotated[int, typer.Option("--learners", help="Number of learners (about 1.1 enrollments each).")] = 2000,
@@ -47,6 +85,9 @@ def synth(
         Path | None,
         typer.Option("--truth", help="Also write the oracle probabilities to this Parquet file (kept apart from the data)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder holding other files (Parquet: replaced whole).")
+    ] = False,
 ) -> None:
     """Generate synthetic learning data from the documented latent model (docs/synthetic.md).
 
@@ -56,6 +97,7 @@ def synth(
 
     if fmt not in FORMATS:
         raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
+    check_out(out, fmt, force)
     when = None
     as_of = as_of or running_at  # --running-at: the old name, kept for one release
     if as_of:
@@ -77,13 +119,16 @@ def synth(
         data, oracle = result if truth is not None else (result, None)
         t1 = time.perf_counter()
         status.update(f"writing {fmt} to {out}")
-        if fmt == "parquet":
-            data.to_parquet(out)
-        else:
-            learnrisk.write_oulad(data, out)
-        if oracle is not None:
-            truth.parent.mkdir(parents=True, exist_ok=True)
-            oracle.to_parquet(truth, index=False)
+        try:
+            if fmt == "parquet":
+                data.to_parquet(out)
+            else:
+                learnrisk.write_oulad(data, out)
+            if oracle is not None:
+                truth.parent.mkdir(parents=True, exist_ok=True)
+                oracle.to_parquet(truth, index=False)
+        except OSError as exc:  # read-only, disk full, no permission: one line (the CLI's)
+            raise LearnriskError(f"cannot write to {out} ({exc.filename or out}: {exc.strerror or exc})") from None
     e = data.enrollments
     mix = e["outcome"].value_counts(normalize=True)
     shares = ", ".join(f"{k} {format_percent(mix.get(k, 0))}" for k in ("withdrawn", "fail", "pass", "distinction"))

@@ -40,8 +40,11 @@ def detect_format(path: str | os.PathLike) -> str:
         entries = sorted(p.name for p in path.iterdir())
         found = "an empty folder" if not entries else "a folder holding " + ", ".join(entries[:8]) + (", ..." if len(entries) > 8 else "")
     elif path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise LearnriskError(f"cannot read the zip {path}: it is damaged ({exc}); download or copy it again") from None
         if any(n.rsplit("/", 1)[-1] == "studentInfo.csv" for n in names):
             return "oulad"
         files = [n for n in names if not n.endswith("/")]

@@ -43,6 +43,7 @@ import logging
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -134,6 +135,48 @@ ATTRIBUTES: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------- sources
+# Zip reading is bounded: every member is checked, from the zip's directory, before a byte of
+# it is decompressed (zipfile never reads past the size the directory declares, and checks the
+# CRC at the end).
+MAX_MEMBER_BYTES = 4 * 1024**3  # uncompressed size of one member (the real studentVle.csv: 0.45 GB)
+MAX_RATIO = 200  # uncompressed / compressed; CSV compresses about 10:1, a zip bomb 1000:1
+RATIO_FROM_BYTES = 1024**2  # smaller members are not checked for their ratio (they cannot hurt)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def check_zip_member(info: zipfile.ZipInfo, zip_path: Path, *, max_bytes: int = MAX_MEMBER_BYTES, max_ratio: float = MAX_RATIO) -> None:
+    """Refuse a member that is encrypted, too large, or compressed beyond any plausible CSV.
+
+    Raises
+    ------
+    LearnriskError
+        Naming the zip, the member, its sizes and the limit it breaks.
+    """
+    where = f"cannot read {info.filename} in {zip_path}"
+    if info.flag_bits & 0x1:
+        raise LearnriskError(f"{where}: the member is encrypted; unzip it yourself and pass the folder")
+    if info.file_size > max_bytes:
+        raise LearnriskError(
+            f"{where}: it is {_size(info.file_size)} uncompressed, above the limit of {_size(max_bytes)} per member"
+        )
+    if info.file_size > RATIO_FROM_BYTES and info.file_size > max_ratio * info.compress_size:
+        ratio = info.file_size / max(info.compress_size, 1)
+        raise LearnriskError(
+            f"{where}: it unpacks from {_size(info.compress_size)} to {_size(info.file_size)} (ratio {ratio:,.0f}:1, "
+            f"above the limit of {max_ratio:g}:1 of any plausible CSV; a zip bomb?)"
+        )
+
+
+def _damaged(name: str, path: Path, exc: Exception) -> LearnriskError:
+    return LearnriskError(f"cannot read {name} in {path}: the zip is damaged ({exc}); download or copy it again")
+
+
 class _Release:
     """The seven files of a release, in a folder or a zip (at its root or in one subfolder)."""
 
@@ -145,13 +188,22 @@ class _Release:
             missing = [f for f in FILES if not (self.path / f).is_file()]
             where = str(self.path)
         elif self.path.is_file() and zipfile.is_zipfile(self.path):
-            self.zip = zipfile.ZipFile(self.path)
+            try:
+                self.zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise _damaged("the directory", self.path, exc) from None
             names = [n for n in self.zip.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
             info = [n for n in names if n.rsplit("/", 1)[-1] == "studentInfo.csv"]
             prefix = info[0][: -len("studentInfo.csv")] if len(info) == 1 else ""
             self.members = {f: prefix + f for f in FILES if prefix + f in names}
             missing = [f for f in FILES if f not in self.members]
             where = f"{self.path}" + (f" (folder {prefix.rstrip('/')} of the zip)" if prefix else "")
+            try:
+                for member in self.members.values():
+                    check_zip_member(self.zip.getinfo(member), self.path)
+            except LearnriskError:
+                self.close()
+                raise
         else:
             found = "nothing" if not self.path.exists() else "a file that is not a zip archive"
             raise LearnriskError(
@@ -175,6 +227,12 @@ class _Release:
 
     def read(self, name: str) -> pa.Table:
         """Read one file with the types of ``FILES`` (only the typed columns; extra ones ignored)."""
+        try:
+            return self._read(name)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a bad CRC, a truncated member
+            raise _damaged(self.members.get(name, name), self.path, exc) from None
+
+    def _read(self, name: str) -> pa.Table:
         with self.open(name) as fh:
             first_line = fh.readline().decode("utf-8-sig", errors="replace")
         header = next(csv.reader([first_line.rstrip("\r\n")]), [])

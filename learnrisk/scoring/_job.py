@@ -44,10 +44,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data import LearningData
+from .. import __version__
+from ..data import LearningData, load_data
 from ..errors import ScoringError
+from ..explaining import InterventionCatalog, explain, load_interventions
+from ..features import build_features, catalog
+from ..training import load_model
 from ..timeline import utc_timestamp
-from ._io import StagedFolder, as_of_folders, lock_output, publish, recover
+from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._overview import course_overviews, running_courses
 from ._report import render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
@@ -110,8 +114,6 @@ def parse_as_of(as_of: str | dt.date | pd.Timestamp) -> pd.Timestamp:
 def _load_data(data) -> tuple[LearningData, str | None]:
     if isinstance(data, LearningData):
         return data, None
-    from ..data import load_data
-
     return load_data(data), str(data)
 
 
@@ -119,7 +121,6 @@ def _load_model(model, tracking_uri: str | None) -> tuple[Any, str | None]:
     """A model object as is; a URI or folder through :func:`learnrisk.load_model`."""
     if hasattr(model, "predict_proba"):
         return model, None
-    from ..training import load_model
 
     return load_model(str(model), tracking_uri=tracking_uri), str(model)
 
@@ -236,7 +237,6 @@ def compare_with_previous(risk: pd.DataFrame, previous: pd.DataFrame | None) -> 
 # ------------------------------------------------------------------------------------ explain
 def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
     """Drivers and recommendations of each listed row, by the model of its main risk."""
-    from ..explaining import explain
 
     details: dict[tuple[str, str], dict] = {}
     listed = risk[risk["band"] != "low"]
@@ -284,7 +284,6 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
 
 def _needs_sensitive(models: dict) -> bool:
     """True when a model was trained with sensitive attributes (``include_sensitive=True``)."""
-    from ..features import catalog
 
     sensitive = set(catalog().query("sensitive")["name"])
     return any(sensitive & set(getattr(m, "source_columns_", [])) for m in models.values())
@@ -396,8 +395,11 @@ def score(
     ------
     DataValidationError, ModelLoadError, ScoringError
         Invalid data; a missing or unreadable model or a tracking server that does not answer;
-        an as-of date outside every offering, a model of the wrong target, an existing as-of
-        folder without ``force``, or another run holding OUT's lock. OUT is left as it was.
+        an as-of date outside every offering, a model of the wrong target, a bad intervention
+        catalog, an existing as-of folder without ``force``, another run holding OUT's lock, an
+        OUT that cannot be written (a file, a dangling link, read-only, disk full). OUT is left
+        as it was: the lock is taken only after the inputs and models are checked and the
+        features, scores and explanations are computed.
 
     Examples
     --------
@@ -405,8 +407,6 @@ def score(
     ...                       out="risk-lists")                                  # doctest: +SKIP
     >>> res.risk_list.query("band == 'high'").head()                           # doctest: +SKIP
     """
-    from .. import __version__
-    from ..features import build_features
 
     steps = _Steps(on_step)
     if top_k < 1:
@@ -430,31 +430,34 @@ def score(
     band_rule = _bands_rule(bands, top_k, dropout_model)
     if running_courses(data, t).empty:
         raise _outside_every_course(data, t)
-    if out_path is not None and (out_path / name).exists() and not force:
-        raise ScoringError(f"{out_path / name} already exists; pass --force (force=True) to replace it")
+    if not isinstance(interventions, InterventionCatalog):
+        interventions = load_interventions(interventions, catalog=catalog())
+    if out_path is not None:
+        check_output(out_path, name, force=force)
+
+    # inputs first (features, scores, explanations): OUT is not touched before the lock
+    steps("features")
+    features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
+    steps("predict")
+    p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
+    p_u = None
+    if "underperformance" in models:
+        p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
+    risk = risk_frame(features, p_d, p_u, band_rule)
+    drift = {target: drift_report(m, features) for target, m in models.items()}
+
+    steps("explain")
+    details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
+    risk = _with_details(risk, details)
 
     with ExitStack() as stack:
+        stack.enter_context(output_errors(out_path))
         recovered: list[str] = []
         if out_path is not None:
             steps("lock")
             stack.enter_context(lock_output(out_path))
             recovered = recover(out_path)
-            if (out_path / name).exists() and not force:  # appeared while we were loading
-                raise ScoringError(f"{out_path / name} already exists; pass --force (force=True) to replace it")
-
-        steps("features")
-        features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
-        steps("predict")
-        p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
-        p_u = None
-        if "underperformance" in models:
-            p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
-        risk = risk_frame(features, p_d, p_u, band_rule)
-        drift = {target: drift_report(m, features) for target, m in models.items()}
-
-        steps("explain")
-        details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
-        risk = _with_details(risk, details)
+            check_output(out_path, name, force=force)  # what appeared while we were computing
 
         steps("compare")
         previous_name = None
