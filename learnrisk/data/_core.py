@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._json import jsonable
 from ..errors import DataValidationError, Problem
 from ._schema import TABLES
 from ._validate import as_of_warnings, check_tables, coerce_tables, plausibility
@@ -114,6 +115,24 @@ class LearningData:
         if as_of is None:
             return list(self.warnings)
         return self.warnings + _warn(as_of_warnings(tables, as_of))
+
+    def warning_records(self, as_of=None) -> list[dict]:
+        """The warnings of the data (:attr:`warnings`) and, with ``as_of``, those about scoring
+        then (stale data), as JSON-ready records: table, column, problem, count and up to 3
+        example rows. The scoring job writes them to ``summary.json`` (``data.warnings``)."""
+        found = list(self.warnings)
+        if as_of is not None:
+            found += _warn(as_of_warnings(self.tables(), as_of))
+        return [
+            {
+                "table": p.table,
+                "column": p.column,
+                "problem": p.problem,
+                "count": p.count,
+                "examples": [{str(k): jsonable(v) for k, v in row.items()} for row in p.rows.head(3).to_dict("records")],
+            }
+            for p in found
+        ]
 
     def summary(self) -> pd.DataFrame:
         """Rows and columns per table, and the time span each covers."""

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataValidationError, Problem
-from ..timeline import DAY, NAT, TIME_UNITS, parse_times, running, to_ns
+from ..timeline import DAY, NAT, SELF_PACED, TIME_UNITS, parse_times, running, to_ns
 from ._schema import OUTCOMES, PACINGS, SCHEMA, TIME_DTYPE, Column
 
 N_SHOWN = 5
@@ -323,8 +323,8 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
     """Suspicious but legal data: one Problem per check that finds rows (counts and examples).
 
     Events far outside their offering (more than ``FAR_DAYS`` before its start or after its end)
-    or after ``now`` (default: the clock); an offering that is over (its end before the last
-    event of the data) whose activity stops before ``EARLY_STOP`` of its length; scores that
+    or after ``now`` (default: the clock); a cohort offering that is over (its end before the
+    last event of the data) whose activity stops before ``EARLY_STOP`` of its length; scores that
     look like a 0-1 or 0-10 scale; more than ``CLICKS_WARN`` clicks in one row.
     """
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
@@ -351,7 +351,8 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
     if len(act):
         reference = int(last.max())  # the data's last event: offerings that ended before it are over
         has = last != NAT
-        over = has & (end <= reference)
+        cohort = ~c["pacing"].eq(SELF_PACED).to_numpy() if "pacing" in c.columns else np.ones(len(c), dtype=bool)
+        over = has & cohort & (end <= reference)  # self-paced: learners start all along, no common end
         length = end - start
         early = over & (last < start + EARLY_STOP * length)
         if early.any():
