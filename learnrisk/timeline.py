@@ -48,11 +48,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .errors import ConfigError, DataValidationError, Problem
+
 __all__ = [
     "DAY",
     "NAT",
     "NEVER",
     "SELF_PACED",
+    "TIME_UNITS",
     "WEEK",
     "EnrollmentTimes",
     "active",
@@ -62,6 +65,7 @@ __all__ = [
     "enrollment_times",
     "from_ns",
     "is_self_paced",
+    "parse_times",
     "running",
     "to_ns",
     "utc_timestamp",
@@ -230,3 +234,129 @@ def enrollment_times(courses: pd.DataFrame, enrollments: pd.DataFrame) -> Enroll
         withdrawn=to_ns(enrollments["withdrawn_at"]),
         anchor=anchors(start, registered, per_enrollment(is_self_paced(pacing), False)),
     )
+
+
+# --------------------------------------------------------------------------- strict parsing
+TIME_UNITS = {"D": DAY, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+"""The units a number of a time column may be given in (``time_unit=``), in nanoseconds."""
+ISO_HINT = "write ISO 8601 such as 2024-03-04, 2024-03-04T09:30:00Z or 2024-03-04T10:30:00+01:00"
+_SLASHED = r"^\s*\d{1,4}[/.]\d{1,2}[/.]\d{1,4}"
+_DIGITS = r"^\s*[-+]?\d+(\.\d*)?\s*$"
+
+
+def _unit_hint(column: str) -> str:
+    return (
+        f"numbers without a unit; pass time_unit='s' (or 'ms', 'us', 'ns', 'D') for {column}, "
+        "or store the column as timestamps"
+    )
+
+
+def parse_times(values, column: str = "time", unit: str | None = None) -> pd.Series:
+    """Times in any accepted encoding as ``datetime64[ns, UTC]``, or one clear error; never a guess.
+
+    Accepted: native timestamp types (naive ones read as UTC, aware ones converted);
+    ``datetime``/``Timestamp`` objects; strings in ISO 8601 (``2024-03-04``,
+    ``2024-03-04T09:30:00Z``, ``2024-03-04T10:30:00+01:00``; without an offset, UTC); numbers
+    only with an explicit ``unit`` (one of :data:`TIME_UNITS`: epoch seconds ``'s'``, ``'ms'``,
+    ``'us'``, ``'ns'`` or days ``'D'``). Missing values stay missing (``NaT``).
+
+    Raises :class:`~learnrisk.errors.DataValidationError` (one problem for ``column``, written
+    ``"table.column"``, with the offending values) for numbers without a unit, strings that are
+    not ISO 8601 (``06/01/2013`` is day-first or month-first: ambiguous), a mix of numbers and
+    dates, and times outside what int64 nanoseconds hold (1677-09-22 to 2262-04-11); and
+    :class:`~learnrisk.errors.ConfigError` for an unknown ``unit``.
+
+    >>> parse_times(pd.Series(["2024-03-04T10:30:00+01:00", None]), "x.t").tolist()
+    [Timestamp('2024-03-04 09:30:00+0000', tz='UTC'), NaT]
+    >>> parse_times(pd.Series([86_400]), "x.t", unit="s").tolist()
+    [Timestamp('1970-01-02 00:00:00+0000', tz='UTC')]
+    """
+    if unit is not None and unit not in TIME_UNITS:
+        raise ConfigError(f"time_unit for {column} must be one of {', '.join(map(repr, TIME_UNITS))}, found {unit!r}")
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    ns, bad, what = _parse(s, column, unit)
+    if bad.any():
+        table, _, col = column.rpartition(".")
+        shown = pd.DataFrame({col: s[bad]}).head(5)
+        raise DataValidationError([Problem(table or "*", col, what, int(bad.sum()), shown)])
+    return pd.Series(from_ns(ns, missing=NAT), index=s.index, name=s.name)
+
+
+_NS_MIN, _NS_MAX = pd.Timestamp.min.as_unit("ns"), pd.Timestamp.max.as_unit("ns")
+_RANGE = f"times outside {_NS_MIN.date()} to {_NS_MAX.date()} (int64 nanoseconds)"
+
+
+def _parse(s: pd.Series, column: str, unit: str | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """int64 ns (missing: NAT), the mask of bad values and what is wrong with them."""
+    n = len(s)
+    none = np.zeros(n, dtype=bool)
+    dtype = s.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return _from_datetimes(s)
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.full(n, NAT), s.notna().to_numpy(), "true/false values, not times"
+    if pd.api.types.is_numeric_dtype(dtype):
+        if unit is None:
+            return np.full(n, NAT), s.notna().to_numpy(), _unit_hint(column)
+        return _from_numbers(s, unit)
+    obj = s.astype(object)
+    present = obj.notna().to_numpy()
+    is_num = np.zeros(n, dtype=bool)
+    if dtype == object:  # a mixed column: look at each value's type
+        is_num = np.fromiter(
+            (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in obj), bool, n
+        ) & present
+    if is_num.any():
+        if unit is None:
+            return np.full(n, NAT), is_num, _unit_hint(column)
+        if not is_num[present].all():
+            return np.full(n, NAT), present & ~is_num, "a mix of numbers and dates; give one encoding per column"
+        return _from_numbers(pd.Series(pd.to_numeric(obj.where(present, np.nan)), index=s.index), unit)
+    text = obj.map(lambda v: v if isinstance(v, str) else None) if dtype == object else s
+    if text.notna().any():
+        t = text.astype("str")
+        slashed = t.str.match(_SLASHED, na=False).to_numpy() & text.notna().to_numpy()
+        if slashed.any():
+            return np.full(n, NAT), slashed, (
+                f"dates with slashes or dots such as {text[slashed].iloc[0]!r}: day-first or month-first is "
+                f"ambiguous; {ISO_HINT}"
+            )
+        digits = t.str.match(_DIGITS, na=False).to_numpy() & text.notna().to_numpy() & ~t.str.fullmatch(r"\d{8}", na=False).to_numpy()
+        if digits.any():
+            return np.full(n, NAT), digits, _unit_hint(column) + " (numbers written as text)"
+    parsed = pd.to_datetime(obj, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna().to_numpy() & present
+    if bad.any():
+        return np.full(n, NAT), bad, f"timestamps that cannot be parsed; {ISO_HINT}"
+    return _from_datetimes(parsed)
+
+
+def _from_datetimes(s: pd.Series) -> tuple[np.ndarray, np.ndarray, str]:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        s = s.dt.tz_convert("UTC")
+    out_of_range = (s.notna() & ((s < _NS_MIN.tz_localize(s.dt.tz)) | (s > _NS_MAX.tz_localize(s.dt.tz)))).to_numpy()
+    if out_of_range.any():
+        return np.full(len(s), NAT), out_of_range, _RANGE
+    return to_ns(s, missing=NAT), out_of_range, ""
+
+
+def _from_numbers(s: pd.Series, unit: str) -> tuple[np.ndarray, np.ndarray, str]:
+    step = TIME_UNITS[unit]
+    hi = (NEVER - 1) // step  # |value| * step stays inside int64 and away from NAT
+    n = len(s)
+    if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
+        v = s.to_numpy()
+        bad = (v > hi) if v.dtype.kind == "u" else (v > hi) | (v < -hi)
+        if bad.any():
+            return np.full(n, NAT), bad, f"{_RANGE}, in unit {unit!r}"
+        return v.astype(np.int64) * step, bad, ""
+    v = s.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(v)
+    bad = ~missing & ~(np.abs(np.where(missing, 0, v)) <= hi * (1 - 1e-9))  # float(hi) may round up
+    if bad.any():
+        return np.full(n, NAT), bad, f"{_RANGE}, in unit {unit!r}"
+    v = np.where(missing, 0.0, v)
+    whole = np.floor(v)
+    ns = whole.astype(np.int64) * step + np.round((v - whole) * step).astype(np.int64)  # exact for whole numbers
+    ns[missing] = NAT
+    return ns, bad, ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -11,9 +12,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._json import jsonable
 from ..errors import DataValidationError, Problem
 from ._schema import TABLES
-from ._validate import check_tables, coerce_tables
+from ._validate import as_of_warnings, check_tables, coerce_tables, plausibility
+
+log = logging.getLogger("learnrisk.data")
+
+
+def _warn(problems: list[Problem]) -> list[Problem]:
+    """Log each warning (``learnrisk validate`` prints them as notes) and return them."""
+    for p in problems:
+        log.warning("warning: %s", p.describe(3))
+    return problems
 
 __all__ = ["LearningData", "read_parquet"]
 
@@ -24,7 +35,14 @@ class LearningData:
     Construction coerces every known column to its canonical dtype (ids as strings,
     times as ``datetime64[ns, UTC]``) and, unless ``validate=False``, runs every check of the
     contract; a bad input raises one :class:`~learnrisk.errors.DataValidationError` and
-    never yields a half-loaded object. Extra columns are kept.
+    never yields a half-loaded object. Extra columns are kept. Suspicious but legal data
+    (see :meth:`check`) gives warnings, kept in ``warnings`` (a list of Problem) and logged to
+    the ``learnrisk.data`` logger.
+
+    Times are parsed strictly (:func:`learnrisk.timeline.parse_times`): timestamps, or ISO 8601
+    strings (without an offset: UTC). Numbers in a time column need ``time_unit``: ``'s'``,
+    ``'ms'``, ``'us'``, ``'ns'`` or ``'D'`` (since the epoch), for every time column, or a dict
+    such as ``{"activity.timestamp": "s"}``; they are never guessed.
 
     Examples
     --------
@@ -50,6 +68,7 @@ class LearningData:
         submissions: pd.DataFrame,
         *,
         validate: bool = True,
+        time_unit: str | dict[str, str] | None = None,
     ) -> None:
         tables = coerce_tables(
             dict(
@@ -59,12 +78,14 @@ class LearningData:
                 activity=activity,
                 assessments=assessments,
                 submissions=submissions,
-            )
+            ),
+            time_unit,
         )
         if validate:
             check_tables(tables)
         for name in TABLES:
             setattr(self, name, tables[name])
+        self.warnings: list[Problem] = _warn(plausibility(tables)) if validate else []
 
     # ------------------------------------------------------------------ access
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -72,9 +93,46 @@ class LearningData:
         return {name: getattr(self, name) for name in TABLES}
 
     def validate(self) -> LearningData:
-        """Run every check of the contract again; return ``self`` or raise DataValidationError."""
-        check_tables(coerce_tables(self.tables()))
+        """Run every check of the contract again; return ``self`` or raise DataValidationError.
+
+        The plausibility warnings found are in :attr:`warnings` (and logged).
+        """
+        self.check()
         return self
+
+    def check(self, as_of=None) -> list[Problem]:
+        """Every check: raise DataValidationError on errors, return the warnings (suspicious data).
+
+        Warnings (each a :class:`~learnrisk.errors.Problem` with a count and example rows):
+        events far outside their offering or in the future, an offering that is over whose
+        activity stops long before its end, scores that look like a 0-1 or 0-10 scale, more
+        than 10,000 clicks in one row; with ``as_of``, also running offerings whose last event
+        is more than 14 days before it (stale data). ``docs/data.md`` lists every check.
+        """
+        tables = coerce_tables(self.tables())
+        check_tables(tables)
+        self.warnings = _warn(plausibility(tables))
+        if as_of is None:
+            return list(self.warnings)
+        return self.warnings + _warn(as_of_warnings(tables, as_of))
+
+    def warning_records(self, as_of=None) -> list[dict]:
+        """The warnings of the data (:attr:`warnings`) and, with ``as_of``, those about scoring
+        then (stale data), as JSON-ready records: table, column, problem, count and up to 3
+        example rows. The scoring job writes them to ``summary.json`` (``data.warnings``)."""
+        found = list(self.warnings)
+        if as_of is not None:
+            found += _warn(as_of_warnings(self.tables(), as_of))
+        return [
+            {
+                "table": p.table,
+                "column": p.column,
+                "problem": p.problem,
+                "count": p.count,
+                "examples": [{str(k): jsonable(v) for k, v in row.items()} for row in p.rows.head(3).to_dict("records")],
+            }
+            for p in found
+        ]
 
     def summary(self) -> pd.DataFrame:
         """Rows and columns per table, and the time span each covers."""
@@ -152,8 +210,10 @@ class LearningData:
         return folder
 
 
-def read_parquet(folder: str | os.PathLike, *, validate: bool = True) -> LearningData:
+def read_parquet(folder: str | os.PathLike, *, validate: bool = True, time_unit=None) -> LearningData:
     """Read a canonical Parquet folder written by :meth:`LearningData.to_parquet`.
+
+    ``time_unit`` is for time columns stored as numbers (see :class:`LearningData`).
 
     Examples
     --------
@@ -173,4 +233,4 @@ def read_parquet(folder: str | os.PathLike, *, validate: bool = True) -> Learnin
             tables[n] = pd.read_parquet(folder / f"{n}.parquet")
         except Exception as exc:  # pyarrow raises many kinds on a corrupt file
             raise DataValidationError([Problem(n, "*", f"cannot read {n}.parquet: {exc}", 0)]) from exc
-    return LearningData(**tables, validate=validate)
+    return LearningData(**tables, validate=validate, time_unit=time_unit)

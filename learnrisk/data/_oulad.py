@@ -62,6 +62,15 @@ __all__ = ["ATTRIBUTES", "FILES", "read_oulad"]
 log = logging.getLogger("learnrisk.data")
 
 START_MONTH = {"B": 2, "J": 10}
+YEARS = (1900, 2150)  # presentation years read; with MAX_DAYS every time fits in int64 nanoseconds
+MAX_DAYS = 36_500  # largest day offset from a presentation start (an error beyond)
+DAY_COLUMNS = {
+    "courses.csv": ("module_presentation_length",),
+    "assessments.csv": ("date",),
+    "studentRegistration.csv": ("date_registration", "date_unregistration"),
+    "studentAssessment.csv": ("date_submitted",),
+    "studentVle.csv": ("date",),
+}
 PRESENTATION = re.compile(r"^(\d{4})([BJ])$")
 
 # Text as large_string: pandas' ``str`` dtype stores large_string, so the columns pass to pandas
@@ -253,8 +262,27 @@ class _Release:
             with self.open(name) as fh:
                 return pacsv.read_csv(fh, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 24))
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and (table := self._read_integral_floats(name, wanted, convert)) is not None:
+                return table
             problems = self._bad_values(name, wanted) if isinstance(exc, pa.ArrowInvalid) else []
             raise DataValidationError(problems or [Problem(name, "*", f"cannot parse the file: {exc}", 0)]) from None
+
+    def _read_integral_floats(self, name: str, wanted: dict[str, pa.DataType], convert) -> pa.Table | None:
+        """Whole numbers written as floats (``-159.0``, what pandas writes for a column with
+        missing values) read as floats and cast back; None if any is not a whole number in range."""
+        ints = {c: t for c, t in wanted.items() if pa.types.is_integer(t)}
+        if not ints:
+            return None
+        convert.column_types = {**wanted, **{c: pa.float64() for c in ints}}
+        try:
+            with self.open(name) as fh:
+                table = pacsv.read_csv(fh, convert_options=convert, read_options=pacsv.ReadOptions(block_size=1 << 24))
+            for c, typ in ints.items():
+                i = table.schema.get_field_index(c)
+                table = table.set_column(i, c, pc.cast(table.column(c), typ))  # safe: raises unless whole and in range
+        except pa.ArrowInvalid:
+            return None
+        return table
 
     def _bad_values(self, name: str, wanted: dict[str, pa.DataType]) -> list[Problem]:
         """After a failed typed read: the rows whose numbers do not parse, column by column."""
@@ -276,12 +304,47 @@ class _Release:
             if pa.types.is_integer(typ):
                 bad |= num.notna() & (num != np.floor(num))
                 kind = "whole numbers"
+                info = np.iinfo(typ.to_pandas_dtype())
+                big = given.notna() & ~bad & _outside(given, info.min, info.max)
+                if big.any():  # too large for the column's type: never wrapped around
+                    problems.append(Problem(name, col, f"whole numbers outside {info.min:,} to {info.max:,}", int(big.sum()), text[big].head(5)))
+                    bad &= ~big
             if bad.any():
                 problems.append(Problem(name, col, f"values that are not {kind}", int(bad.sum()), text[bad].head(5)))
         return problems
 
 
 # --------------------------------------------------------------------------- helpers
+def _outside(text: pd.Series, lo: int, hi: int) -> pd.Series:
+    """Which numbers written in ``text`` are outside ``lo..hi``, compared exactly (as Python ints)."""
+
+    def whole(v) -> int:
+        try:
+            return int(v)
+        except ValueError:
+            try:
+                return int(float(v))
+            except (ValueError, OverflowError):
+                return 0  # not a number: reported as such
+
+    values = text.dropna().map(whole)
+    return pd.Series(text.index.isin(values.index[(values > hi) | (values < lo)]), index=text.index)
+
+
+def _check_days(raw: dict[str, pa.Table]) -> list[Problem]:
+    """Day offsets beyond ``MAX_DAYS`` of the presentation start: an error (start + day would overflow
+    or wrap around into a plausible-looking date, 200000 days becoming 1976-10-11)."""
+    problems = []
+    for name, cols in DAY_COLUMNS.items():
+        for col in cols:
+            days = raw[name].column(col)
+            far = np.asarray(pc.fill_null(pc.greater(pc.abs(pc.cast(days, pa.int64())), MAX_DAYS), False))
+            if far.any():
+                what = f"days more than {MAX_DAYS:,} (100 years) from the presentation start"
+                problems.append(_arrow_problem(name, col, what, raw[name], far))
+    return problems
+
+
 def _course_keys(frame: pd.DataFrame) -> pd.Series:
     return frame["code_module"] + "-" + frame["code_presentation"]
 
@@ -320,6 +383,12 @@ def _courses(t: pa.Table, start_day: int) -> tuple[pd.DataFrame, list[Problem]]:
         m = f["module_presentation_length"].isna()
         problems.append(Problem("courses.csv", "module_presentation_length", "missing length", int(m.sum()), f[m].head(5)))
     year = pd.to_numeric(parts[0]).fillna(1970).astype(int)
+    odd = ~bad & ~year.between(*YEARS)
+    if odd.any():
+        problems.append(
+            Problem("courses.csv", "code_presentation", f"presentation year outside {YEARS[0]}-{YEARS[1]}", int(odd.sum()), f[odd].head(5))
+        )
+        year = year.where(~odd, 1970)
     month = parts[1].map(START_MONTH).fillna(1).astype(int)
     start = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": start_day}), utc=True).astype("datetime64[ns, UTC]")
     length = pd.to_timedelta(f["module_presentation_length"].fillna(0).astype("int64"), unit="D")
@@ -379,6 +448,8 @@ def read_oulad(path: str | os.PathLike, *, start_day: int = 1, validate: bool = 
         raw = {name: release.read(name) for name in FILES}
     finally:
         release.close()
+    if problems := _check_days(raw):
+        raise DataValidationError(problems)
 
     courses, problems = _courses(raw.pop("courses.csv"), int(start_day))
     lookup = _Courses(courses, problems)

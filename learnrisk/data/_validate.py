@@ -9,10 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, Problem
+from ..errors import ConfigError, DataValidationError, Problem
+from ..timeline import DAY, NAT, SELF_PACED, TIME_UNITS, parse_times, running, to_ns
 from ._schema import OUTCOMES, PACINGS, SCHEMA, TIME_DTYPE, Column
 
 N_SHOWN = 5
+INT64_MAX = np.iinfo(np.int64).max
+MAX_CLICKS = 2**31 - 1  # more clicks in one activity row is an error (a wrapped or corrupt number)
+CLICKS_WARN = 10_000  # more clicks in one activity row is suspicious: a warning
+CONTROL = r"[\x00-\x1f\x7f]"
+# Id columns checked for control characters through the table they refer to (an id with one
+# there is reported there; here it is also an unknown reference): not scanned twice.
+_REFERENCED = {("enrollments", "learner_id"), ("enrollments", "course_id"), ("activity", "learner_id"),
+               ("activity", "course_id"), ("assessments", "course_id"), ("submissions", "learner_id"),
+               ("submissions", "assessment_id")}
 DENSE_KEYS = 20_000_000  # key_positions: largest lookup table (int64 cells) over all possible keys
 
 
@@ -35,24 +45,45 @@ def _as_str(s: pd.Series) -> pd.Series:
     return out.where(s.notna(), np.nan) if s.hasnans else out
 
 
-def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[Problem]) -> None:
+def _unit_of(table: str, column: str, time_unit) -> str | None:
+    """The unit numbers of ``table.column`` are given in: ``time_unit`` itself, or its entry
+    for ``"table.column"`` (then ``"column"``) when it is a dict."""
+    if isinstance(time_unit, dict):
+        return time_unit.get(f"{table}.{column}", time_unit.get(column))
+    return time_unit
+
+
+def check_time_unit(time_unit) -> None:
+    """Raise ConfigError unless ``time_unit`` is None, a unit, or a dict of columns to units."""
+    units = time_unit.values() if isinstance(time_unit, dict) else [time_unit]
+    bad = [u for u in units if u is not None and u not in TIME_UNITS]
+    if bad:
+        raise ConfigError(
+            f"time_unit must be one of {', '.join(map(repr, TIME_UNITS))} (or a dict such as "
+            f"{{'activity.timestamp': 's'}}), found {bad[0]!r}"
+        )
+
+
+def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[Problem], time_unit=None) -> None:
     s = frame[col.name]
     if col.kind in ("id", "str"):
         frame[col.name] = _as_str(s)
     elif col.kind == "time":
         if s.dtype == TIME_DTYPE:
             return
-        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
-            parsed = pd.to_datetime(s, utc=True)
-        else:
-            parsed = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
-            bad = parsed.isna() & s.notna()
-            if bad.any():
-                problems.append(_problem(table, col.name, "timestamps that cannot be parsed", frame, bad))
-        frame[col.name] = parsed.astype(TIME_DTYPE)
+        try:
+            frame[col.name] = parse_times(s, f"{table}.{col.name}", _unit_of(table, col.name, time_unit))
+        except DataValidationError as exc:
+            for p in exc.problems:  # show the whole offending rows, not only the value
+                problems.append(Problem(table, col.name, p.problem, p.count, frame.loc[p.rows.index]))
+            frame[col.name] = pd.Series(pd.NaT, index=frame.index, dtype=TIME_DTYPE)
     elif col.kind in ("float", "int"):
         if col.kind == "int" and pd.api.types.is_integer_dtype(s.dtype):
             if not s.hasnans:
+                too_big = s > INT64_MAX if s.dtype.kind == "u" else np.zeros(len(s), dtype=bool)
+                if np.any(too_big):
+                    problems.append(_problem(table, col.name, f"whole numbers above {INT64_MAX:,} (64-bit)", frame, too_big))
+                    return
                 frame[col.name] = s.astype("int64")
                 return
             s = s.astype("float64")  # nullable integers with missing values (Int64 with NA): NaN, checked below
@@ -64,14 +95,25 @@ def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[
             frac = num.notna() & (num != np.floor(num))
             if frac.any():
                 problems.append(_problem(table, col.name, "values that are not whole numbers", frame, frac))
-            if num.notna().all() and not frac.any():
+            # checked on the raw values: a cast to int64 would wrap 2**63 around to -2**63
+            big = num.notna() & ~frac & ((num.astype("float64") >= 2.0**63) | (num.astype("float64") < -(2.0**63)))
+            if big.any():
+                problems.append(_problem(table, col.name, f"whole numbers outside the 64-bit range (above {INT64_MAX:,})", frame, big))
+            if num.notna().all() and not frac.any() and not big.any():
                 frame[col.name] = num.astype("int64")
                 return
+            if big.any():
+                num = num.astype("float64")
         frame[col.name] = num.astype("float64")
 
 
-def coerce_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Return the tables with canonical dtypes; raise on missing columns or unparseable values."""
+def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, pd.DataFrame]:
+    """Return the tables with canonical dtypes; raise on missing columns or unparseable values.
+
+    Every time column goes through :func:`learnrisk.timeline.parse_times`; numbers in a time
+    column need ``time_unit`` (one unit, or a dict of ``"table.column"`` or ``"column"`` to unit).
+    """
+    check_time_unit(time_unit)
     problems: list[Problem] = []
     out: dict[str, pd.DataFrame] = {}
     for name, spec in SCHEMA.items():
@@ -90,7 +132,7 @@ def coerce_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             )
         for col in spec.columns + spec.optional:
             if col.name in frame.columns and col.name not in missing:
-                _coerce_column(name, frame, col, problems)
+                _coerce_column(name, frame, col, problems, time_unit)
         out[name] = frame
     unknown = sorted(set(tables) - set(SCHEMA))
     for name in unknown:
@@ -172,11 +214,23 @@ def pair_exists(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> np.
     return key_positions([left[c] for c in cols], [right[c] for c in cols]) >= 0
 
 
+def _control_characters(ids: pd.Series) -> np.ndarray:
+    """Which ids hold a control character (looked for among the distinct ids: fast on 10M rows)."""
+    distinct = pd.Series(ids.dropna().unique(), dtype="str")
+    bad = distinct[distinct.str.contains(CONTROL, regex=True)]
+    return ids.isin(bad).to_numpy() if len(bad) else np.zeros(len(ids), dtype=bool)
+
+
 def check_tables(t: dict[str, pd.DataFrame]) -> None:
     """Run every content check of the contract; raise one DataValidationError listing all failures."""
     problems: list[Problem] = []
     for name, spec in SCHEMA.items():
         frame = t[name]
+        for col in spec.columns + spec.optional:
+            if col.kind == "id" and col.name in frame.columns and (name, col.name) not in _REFERENCED:
+                mask = _control_characters(frame[col.name])
+                if mask.any():
+                    problems.append(_problem(name, col.name, "ids with control characters (tab, newline, NUL...)", frame, mask))
         for col in spec.columns:
             if not col.nullable:
                 mask = frame[col.name].isna()
@@ -216,6 +270,9 @@ def check_tables(t: dict[str, pd.DataFrame]) -> None:
     mask = act["clicks"] < 1
     if mask.any():
         problems.append(_problem("activity", "clicks", "clicks below 1 (a row is at least one click)", act, mask))
+    mask = act["clicks"] > MAX_CLICKS
+    if mask.any():
+        problems.append(_problem("activity", "clicks", f"clicks above {MAX_CLICKS:,} in one row (not a click count)", act, mask))
     mask = ~pair_exists(act, e, ["learner_id", "course_id"])
     if mask.any():
         problems.append(_problem("activity", "learner_id", "activity of a learner not enrolled in that course", act, mask))
@@ -242,3 +299,112 @@ def check_tables(t: dict[str, pd.DataFrame]) -> None:
 
     if problems:
         raise DataValidationError(problems)
+
+
+# --------------------------------------------------------------------------- plausibility
+FAR_DAYS = 365  # an event this many days before its offering's start or after its end is far outside
+EARLY_STOP = 0.75  # an offering that is over whose activity stops before this share of its length
+STALE_DAYS = 14  # an as-of date this many days after the last event of a running offering
+MIN_SCORES = 20  # scores needed before a scale is judged
+
+
+def _offering_rows(c: pd.DataFrame, mask, **extra) -> pd.DataFrame:
+    mask = np.asarray(mask, dtype=bool)
+    out = c.loc[mask, ["course_id", "start", "end"]].copy()
+    for k, v in extra.items():
+        out[k] = np.asarray(v)[mask]
+    return out
+
+
+def _last_events(c: pd.DataFrame, act: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Course position of each activity row (-1 if unknown), its time (int64 ns) and the last
+    event of each offering (NAT if none)."""
+    pos = positions(act["course_id"], c["course_id"])
+    ts = to_ns(act["timestamp"], missing=NAT)
+    last = np.full(len(c), NAT, dtype=np.int64)
+    ok = pos >= 0
+    np.maximum.at(last, pos[ok], ts[ok])
+    return pos, ts, last
+
+
+def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) -> list[Problem]:
+    """Suspicious but legal data: one Problem per check that finds rows (counts and examples).
+
+    Events far outside their offering (more than ``FAR_DAYS`` before its start or after its end)
+    or after ``now`` (default: the clock); a cohort offering that is over (its end before the
+    last event of the data) whose activity stops before ``EARLY_STOP`` of its length; scores that
+    look like a 0-1 or 0-10 scale; more than ``CLICKS_WARN`` clicks in one row.
+    """
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    warnings: list[Problem] = []
+    c, act, s, e = t["courses"], t["activity"], t["submissions"], t["enrollments"]
+    start, end = to_ns(c["start"], missing=NAT), to_ns(c["end"], missing=NAT)
+    pos, ts, last = _last_events(c, act)
+    if len(act):
+        p = np.maximum(pos, 0)
+        far = (pos >= 0) & ((ts < start[p] - FAR_DAYS * DAY) | (ts > end[p] + FAR_DAYS * DAY))
+        if far.any():
+            what = f"events far outside their offering (more than {FAR_DAYS} days before its start or after its end)"
+            warnings.append(_problem("activity", "timestamp", what, act, far))
+        future = act["timestamp"] > now
+        if future.any():
+            warnings.append(_problem("activity", "timestamp", f"events in the future (after {now:%Y-%m-%d %H:%M} UTC)", act, future))
+    for table, frame, column in (("submissions", s, "submitted_at"), ("enrollments", e, "registered_at")):
+        future = frame[column] > now
+        if future.any():
+            warnings.append(_problem(table, column, f"events in the future (after {now:%Y-%m-%d %H:%M} UTC)", frame, future))
+
+    if len(act):
+        reference = int(last.max())  # the data's last event: offerings that ended before it are over
+        has = last != NAT
+        cohort = ~c["pacing"].eq(SELF_PACED).to_numpy() if "pacing" in c.columns else np.ones(len(c), dtype=bool)
+        over = has & cohort & (end <= reference)  # self-paced: learners start all along, no common end
+        length = end - start
+        early = over & (last < start + EARLY_STOP * length)
+        if early.any():
+            day = np.where(has, (last - start) // DAY, 0)
+            total = length // DAY
+            example = int(np.flatnonzero(early)[0])
+            what = (
+                f"activity of an offering that is over stops long before its end (last event at day "
+                f"{day[example]} of {total[example]}, before {EARLY_STOP:.0%} of the offering): an export that stopped early?"
+            )
+            warnings.append(
+                Problem("courses", "end", what, int(early.sum()),
+                        _offering_rows(c, early, last_event=pd.Series(np.where(has, last, 0)).astype("datetime64[ns]").dt.tz_localize("UTC")).head(N_SHOWN))
+            )
+
+    for table, frame, column in (("submissions", s, "score"), ("enrollments", e, "final_score")):
+        if column not in frame.columns:
+            continue
+        scores = frame[column].dropna()
+        if len(scores) >= MIN_SCORES and scores.max() <= 10:
+            scale = "0-1" if scores.max() <= 1 else "0-10"
+            what = f"scores look like a {scale} scale (all {len(scores):,} at most {scores.max():g}); learnrisk expects 0-100"
+            warnings.append(Problem(table, column, what, len(scores), frame.loc[scores.index].head(N_SHOWN)))
+
+    mask = act["clicks"] > CLICKS_WARN
+    if mask.any():
+        warnings.append(_problem("activity", "clicks", f"implausible click counts (above {CLICKS_WARN:,} in one row)", act, mask))
+    return warnings
+
+
+def as_of_warnings(t: dict[str, pd.DataFrame], as_of) -> list[Problem]:
+    """Warnings about scoring at ``as_of``: offerings running then whose last event is more than
+    ``STALE_DAYS`` before it (a stale export), with the days since their last event."""
+    c = t["courses"]
+    cutoff = to_ns(pd.Timestamp(as_of))
+    start, end = to_ns(c["start"], missing=NAT), to_ns(c["end"], missing=NAT)
+    *_, last = _last_events(c, t["activity"])
+    live = running(start, end, cutoff)
+    reference = np.where(last == NAT, start, last)  # no event at all: since the start
+    stale = live & (cutoff - reference > STALE_DAYS * DAY)
+    if not stale.any():
+        return []
+    days = (cutoff - reference) // DAY
+    when = pd.Timestamp(cutoff, tz="UTC")
+    what = (
+        f"as-of date {when:%Y-%m-%d} is more than {STALE_DAYS} days after the last event of a running offering "
+        f"({int(days[stale].max())} days at most): the data may be a stale export"
+    )
+    return [Problem("activity", "timestamp", what, int(stale.sum()), _offering_rows(c, stale, days_since_last_event=days).head(N_SHOWN))]

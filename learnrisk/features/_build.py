@@ -9,6 +9,7 @@ function can be called per partition on a distributed engine with
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 KEY_COLUMNS = ["learner_id", "course_id", "week", "cutoff"]
+log = logging.getLogger("learnrisk.features")
 
 # z-scored features: (output name, source feature, transform)
 _RELATIVE = (
@@ -190,12 +192,33 @@ def build_features(
             parts.append(cols)
     if not parts:
         frame = _empty_frame()
+        log.warning("build_features: no row to build: %s", _why_empty(data, week_arr, t, only))
     else:
         frame = _assemble(parts, learner_index)
     if include_sensitive:
         sens = sensitive_attributes(data, frame)
         frame = pd.concat([frame, sens], axis=1)
     return frame
+
+
+def _why_empty(data, weeks: np.ndarray | None, t: pd.Timestamp | None, only) -> str:
+    """Why no enrollment is active at any cutoff asked for (the message of an empty result)."""
+    c, e = data.courses, data.enrollments
+    if not len(c) or not len(e):
+        return f"the data has {len(c)} offerings and {len(e)} enrollments"
+    span = f"offerings run from {c['start'].min():%Y-%m-%d} to {c['end'].max():%Y-%m-%d}"
+    if t is not None:
+        if only is not None and not only.any():
+            return f"no offering is running at {t:%Y-%m-%d %H:%M} UTC ({span})"
+        return (
+            f"{int(only.sum())} offering(s) run at {t:%Y-%m-%d %H:%M} UTC but none of their enrollments "
+            "registered before it without withdrawing before it"
+        )
+    longest = int(((c["end"] - c["start"]).max() / pd.Timedelta(days=7)))
+    return (
+        f"no enrollment is active at weeks {weeks[0]}..{weeks[-1]} (registered before the cutoff, not withdrawn, "
+        f"offering running; the longest offering has {longest} weeks; {span})"
+    )
 
 
 def _maybe_progress(offerings: list[Offering], progress: bool):

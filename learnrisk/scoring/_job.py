@@ -483,6 +483,7 @@ def score(
                 "digest": data.digest(),
                 "path": data_path,
                 "rows": {n: len(f) for n, f in data.tables().items()},
+                "warnings": data.warning_records(as_of=t),  # plausibility checks (docs/data.md)
             },
             risk_list=risk,
             n_explained=int((risk["band"] != "low").sum()),
