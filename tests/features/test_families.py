@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -152,3 +154,10 @@ def test_cli_bad_activity_families(capsys, folder, tmp_path, text, message):
     spec.write_text(text, encoding="utf-8")
     code, _, err = run(capsys, "features", "--data", str(folder), "--weeks", "1", "--activity-families", str(spec), "--out", "x.parquet")
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_docs_table_of_the_oulad_types_is_the_default_map():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "features.md").read_text(encoding="utf-8")
+    for family in FAMILIES:
+        types = sorted(t for t, f in OULAD.items() if f == family)
+        assert f"| {family} | {', '.join(types)} |" in doc, family
