@@ -29,6 +29,7 @@ __all__ = [
     "AbrocaBoundOpt",
     "AsOfOpt",
     "DataOpt",
+    "DaysOpt",
     "GroupsOpt",
     "IncludeSensitiveOpt",
     "InterventionsOpt",
@@ -39,16 +40,18 @@ __all__ = [
     "TrackingUriOpt",
     "WeeksOpt",
     "parse_date",
+    "parse_days",
     "parse_list",
     "parse_weeks",
 ]
 
 
-def parse_weeks(text: str) -> list[int]:
-    """``"1-20"`` -> 1..20; ``"1,4,8-10"`` -> [1, 4, 8, 9, 10]."""
+def _parse_numbers(text: str, unit: str, examples: tuple[str, str]) -> list[int]:
+    """``"1-20"`` -> 1..20; ``"1,4,8-10"`` -> [1, 4, 8, 9, 10]; ``unit`` and a range and a list
+    example word the errors."""
     if not isinstance(text, str):  # already parsed (a default given as a list)
         return sorted(int(w) for w in text)
-    weeks: set[int] = set()
+    values: set[int] = set()
     try:
         for part in str(text).split(","):
             part = part.strip()
@@ -58,14 +61,26 @@ def parse_weeks(text: str) -> list[int]:
                 lo, hi = (int(x) for x in part.split("-", 1))
                 if hi < lo:
                     raise ValueError
-                weeks.update(range(lo, hi + 1))
+                values.update(range(lo, hi + 1))
             else:
-                weeks.add(int(part))
+                values.add(int(part))
     except ValueError:
-        raise LearnriskError(f"cannot read weeks {text!r}: use a range like 1-20 or a list like 1,4,8-10") from None
-    if not weeks or min(weeks) < 0:
-        raise LearnriskError(f"weeks {text!r}: give whole weeks >= 0, e.g. 1-20")
-    return sorted(weeks)
+        raise LearnriskError(
+            f"cannot read {unit} {text!r}: use a range like {examples[0]} or a list like {examples[1]}"
+        ) from None
+    if not values or min(values) < 0:
+        raise LearnriskError(f"{unit} {text!r}: give whole {unit} >= 0, e.g. {examples[0]}")
+    return sorted(values)
+
+
+def parse_weeks(text: str) -> list[int]:
+    """``"1-20"`` -> 1..20; ``"1,4,8-10"`` -> [1, 4, 8, 9, 10]."""
+    return _parse_numbers(text, "weeks", ("1-20", "1,4,8-10"))
+
+
+def parse_days(text: str) -> list[int]:
+    """``"30"`` -> [30]; ``"7,14,30"`` -> [7, 14, 30]; ranges as for weeks."""
+    return _parse_numbers(text, "days", ("28-35", "7,14,30"))
 
 
 def parse_list(text: str | None) -> list[str] | None:
@@ -116,6 +131,16 @@ WeeksOpt = Annotated[
     Sequence[int],
     typer.Option("--weeks", parser=parse_weeks, metavar="WEEKS", help="Cutoff weeks, e.g. 1-20 or 1,4,8-10."),
 ]
+DaysOpt = Annotated[
+    Sequence[int],
+    typer.Option(
+        "--days",
+        parser=parse_days,
+        metavar="DAYS",
+        help="Cutoff days, each offering at its own day (start + d days), e.g. 30 or 7,14,30.",
+    ),
+]
+
 def _comma_list(flag: str, help: str) -> typer.models.OptionInfo:
     return typer.Option(flag, parser=parse_list, metavar="A,B,...", help=help)
 

@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 import learnrisk
-from learnrisk.errors import LearnriskError
+from learnrisk.errors import FeatureSpecError, LearnriskError
 
-from ._options import AsOfOpt, DataOpt, IncludeSensitiveOpt, OutOpt, WeeksOpt, parse_date
+from ._options import AsOfOpt, DataOpt, DaysOpt, IncludeSensitiveOpt, OutOpt, WeeksOpt, parse_date
+
+ActivityFamiliesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--activity-families",
+        metavar="FILE.yaml",
+        help="YAML map of activity types to families (content, forum, quiz, other), e.g. 'video: content'; "
+        "its entries win over the default patterns.",
+    ),
+]
 
 
 def features(
     data: DataOpt = None,
     out: OutOpt = None,
     weeks: WeeksOpt = None,
+    days: DaysOpt = None,
     as_of: AsOfOpt = None,
     include_sensitive: IncludeSensitiveOpt = False,
+    activity_families: ActivityFamiliesOpt = None,
     show_catalog: Annotated[bool, typer.Option("--catalog", help="Print the feature catalog and exit.")] = False,
 ) -> None:
     """Build point-in-time-correct features to a Parquet file (--out FILE.parquet).
 
-    Give --weeks (course-relative cutoffs, start + 7k days) or --as-of (a date; each running
-    course at its own week). Features at a cutoff use only facts strictly before it.
+    Give --weeks (start + 7k days), --days (start + d days: each offering at its own day)
+    or --as-of (a date; each running course at its own week). Features at a cutoff use only
+    facts strictly before it.
     """
     from rich.console import Console
 
@@ -33,20 +47,25 @@ def features(
         return
     if data is None:
         raise LearnriskError("give --data DIR, a canonical Parquet folder or an OULAD folder or zip")
-    if (weeks is None) == (as_of is None):
-        raise LearnriskError("give exactly one of --weeks (e.g. --weeks 1-20) or --as-of (e.g. --as-of 2024-03-04)")
+    if sum(x is not None for x in (weeks, days, as_of)) != 1:
+        raise LearnriskError(
+            "give exactly one of --weeks (e.g. --weeks 1-20), --days (e.g. --days 30) or --as-of (e.g. --as-of 2024-03-04)"
+        )
     if out is None:
         raise LearnriskError("give --out FILE.parquet, the file to write the features to")
     if out.suffix.lower() != ".parquet":
         raise LearnriskError(f"--out must be a .parquet file, found {out}")
+    families = _read_activity_families(activity_families) if activity_families is not None else None
 
     with console.status(f"reading {data}"):
         learning = learnrisk.load_data(data)
     frame = learnrisk.build_features(
         learning,
         weeks=weeks,
+        days=days,
         as_of=parse_date(as_of) if as_of is not None else None,
         include_sensitive=include_sensitive,
+        activity_families=families,
         progress=True,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -54,14 +73,42 @@ def features(
     frame.to_parquet(tmp, index=False)
     tmp.replace(out)
     n_feat = frame.shape[1] - 4 + 1
-    console.print(
-        f"wrote {out}: {len(frame):,} rows ({frame['course_id'].nunique():,} offerings, "
-        f"weeks {frame['week'].min() if len(frame) else '-'}-{frame['week'].max() if len(frame) else '-'}), "
-        f"{n_feat} features"
-    )
+    span = f"weeks {frame['week'].min() if len(frame) else '-'}-{frame['week'].max() if len(frame) else '-'}"
+    if days is not None:
+        span = f"days {','.join(str(d) for d in sorted(set(days)))}"
+    console.print(f"wrote {out}: {len(frame):,} rows ({frame['course_id'].nunique():,} offerings, {span}), {n_feat} features")
 
 
 COMMANDS = {"features": features}
+
+
+def _read_activity_families(path: Path) -> dict:
+    """The ``--activity-families`` file: a YAML mapping of activity type to family name.
+
+    An unknown family is an error naming the allowed ones.
+    """
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LearnriskError(f"cannot read --activity-families {path}: {exc}") from None
+    try:
+        mapping = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where is not None else ""
+        raise LearnriskError(f"--activity-families {path} is not valid YAML{at}") from None
+    if not isinstance(mapping, dict) or not mapping:
+        raise LearnriskError(
+            f"--activity-families {path} must map activity types to families, one a line, e.g. 'video: content'"
+        )
+    mapping = {str(k): v for k, v in mapping.items()}
+    try:
+        learnrisk.features.family_of([], mapping)  # checks the family names
+    except FeatureSpecError as exc:
+        raise LearnriskError(f"--activity-families {path}: {str(exc).removeprefix('activity_families: ')}") from None
+    return mapping
 
 
 def _print_catalog(cat, console) -> None:

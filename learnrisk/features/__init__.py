@@ -1,4 +1,4 @@
-"""As-of features: point-in-time-correct per-learner features at weekly cutoffs or a calendar date.
+"""As-of features: point-in-time-correct per-learner features at weekly or daily cutoffs or a calendar date.
 
 A row at cutoff ``t`` reads only facts strictly before ``t`` and exists for every enrollment
 registered before ``t`` and not withdrawn before it, in an offering running at ``t``
@@ -7,6 +7,8 @@ registered before ``t`` and not withdrawn before it, in an offering running at `
 >>> import learnrisk
 >>> feats = learnrisk.build_features(data, weeks=range(1, 21))      # doctest: +SKIP
 >>> today = learnrisk.build_features(data, as_of="2024-03-04")      # doctest: +SKIP
+>>> day30 = learnrisk.build_features(data, days=[30])               # doctest: +SKIP
+>>> learnrisk.features.family_of(["forumng", "video"])              # doctest: +SKIP
 >>> X = feats[learnrisk.features.feature_columns(feats)]            # doctest: +SKIP
 >>> learnrisk.features.catalog().head()                             # doctest: +SKIP
 """
@@ -20,14 +22,17 @@ from ._build import (
     sensitive_attributes,
 )
 from ._catalog import catalog
-from ._offering import Offering
+from ._offering import DEFAULT_ACTIVITY_FAMILIES, FAMILIES, Offering, family_of
 
 __all__ = [
+    "DEFAULT_ACTIVITY_FAMILIES",
+    "FAMILIES",
     "KEY_COLUMNS",
     "FeatureSpecError",
     "Offering",
     "build_features",
     "catalog",
+    "family_of",
     "feature_columns",
     "offering_features",
     "sensitive_attributes",

@@ -1,4 +1,4 @@
-"""``build_features``: one code path for weekly cutoffs (training) and an as-of date (scoring).
+"""``build_features``: one code path for weekly or daily cutoffs (training) and an as-of date (scoring).
 
 :func:`offering_features` computes every row of one offering (a partition); the driver encodes
 the tables once, calls it for each offering in turn and assembles one frame. The same
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,9 @@ from ..timeline import DAY, from_ns, running, to_ns, utc_timestamp
 from ._assessment import assessment_features
 from ._catalog import NUMERIC_FEATURES, SENSITIVE_ATTRIBUTES
 from ._engagement import engagement_features
-from ._offering import Offering, split_offerings
+from ._offering import Offering, check_activity_families, split_offerings
 from ._relative import zscore_at_cutoff
-from ._windows import Requests, as_of_requests, weekly_requests
+from ._windows import Requests, as_of_requests, day_requests, weekly_requests
 
 __all__ = [
     "KEY_COLUMNS",
@@ -46,21 +46,36 @@ _RELATIVE = (
 
 
 # --------------------------------------------------------------------------- arguments
-def _check_weeks(weeks) -> np.ndarray:
-    if isinstance(weeks, (int, np.integer)) and not isinstance(weeks, bool):
-        weeks = [weeks]
-    if isinstance(weeks, (str, bytes)) or not isinstance(weeks, Iterable):
-        raise FeatureSpecError(
-            f"weeks must be whole numbers >= 0 such as range(1, 21), found {weeks!r}"
-        )
-    values = list(weeks)
+_CUTOFF_KINDS = (
+    "give exactly one of weeks (training: weeks=range(1, 21)), days (each offering's own day: "
+    "days=[30]) or as_of (scoring: as_of='2024-03-04')"
+)
+_UNITS = {
+    "weeks": ("week k is the cutoff start + 7k days", "range(1, 21)"),
+    "days": ("day d is the cutoff start + d days", "[30]"),
+}
+
+
+def _check_counts(values, name: str = "weeks") -> np.ndarray:
+    """``weeks`` or ``days``: a whole number >= 0 or an iterable of them, as sorted unique int64."""
+    rule, example = _UNITS[name]
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        values = [values]
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise FeatureSpecError(f"{name} must be whole numbers >= 0 such as {example}, found {values!r}")
+    values = list(values)
     bad = [w for w in values if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 0]
     if bad or not values:
         raise FeatureSpecError(
-            f"weeks must be a non-empty set of whole numbers >= 0 (week k is the cutoff start + 7k days), "
-            f"found {bad[:5] if bad else 'nothing'}; try weeks=range(1, 21)"
+            f"{name} must be a non-empty set of whole numbers >= 0 ({rule}), "
+            f"found {bad[:5] if bad else 'nothing'}; try {name}={example}"
         )
     return np.unique(np.asarray(values, dtype=np.int64))
+
+
+def _check_one_kind(weeks, days, as_of) -> None:
+    if sum(x is not None for x in (weeks, days, as_of)) != 1:
+        raise FeatureSpecError(_CUTOFF_KINDS)
 
 
 def _check_as_of(as_of) -> pd.Timestamp:
@@ -86,31 +101,51 @@ def _base(off: Offering, req: Requests) -> dict[str, np.ndarray]:
 
 
 def offering_features(
-    off: Offering, weeks: Iterable[int] | None = None, *, as_of: pd.Timestamp | None = None
+    off: Offering,
+    weeks: Iterable[int] | None = None,
+    *,
+    days: Iterable[int] | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> dict[str, np.ndarray]:
     """Every row of one offering: ``enr`` (enrollment position), ``week``, ``cutoff`` and features.
 
-    Exactly one of ``weeks`` (weekly cutoffs) and ``as_of`` (a calendar cutoff).
+    Exactly one of ``weeks`` (weekly cutoffs), ``days`` (cutoffs ``anchor + d days``) and
+    ``as_of`` (a calendar cutoff). Rows come by week (for days: by day), each in enrollment order.
 
     Examples
     --------
     >>> off = Offering.from_frames(course, enrollments, activity, assessments, submissions)  # doctest: +SKIP
     >>> cols = offering_features(off, weeks=range(1, 21))                                   # doctest: +SKIP
+    >>> cols = offering_features(off, days=[30])                                            # doctest: +SKIP
     """
-    if (weeks is None) == (as_of is None):
-        raise FeatureSpecError("give exactly one of weeks (training) or as_of (scoring)")
+    _check_one_kind(weeks, days, as_of)
     if weeks is not None:
-        req = weekly_requests(off, _check_weeks(weeks))
-    else:
-        req = as_of_requests(off, to_ns(_check_as_of(as_of)))
+        return _grid_features(off, weekly_requests(off, _check_counts(weeks, "weeks")))
+    if days is not None:
+        # One call per residue mod 7: a call has one week grid per enrollment (see day_requests);
+        # within a residue the week tells the day apart, so the cohort reference is the same day.
+        d = _check_counts(days, "days")
+        groups = [_grid_features(off, day_requests(off, d[d % 7 == r])) for r in np.unique(d % 7)]
+        if len(groups) == 1:
+            return groups[0]
+        day = np.concatenate([(g["cutoff"] - off.anchor[g["enr"]]) // DAY for g in groups])
+        order = np.lexsort((np.concatenate([g["enr"] for g in groups]), day))
+        return {k: np.concatenate([g[k] for g in groups])[order] for k in groups[0]}
+    req = as_of_requests(off, to_ns(_check_as_of(as_of)))
+    ref_req = None
+    if off.self_paced and len(req):
+        # Peers of a self-paced learner at week k are compared at their own week-k
+        # cutoffs, not at today's date (see _relative).
+        ref_req = weekly_requests(off, np.unique(req.week))
+    return _grid_features(off, req, ref_req)
+
+
+def _grid_features(off: Offering, req: Requests, ref_req: Requests | None = None) -> dict[str, np.ndarray]:
+    """The features of the rows ``req``; cohort z-scores against ``ref_req`` (default: ``req``)."""
     cols = _base(off, req)
     if len(req):
-        ref_req, ref_cols = req, cols
-        if as_of is not None and off.self_paced:
-            # Peers of a self-paced learner at week k are compared at their own week-k
-            # cutoffs, not at today's date (see _relative).
-            ref_req = weekly_requests(off, np.unique(req.week))
-            ref_cols = _base(off, ref_req)
+        ref_cols = cols if ref_req is None else _base(off, ref_req)
+        ref_req = req if ref_req is None else ref_req
         tiebreak = np.argsort(np.argsort(off.learner_id, kind="stable"), kind="stable")
         for name, source, transform in _RELATIVE:
             fn = transform or (lambda v: v)
@@ -137,8 +172,10 @@ def build_features(
     data,
     weeks: Iterable[int] | None = None,
     *,
+    days: Iterable[int] | None = None,
     as_of: str | dt.datetime | pd.Timestamp | None = None,
     include_sensitive: bool = False,
+    activity_families: Mapping[str, str] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Point-in-time-correct features, one row per enrollment active at each cutoff.
@@ -149,13 +186,22 @@ def build_features(
     weeks : iterable of int, optional
         Weekly cutoffs for training and evaluation: week ``k`` is ``anchor + 7k days``, the
         anchor being the course start (or, for a self-paced course, the registration).
+    days : iterable of int, optional
+        Cutoffs in days, each offering at its own day: day ``d`` is ``anchor + d days`` (a
+        30-day MOOC cut at its day 30: ``days=[30]``). The row's ``week`` is ``floor(d / 7)``
+        and its "last 7 days" end at the cutoff; there is no ``day`` column (the ``cutoff``
+        tells the rows of two days of one week apart).
     as_of : date or timestamp, optional
         A calendar cutoff for scoring: every offering running at ``as_of`` (``start <= as_of
         < end``), each enrollment at its own week. A naive time is read as UTC. Give exactly
-        one of ``weeks`` and ``as_of``.
+        one of ``weeks``, ``days`` and ``as_of``.
     include_sensitive : bool, default False
         Add the sensitive attributes (gender, age_band, region, disability, deprivation,
         prior_education: whichever the data has) as ``category`` columns.
+    activity_families : mapping, optional
+        Explicit activity type -> family entries (``{"video": "content"}``; families
+        :data:`~learnrisk.features.FAMILIES`) for the ``share_clicks_*`` features. They win over
+        :data:`~learnrisk.features.DEFAULT_ACTIVITY_FAMILIES`; letter case is ignored.
     progress : bool, default False
         Show a progress bar over the offerings.
 
@@ -164,7 +210,7 @@ def build_features(
     DataFrame
         Keys ``learner_id``, ``course_id``, ``week`` (int), ``cutoff`` (UTC), then the
         features of :func:`~learnrisk.features.catalog` (float64, NaN where undefined),
-        sorted by course_id, week, learner_id. A row exists for an enrollment registered
+        sorted by course_id, week (for days: day), learner_id. A row exists for an enrollment registered
         before the cutoff and not withdrawn before it, in an offering running at the cutoff.
 
     Examples
@@ -172,27 +218,31 @@ def build_features(
     >>> import learnrisk
     >>> feats = learnrisk.build_features(data, weeks=range(1, 21))          # doctest: +SKIP
     >>> today = learnrisk.build_features(data, as_of="2024-03-04")          # doctest: +SKIP
+    >>> day30 = learnrisk.build_features(data, days=[30])                   # doctest: +SKIP
     """
-    if (weeks is None) == (as_of is None):
-        raise FeatureSpecError(
-            "give exactly one of weeks (training: weeks=range(1, 21)) or as_of (scoring: as_of='2024-03-04')"
-        )
-    week_arr = _check_weeks(weeks) if weeks is not None else None
+    _check_one_kind(weeks, days, as_of)
+    week_arr = _check_counts(weeks, "weeks") if weeks is not None else None
+    day_arr = _check_counts(days, "days") if days is not None else None
     t = _check_as_of(as_of) if as_of is not None else None
+    check_activity_families(activity_families)
     only = None
     if t is not None:  # only offerings running at the as-of date have rows
         only = running(data.courses["start"], data.courses["end"], t).to_numpy()
-    offerings, learner_index = split_offerings(data, only=only)
+    offerings, learner_index = split_offerings(data, only=only, activity_families=activity_families)
     parts = []
     for off in _maybe_progress(offerings, progress):
-        cols = offering_features(off, week_arr, as_of=t)
+        cols = offering_features(off, week_arr, days=day_arr, as_of=t)
         if len(cols["enr"]):
-            cols["learner_code"] = off.learner_id[cols.pop("enr")]
+            enr = cols.pop("enr")
+            # sort key within the offering: the day of a days cutoff, else the week
+            cols["order"] = (cols["cutoff"] - off.anchor[enr]) // DAY if day_arr is not None else cols["week"]
+            cols["learner_code"] = off.learner_id[enr]
             cols["course_id"] = off.course_id
             parts.append(cols)
     if not parts:
         frame = _empty_frame()
-        log.warning("build_features: no row to build: %s", _why_empty(data, week_arr, t, only))
+        unit, cutoffs = ("days", day_arr) if day_arr is not None else ("weeks", week_arr)
+        log.warning("build_features: no row to build: %s", _why_empty(data, cutoffs, t, only, unit))
     else:
         frame = _assemble(parts, learner_index)
     if include_sensitive:
@@ -201,7 +251,7 @@ def build_features(
     return frame
 
 
-def _why_empty(data, weeks: np.ndarray | None, t: pd.Timestamp | None, only) -> str:
+def _why_empty(data, cutoffs: np.ndarray | None, t: pd.Timestamp | None, only, unit: str = "weeks") -> str:
     """Why no enrollment is active at any cutoff asked for (the message of an empty result)."""
     c, e = data.courses, data.enrollments
     if not len(c) or not len(e):
@@ -214,10 +264,10 @@ def _why_empty(data, weeks: np.ndarray | None, t: pd.Timestamp | None, only) -> 
             f"{int(only.sum())} offering(s) run at {t:%Y-%m-%d %H:%M} UTC but none of their enrollments "
             "registered before it without withdrawing before it"
         )
-    longest = int(((c["end"] - c["start"]).max() / pd.Timedelta(days=7)))
+    longest = int(((c["end"] - c["start"]).max() / pd.Timedelta(days=7 if unit == "weeks" else 1)))
     return (
-        f"no enrollment is active at weeks {weeks[0]}..{weeks[-1]} (registered before the cutoff, not withdrawn, "
-        f"offering running; the longest offering has {longest} weeks; {span})"
+        f"no enrollment is active at {unit} {cutoffs[0]}..{cutoffs[-1]} (registered before the cutoff, not withdrawn, "
+        f"offering running; the longest offering has {longest} {unit}; {span})"
     )
 
 
@@ -239,13 +289,14 @@ def _maybe_progress(offerings: list[Offering], progress: bool):
 def _assemble(parts: list[dict], learner_index: pd.Index) -> pd.DataFrame:
     """One frame from the offerings' columns, sorted by course_id, week, learner_id.
 
-    Offerings are put in course_id order; within one, rows are sorted by (week, learner) and
-    are usually so already (weekly rows come week by week, learners in id order). The
+    Offerings are put in course_id order; within one, rows are sorted by (``order``, learner)
+    and are usually so already (weekly rows come week by week, learners in id order);
+    ``order`` is the week, or the day of a days cutoff (two days may share a week). The
     features go into one column-major float64 block that pandas keeps without a copy.
     """
     parts = sorted(parts, key=lambda p: p["course_id"])
     for p in parts:
-        local = np.lexsort((p["learner_code"], p["week"]))
+        local = np.lexsort((p["learner_code"], p["order"]))
         if not np.array_equal(local, np.arange(len(local))):
             for key in [*NUMERIC_FEATURES, "week", "cutoff", "learner_code"]:
                 p[key] = np.asarray(p[key])[local]

@@ -13,42 +13,118 @@ decide who is in the population at a cutoff (:func:`learnrisk.timeline.active`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
 from ..data._validate import enrollment_positions
+from ..errors import FeatureSpecError
 from ..timeline import anchors, is_self_paced, to_ns
 
-__all__ = ["Offering", "activity_family", "split_offerings"]
+__all__ = [
+    "DEFAULT_ACTIVITY_FAMILIES",
+    "FAMILIES",
+    "Offering",
+    "activity_family",
+    "check_activity_families",
+    "family_of",
+    "split_offerings",
+]
 
 
 # Activity types roll up into a few families, so the features do not depend on one
 # platform's vocabulary (OULAD's "oucontent", xAPI's "video", Moodle's "mod_forum", ...).
-FAMILIES = ("content", "forum", "quiz", "other")
-_FAMILY_PATTERNS = (
-    ("forum", re.compile(r"forum|discuss|chat|wiki|collab|elluminate|social|comment|message|post")),
-    ("quiz", re.compile(r"quiz|question|test|exam|assess|survey|poll")),
-    ("content", re.compile(r"content|resource|page|url|link|video|read|file|folder|glossary|data|html|book|lesson|lecture|scorm|media")),
+FAMILIES: tuple[str, ...] = ("content", "forum", "quiz", "other")
+"""The activity families, in the order of their codes; ``share_clicks_<family>`` for the first three."""
+
+DEFAULT_ACTIVITY_FAMILIES: Mapping[str, str] = MappingProxyType(
+    {
+        r"^homepage$": "other",
+        r"forum|discuss|chat|wiki|collab|elluminate|social|comment|message|post": "forum",
+        r"quiz|question|test|exam|assess|survey|poll": "quiz",
+        r"content|resource|page|url|link|video|read|file|folder|glossary|data|html|book|lesson|lecture|scorm|media": "content",
+    }
 )
+"""The default map: regular expression -> family, tried in this order on the lower-cased activity
+type (``re.search``); the first match wins and a type that matches none is ``"other"``.
+Explicit entries (``build_features(..., activity_families={"video": "content"})``) win over it."""
+
+_DEFAULT_PATTERNS = tuple((re.compile(p), FAMILIES.index(f)) for p, f in DEFAULT_ACTIVITY_FAMILIES.items())
+_OTHER = FAMILIES.index("other")
 
 
-def activity_family(activity_type: str) -> int:
+def check_activity_families(activity_families: Mapping[str, str] | None) -> dict[str, int]:
+    """Explicit entries (activity type -> family name) as lower-cased type -> family code.
+
+    Raises FeatureSpecError for anything but a mapping of names to one of :data:`FAMILIES`.
+
+    >>> check_activity_families({"Video": "content", "peer-review": "quiz"})
+    {'video': 0, 'peer-review': 2}
+    """
+    if activity_families is None:
+        return {}
+    allowed = ", ".join(FAMILIES)
+    if not isinstance(activity_families, Mapping):
+        raise FeatureSpecError(
+            f"activity_families must map activity types to families ({allowed}), "
+            f"such as {{'video': 'content'}}; found {type(activity_families).__name__}"
+        )
+    out: dict[str, int] = {}
+    for name, family in activity_families.items():
+        if not isinstance(name, str) or not name.strip():
+            raise FeatureSpecError(f"activity_families: an activity type must be a non-empty text, found {name!r}")
+        if family not in FAMILIES:
+            raise FeatureSpecError(
+                f"activity_families: {name!r} maps to {family!r}, which is not a family; use one of {allowed}"
+            )
+        key, code = name.strip().lower(), FAMILIES.index(family)
+        if out.get(key, code) != code:
+            raise FeatureSpecError(
+                f"activity_families: {name!r} is given twice (letter case aside) with different families"
+            )
+        out[key] = code
+    return out
+
+
+def activity_family(activity_type: str, explicit: Mapping[str, int] | None = None) -> int:
     """Family code (index into ``FAMILIES``) of one activity type.
+
+    ``explicit`` (from :func:`check_activity_families`) wins over the default patterns.
 
     >>> FAMILIES[activity_family("forumng")], FAMILIES[activity_family("oucontent")]
     ('forum', 'content')
     >>> FAMILIES[activity_family("homepage")]
     'other'
+    >>> FAMILIES[activity_family("ouwiki", {"ouwiki": FAMILIES.index("content")})]
+    'content'
     """
     t = str(activity_type).lower()
-    if t == "homepage":
-        return FAMILIES.index("other")
-    for name, pattern in _FAMILY_PATTERNS:
+    if explicit and t in explicit:
+        return explicit[t]
+    for pattern, code in _DEFAULT_PATTERNS:
         if pattern.search(t):
-            return FAMILIES.index(name)
-    return FAMILIES.index("other")
+            return code
+    return _OTHER
+
+
+def family_of(activity_types, activity_families: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The family of each activity type: what the ``share_clicks_*`` features count it as.
+
+    ``activity_families`` are explicit entries (type -> family) that win over
+    :data:`DEFAULT_ACTIVITY_FAMILIES`; letter case is ignored.
+
+    >>> family_of(["forumng", "video", "dualpane"], {"dualpane": "content"})
+    {'forumng': 'forum', 'video': 'content', 'dualpane': 'content'}
+    """
+    explicit = check_activity_families(activity_families)
+    return {str(t): FAMILIES[activity_family(t, explicit)] for t in activity_types}
+
+
+def _family_codes(uniques, explicit: Mapping[str, int]) -> np.ndarray:
+    return np.array([activity_family(u, explicit) for u in uniques], dtype=np.int8)
 
 
 def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -104,11 +180,16 @@ class Offering:
         activity: pd.DataFrame,
         assessments: pd.DataFrame,
         submissions: pd.DataFrame,
+        *,
+        activity_families: Mapping[str, str] | None = None,
     ) -> Offering:
         """Encode the canonical tables of one offering (rows of other offerings are ignored).
 
-        This is what one partition of a distributed engine would call.
+        This is what one partition of a distributed engine would call. ``activity_families``:
+        explicit activity type -> family entries, as in
+        :func:`~learnrisk.features.build_features`.
         """
+        explicit = check_activity_families(activity_families)
         cid = str(course["course_id"])
         enrollments = enrollments[enrollments["course_id"] == cid]
         activity = activity[activity["course_id"] == cid]
@@ -117,7 +198,7 @@ class Offering:
         act_enr = learners.get_indexer(activity["learner_id"])
         keep = act_enr >= 0
         types, uniques = pd.factorize(activity["activity_type"])
-        family = np.array([activity_family(u) for u in uniques], dtype=np.int8)
+        family = _family_codes(uniques, explicit)
         asm_index = pd.Index(assessments["assessment_id"])
         sub_asm = asm_index.get_indexer(submissions["assessment_id"])
         sub_enr = learners.get_indexer(submissions["learner_id"])
@@ -156,17 +237,21 @@ def _assessment_rank(due: np.ndarray, ids: pd.Series) -> np.ndarray:
     return rank
 
 
-def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering], pd.Index]:
+def split_offerings(
+    data, only: np.ndarray | None = None, activity_families: Mapping[str, str] | None = None
+) -> tuple[list[Offering], pd.Index]:
     """Encode all six tables once and slice them into one :class:`Offering` per course offering.
 
     The expensive work on ten million activity rows (string ids to integer codes, the
     activity-type families, timestamps to integers) is done once here, not per offering.
     ``only`` (a boolean mask over ``data.courses``) keeps some offerings, e.g. those running
-    at an as-of date; the other rows are dropped first.
+    at an as-of date; the other rows are dropped first. ``activity_families``: explicit
+    activity type -> family entries (:func:`check_activity_families`).
 
     Returns the offerings (in the order of ``data.courses``) and the learner index: an
     Offering's ``learner_id`` holds integer positions into it.
     """
+    explicit = check_activity_families(activity_families)
     courses, enr = data.courses, data.enrollments
     course_index = pd.Index(courses["course_id"])
     wanted = np.ones(len(courses), dtype=bool) if only is None else np.asarray(only, dtype=bool)
@@ -210,7 +295,7 @@ def split_offerings(data, only: np.ndarray | None = None) -> tuple[list[Offering
     a_order = np.argsort(a_course.astype(np.int16 if n_courses < 32000 else np.int64), kind="stable")
     a_bounds = np.searchsorted(a_course[a_order], np.arange(n_courses + 1))
     t_codes, t_uniques = pd.factorize(act["activity_type"])
-    family = np.append(np.array([activity_family(u) for u in t_uniques], dtype=np.int8), 0)
+    family = np.append(_family_codes(t_uniques, explicit), 0)
     a_pos = a_pos[a_order]
     a_ts = to_ns(act["timestamp"])[a_order]
     a_clicks = act["clicks"].to_numpy(dtype=np.int64)[a_order]

@@ -10,7 +10,8 @@ changed at or after ``c`` in every way the rule allows:
 - outcomes and final scores are scrambled;
 - withdrawal dates at or after ``c`` are moved to any other time at or after ``c`` (or none).
 
-The rows at cutoff ``c`` must be exactly equal (same rows, same values, bit for bit).
+The rows at cutoff ``c`` must be exactly equal (same rows, same values, bit for bit). The
+cutoff-grid properties run for weekly cutoffs and for days cutoffs (``days=DAYS``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ COURSES = pd.DataFrame(
 )
 TYPES = ["resource", "forumng", "quiz", "homepage", "oucontent"]
 WEEKS = range(0, 8)
+# days cutoffs: several residues mod 7 and two days in one week (10 and 13: week 1)
+DAYS = [0, 3, 7, 10, 13, 30, 44, 55]
+CUTOFFS = pytest.mark.parametrize("cutoffs", [{"weeks": WEEKS}, {"days": DAYS}], ids=["weeks", "days"])
 
 # Offsets from T0 in seconds: arbitrary ones, and exact day and week boundaries.
 offsets = st.one_of(
@@ -126,13 +130,14 @@ def _rows_at(frame: pd.DataFrame, c: pd.Timestamp) -> pd.DataFrame:
     return frame[frame.cutoff == c].reset_index(drop=True)
 
 
-def check_weekly(data, choice):
-    before = build_features(data, weeks=WEEKS)
-    cutoffs = sorted(before.cutoff.unique())
-    if not cutoffs:
+def check_weekly(data, choice, cutoffs=None):
+    cutoffs = cutoffs or {"weeks": WEEKS}  # or {"days": DAYS}: the same rule for days cutoffs
+    before = build_features(data, **cutoffs)
+    times = sorted(before.cutoff.unique())
+    if not times:
         return
-    c = choice.draw(st.sampled_from(cutoffs))
-    after = build_features(_future(choice.draw, data, c), weeks=WEEKS)
+    c = choice.draw(st.sampled_from(times))
+    after = build_features(_future(choice.draw, data, c), **cutoffs)
     pd.testing.assert_frame_equal(_rows_at(before, c), _rows_at(after, c), check_exact=True)
 
 
@@ -162,10 +167,11 @@ def _settings(n: int):
     return settings(max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@CUTOFFS
 @_settings(100)
 @given(data=logs(), choice=st.data())
-def test_nothing_at_or_after_a_weekly_cutoff_changes_its_rows(data, choice):
-    check_weekly(data, choice)
+def test_nothing_at_or_after_a_weekly_cutoff_changes_its_rows(data, choice, cutoffs):
+    check_weekly(data, choice, cutoffs)
 
 
 @_settings(80)
@@ -181,10 +187,11 @@ def test_as_of_on_a_weekly_cutoff_gives_the_weekly_rows(data, choice):
 
 
 @pytest.mark.slow
+@CUTOFFS
 @_settings(400)
 @given(data=logs(), choice=st.data())
-def test_weekly_property_many_examples(data, choice):
-    check_weekly(data, choice)
+def test_weekly_property_many_examples(data, choice, cutoffs):
+    check_weekly(data, choice, cutoffs)
 
 
 @pytest.mark.slow
