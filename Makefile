@@ -22,11 +22,16 @@ setup: .venv/.synced  ## Create the virtual environment from uv.lock (installs u
 demo: setup  ## Main job: synthetic data -> trained, registered, promoted models -> this week's risk list
 	$(UV) run --frozen learnrisk demo
 
-test: setup  ## Run the test suite (slow tests excluded; see test-all)
+test: setup  ## Check the import layers, then run the test suite (slow tests excluded; see test-all)
+	$(UV) run --frozen lint-imports
 	$(UV) run --frozen pytest -m "not slow" -q
 
-test-all: setup  ## Run every test, including the slow ones
+test-all: setup  ## Check the import layers, then run every test, including the slow ones
+	$(UV) run --frozen lint-imports
 	$(UV) run --frozen pytest -q
+
+lint: setup  ## Check the import layers (docs/architecture.md)
+	$(UV) run --frozen lint-imports
 
 bench: setup  ## Run the benchmarks and write benchmarks/results.md
 	$(UV) run --frozen python -m benchmarks.run

@@ -103,7 +103,8 @@ class ConfigError(LearnriskError, ValueError):
 
 
 class FeatureSpecError(LearnriskError, ValueError):
-    """Raised when the cutoffs asked of :func:`learnrisk.build_features` are not valid."""
+    """Raised when the cutoffs (weeks, days, as-of) or the activity-family map given to
+    :func:`learnrisk.build_features` are not valid."""
 
 
 class SyntheticConfigError(LearnriskError, ValueError):
