@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._json import jsonable
-
-from ._metrics import roc_points
+from ..metrics import roc_points
 
 __all__ = ["FairnessReport", "markdown_table"]
 
