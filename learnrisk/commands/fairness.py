@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                 d,
                 groups=parse_list(groups),
                 weeks=parse_weeks(weeks),
-                test_courses=parse_list(test_offerings),
+                test_offerings=parse_list(test_offerings),
                 top_frac=top_frac,
                 min_group_size=min_group_size,
                 abroca_bound=abroca_bound,

@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
                 d,
                 target,
                 weeks=parse_weeks(weeks),
-                test=parse_list(test_offerings),
+                test_offerings=parse_list(test_offerings),
                 model=model,
                 include_sensitive=include_sensitive,
                 top_k=top_k,
