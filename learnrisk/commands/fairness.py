@@ -67,7 +67,7 @@ def fairness(
             d,
             groups=groups,
             weeks=weeks,
-            test_courses=test_offerings,
+            test_offerings=test_offerings,
             top_frac=top_frac,
             min_group_size=min_group_size,
             abroca_bound=abroca_bound,

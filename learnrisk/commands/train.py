@@ -56,7 +56,7 @@ def train(
             d,
             target,
             weeks=weeks,
-            test=test_offerings,
+            test_offerings=test_offerings,
             model=model,
             include_sensitive=include_sensitive,
             top_k=top_k,

@@ -1,11 +1,12 @@
-"""Metrics of the fairness audit on plain arrays: ABROCA (exact), expected calibration error,
-and the per-group metric functions of the audit (``MetricFrame``-compatible: the tests check
-them against fairlearn).
+"""Metrics of the fairness audit on plain arrays: ABROCA (exact) and the per-group metric
+functions of the audit (``MetricFrame``-compatible: the audit runs them through fairlearn).
+The expected calibration error and the ROC curves are shared with training and live below
+both, in :mod:`learnrisk.metrics`.
 
 ABROCA (absolute between-ROC area; Gardner, Brooks & Baker, LAK 2019) is the area between two
 groups' ROC curves, ``integral over FPR in [0, 1] of |TPR_a(FPR) - TPR_b(FPR)|``. Each ROC
 curve is the piecewise-linear function through the points ``sklearn.metrics.roc_curve``
-returns (computed here without its input checks, see :func:`roc_points`); ties in the score
+returns (computed without its input checks, see :func:`learnrisk.metrics.roc_points`); ties in the score
 give a diagonal segment, the expected curve under random tie-breaking. Between two consecutive breakpoints of the *union* of both curves' FPR values
 the difference ``d(x) = TPR_a(x) - TPR_b(x)`` is linear, so ``|d|`` integrates exactly:
 
@@ -28,102 +29,15 @@ from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+
+from ..metrics import expected_calibration_error, roc_auc, roc_points, sorted_roc_points
 
 __all__ = [
     "abroca",
     "abroca_detail",
-    "expected_calibration_error",
+    "group_metric_functions",
     "roc_area_between",
-    "roc_points",
 ]
-
-
-# ---------------------------------------------------------------------------- calibration
-def expected_calibration_error(y_true, y_prob, n_bins: int = 10) -> float:
-    """Expected calibration error with ``n_bins`` equal-width bins on [0, 1].
-
-    ``ECE = sum over bins b of (n_b / n) * |mean(y in b) - mean(p in b)|``. Bin ``i`` holds
-    ``i / n_bins <= p < (i + 1) / n_bins``; the last bin also holds ``p == 1``. Empty bins add
-    nothing. Returns NaN for empty input.
-
-    Parameters
-    ----------
-    y_true : array-like of {0, 1}
-        Observed labels.
-    y_prob : array-like of float in [0, 1]
-        Predicted probabilities of the positive class.
-    n_bins : int, default 10
-        Number of equal-width bins.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> expected_calibration_error([0, 1, 1, 0], [0.05, 0.95, 0.65, 0.55])
-    0.25
-    """
-    y = np.asarray(y_true, dtype=float).ravel()
-    p = np.asarray(y_prob, dtype=float).ravel()
-    if y.shape != p.shape:
-        raise ValueError(f"y_true and y_prob must have the same length, found {y.size} and {p.size}")
-    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, found {n_bins!r}")
-    if y.size == 0:
-        return float("nan")
-    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("y_prob must hold probabilities in [0, 1] without NaN")
-    # floor(p * n_bins), with p == 1 folded into the last bin: p = 0.97 -> bin 9, p = 1 -> bin 9.
-    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-    gap = np.abs(np.bincount(bins, weights=y, minlength=n_bins) - np.bincount(bins, weights=p, minlength=n_bins))
-    # |sum(y) - sum(p)| / n over each bin == (n_b / n) * |mean(y) - mean(p)|
-    return float(np.round(gap.sum() / y.size, 12))
-
-
-# ---------------------------------------------------------------------------- ROC curves
-def roc_points(y_true, score) -> tuple[np.ndarray, np.ndarray]:
-    """ROC curve as (fpr, tpr) breakpoints from (0, 0) to (1, 1), both non-decreasing.
-
-    The points ``sklearn.metrics.roc_curve(..., drop_intermediate=False)`` returns (the tests
-    check it), without its input checks, which dominate on the many small groups of an
-    audit: one point after each run of tied scores, so equal FPR values with rising TPR mark
-    vertical segments and a run of tied scores gives one diagonal segment.
-    Both classes must be present.
-    """
-    y = np.asarray(y_true, dtype=float).ravel()
-    s = np.asarray(score, dtype=float).ravel()
-    order = np.argsort(-s, kind="stable")
-    curve = sorted_roc_points(y[order], s[order])
-    if curve is None:
-        raise ValueError("a ROC curve needs both classes")
-    return curve
-
-
-def sorted_roc_points(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """ROC breakpoints of rows already sorted by descending score; None with one class."""
-    tp = np.cumsum(y)
-    n_pos = tp[-1] if tp.size else 0
-    if n_pos == 0 or n_pos == y.size:
-        return None
-    end = np.empty(y.size, dtype=bool)  # last row of each run of tied scores
-    np.not_equal(s[1:], s[:-1], out=end[:-1])
-    end[-1] = True
-    fp = np.arange(1, y.size + 1) - tp
-    zero = np.zeros(1)
-    return np.concatenate([zero, fp[end] / (y.size - n_pos)]), np.concatenate([zero, tp[end] / n_pos])
-
-
-def roc_auc(y_true, score) -> float:
-    """ROC AUC by the rank-sum (Mann-Whitney) formula, ties counted half: sklearn's value."""
-    y = np.asarray(y_true, dtype=bool).ravel()
-    n_pos = int(y.sum())
-    n_neg = y.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(np.asarray(score, dtype=float).ravel())
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _right_limit(fpr: np.ndarray, tpr: np.ndarray, x: np.ndarray) -> np.ndarray:

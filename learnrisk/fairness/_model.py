@@ -12,10 +12,17 @@ operating decision (the top ``top_frac`` of each offering's list each week,
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+
+from ..errors import FairnessAuditError
+from ..features import build_features, sensitive_attributes
+from ..metrics import select_top
+from ..targets import make_labels
+from ._audit import audit_predictions
 
 __all__ = ["audit"]
 
@@ -23,8 +30,6 @@ __all__ = ["audit"]
 def _extra_attributes(data, rows: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Group columns that are not canonical sensitive attributes (a corporate ``department``,
     ``role``, ...), from the enrollments' extra columns or else the learners table."""
-    from . import FairnessAuditError
-
     out = {}
     keys = rows[["learner_id", "course_id"]].reset_index(drop=True)
     for name in names:
@@ -52,7 +57,7 @@ def audit(
     groups: Iterable[str] | None = None,
     *,
     weeks: Iterable[int] = range(1, 21),
-    test_courses: Iterable[str] | None = None,
+    test_offerings: Iterable[str] | None = None,
     top_frac: float = 0.1,
     min_group_size: int = 30,
     abroca_bound: float = 0.05,
@@ -74,16 +79,18 @@ def audit(
         enrollment columns (e.g. a ``department``) may be named too.
     weeks : iterable of int, default range(1, 21)
         Weekly cutoffs to score.
-    test_courses : iterable of str, optional
-        Offerings to audit. Default: the model's test offerings when the data has them all,
-        else every finished offering (with a warning if the model was trained on some).
+    test_offerings : iterable of str, optional
+        Offerings to audit (``test_courses``, its former name, still works for one release
+        with a DeprecationWarning). Default: the model's test offerings when the data has them
+        all, else every finished offering (with a warning if the model was trained on some).
+        Features are built for these offerings only.
     top_frac : float, default 0.1
         The operating decision: the top ``top_frac`` of each offering's risk list each week.
     min_group_size, abroca_bound
         As for :func:`~learnrisk.fairness.audit_predictions`.
     **options
         Passed on to :func:`~learnrisk.fairness.audit_predictions` (``selection_ratio_bound``,
-        ``n_permutations``, ``alpha``, ``reference``, ``random_state``).
+        ``n_permutations``, ``n_boot``, ``alpha``, ``reference``, ``random_state``).
 
     Returns
     -------
@@ -95,10 +102,13 @@ def audit(
     >>> report = learnrisk.fairness.audit(model, data, groups=["gender", "disability"])  # doctest: +SKIP
     >>> print(report.to_markdown())                                                 # doctest: +SKIP
     """
-    from ..features import build_features, sensitive_attributes
-    from . import FairnessAuditError, audit_predictions, select_top
-    from ..targets import make_labels
-
+    if "test_courses" in options:
+        if test_offerings is not None:
+            raise FairnessAuditError("give test_offerings only (test_courses is its deprecated former name)")
+        warnings.warn(
+            "audit(test_courses=...) is deprecated: use test_offerings=...", DeprecationWarning, stacklevel=2
+        )
+        test_offerings = options.pop("test_courses")
     for attr in ("predict_proba", "target"):
         if not hasattr(model, attr):
             raise FairnessAuditError(
@@ -113,9 +123,8 @@ def audit(
             "this model uses sensitive attributes as features (trained with include_sensitive=True): "
             "its scores depend on group membership directly"
         )
-    features = build_features(data, weeks=weeks, include_sensitive=include_sensitive)
     known = set(data.courses["course_id"])
-    if test_courses is None:
+    if test_offerings is None:
         tested = [str(c) for c in meta.get("test_offerings") or []]
         if tested and set(tested) <= known:
             courses, why = tested, "the model's test offerings"
@@ -125,10 +134,10 @@ def audit(
             if trained:
                 notes.append(
                     f"the audit includes offerings the model was trained on ({', '.join(trained)}): "
-                    "its numbers are optimistic; pass test_courses=[...] to audit later offerings only"
+                    "its numbers are optimistic; pass test_offerings=[...] to audit later offerings only"
                 )
     else:
-        courses, why = [str(c) for c in test_courses], "the offerings asked for"
+        courses, why = [str(c) for c in test_offerings], "the offerings asked for"
         unknown = sorted(set(courses) - known)
         if unknown:
             raise FairnessAuditError(f"unknown offering(s) {unknown}; the data has {sorted(known)}")
@@ -137,7 +146,13 @@ def audit(
             notes.append(
                 f"the audit includes offerings the model was trained on ({', '.join(trained)}): its numbers are optimistic"
             )
-    features = features[features["course_id"].isin(courses)].reset_index(drop=True)
+    # Features of the audited offerings only; the sensitive columns take their categories from
+    # the whole data (as build_features does), so a model that uses them scores the same rows
+    # the same way.
+    subset = data if set(courses) == known else data.select_courses(courses)
+    features = build_features(subset, weeks=weeks)
+    if include_sensitive:
+        features = pd.concat([features, sensitive_attributes(data, features)], axis=1)
     fail_threshold = meta.get("fail_threshold")
     y = make_labels(data, features, target=model.target, fail_threshold=fail_threshold)
     labelled = y.notna().to_numpy()

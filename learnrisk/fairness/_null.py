@@ -34,7 +34,8 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from ._metrics import abroca_detail, sorted_roc_points
+from ..metrics import sorted_roc_points
+from ._metrics import abroca_detail
 
 __all__ = ["abroca_permutation_test", "holm_adjust"]
 

@@ -16,8 +16,7 @@ import pandas as pd
 
 from .._format import format_cell
 from .._json import jsonable
-
-from ._metrics import roc_points
+from ..metrics import roc_points
 
 __all__ = ["FairnessReport", "markdown_table"]
 
@@ -71,7 +70,9 @@ class FairnessReport:
     gaps : DataFrame
         ``attribute, week, metric, gap, ratio, low_group, low, high_group, high`` for each
         metric: the spread between the lowest and highest reportable group; the pooled
-        selection-rate rows carry their permutation test (``p_value, p_adjusted, null_q05``).
+        selection-rate rows carry their permutation test (``p_value, p_adjusted, null_q05``);
+        with ``n_boot`` the pooled rows carry 95 % bootstrap intervals of the gap and the ratio
+        (``gap_low, gap_high, ratio_low, ratio_high``, from fairlearn's ``MetricFrame``).
     overall : DataFrame
         The whole population's metrics, weeks pooled (``week == "all"``) and per week.
     flags : list of str
@@ -197,6 +198,14 @@ class FairnessReport:
         out += ["**Per group** (weeks pooled; rates at the operating decision)", "", markdown_table(groups, digits), ""]
         if not self.gaps.empty:
             g = self.gaps[self.gaps["week"] == "all"].drop(columns=["week", "p_value", "null_q05"])
+            intervals = ["gap_low", "gap_high", "ratio_low", "ratio_high"]
+            if p.get("n_boot"):  # the bootstrap interval of the gap beside it, as one cell
+                ci = [
+                    None if np.isnan(lo) else f"[{lo:.{digits}f}, {hi:.{digits}f}]"
+                    for lo, hi in zip(g["gap_low"].astype(float), g["gap_high"].astype(float), strict=True)
+                ]
+                g.insert(g.columns.get_loc("gap") + 1, "gap 95 % (bootstrap)", ci)
+            g = g.drop(columns=[c for c in intervals if c in g.columns])
             g = g.assign(metric=g["metric"].map(METRIC_LABELS)).rename(columns={"p_adjusted": "p (adjusted)"})
             if not p.get("n_permutations"):
                 g = g.drop(columns=["p (adjusted)"])

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from ..fairness._metrics import expected_calibration_error
-from ..fairness import select_top
+from ..metrics import expected_calibration_error, select_top
 
 ALL = "all"
 METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_top10", "recall_top10", "precision_at_k", "recall_at_k")

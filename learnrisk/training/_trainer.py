@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,6 +22,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..data import LearningData
 from ..errors import LearnriskError
+from ..fairness import audit_predictions
+from ..features import build_features, catalog, feature_columns, sensitive_attributes
+from ..metrics import select_top
 from ..targets import check_target, make_labels
 from ._evaluate import EvaluationReport, evaluate_scores
 from ._model import RiskModel, make_estimator
@@ -66,15 +70,34 @@ class EngagementRule(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - p, p])
 
 
+def _deprecated_test(test_offerings, test, where: str):
+    """``test_offerings``, or ``test`` (its former name) with a DeprecationWarning."""
+    if test is _UNSET:
+        return test_offerings
+    if test_offerings is not None:
+        raise LearnriskError(f"{where}: give test_offerings only (test is its deprecated former name)")
+    warnings.warn(f"{where}(test=...) is deprecated: use test_offerings=...", DeprecationWarning, stacklevel=3)
+    return test
+
+
+_UNSET = object()
+
+
 def temporal_split(
-    courses: pd.DataFrame, labelled: Iterable[str], test: Iterable[str] | None = None
+    courses: pd.DataFrame,
+    labelled: Iterable[str],
+    test_offerings: Iterable[str] | None = None,
+    *,
+    test=_UNSET,
 ) -> tuple[list[str], list[str], list[str]]:
     """Train and test offerings, and notes on the split.
 
-    Default: per course code, the latest labelled offering (by start) is the test set when the
-    code has at least two; codes with one offering train only. When that leaves no test offering
+    ``test_offerings`` names the test offerings (``test``, its former name, still works for one
+    release with a DeprecationWarning). Default: per course code, the latest labelled offering
+    (by start) is the test set when the code has at least two; codes with one offering train only. When that leaves no test offering
     (every code has one offering), the latest-starting offering overall is the test set.
     """
+    test = _deprecated_test(test_offerings, test, "temporal_split")
     labelled = set(labelled)
     c = courses[courses["course_id"].isin(labelled)].sort_values(["start", "course_id"])
     notes = []
@@ -109,7 +132,7 @@ def temporal_split(
     if unknown_yet:
         notes.append(
             f"training offering(s) {unknown_yet} end after a test offering starts: their outcomes would not have been known "
-            "at deployment time, so the test is slightly optimistic; name earlier offerings with test=[...] to avoid it"
+            "at deployment time, so the test is slightly optimistic; name earlier offerings with test_offerings=[...] to avoid it"
         )
     return train, sorted(test), notes
 
@@ -119,7 +142,7 @@ def train(
     target: str = "dropout",
     *,
     weeks: Iterable[int] = range(1, 21),
-    test: Iterable[str] | None = None,
+    test_offerings: Iterable[str] | None = None,
     model: str | BaseEstimator = "lightgbm",
     features: pd.DataFrame | None = None,
     include_sensitive: bool = False,
@@ -132,6 +155,7 @@ def train(
     abroca_bound: float = 0.05,
     random_state: int = 0,
     progress=None,
+    test=_UNSET,
 ) -> tuple[RiskModel, EvaluationReport]:
     """Train a risk model with a temporal split and evaluate it week by week against baselines.
 
@@ -140,7 +164,8 @@ def train(
     data : LearningData
     target : {"dropout", "underperformance"}
     weeks : cutoff weeks to train and evaluate on (one pooled model, ``week`` is a feature)
-    test : offerings to test on (default: the latest offering of each course code)
+    test_offerings : offerings to test on (default: the latest offering of each course code);
+        ``test``, its former name, still works for one release with a DeprecationWarning
     model : "lightgbm" (default), "logistic", or any scikit-learn classifier
     features : a frame from build_features (built here when not given)
     include_sensitive : let sensitive attributes be model features (off by default; the model
@@ -164,6 +189,7 @@ def train(
     >>> model, report = learnrisk.train(data, target="dropout")               # doctest: +SKIP
     >>> report.summary[["auc", "auc_logistic", "auc_rule"]]                   # doctest: +SKIP
     """
+    test_offerings = _deprecated_test(test_offerings, test, "train")
     check_target(target)
     if isinstance(model, str):
         make_estimator(model)  # an unknown name fails here, before any feature is built
@@ -171,25 +197,19 @@ def train(
     t0 = time.perf_counter()
     weeks = sorted({int(w) for w in weeks})
     if features is None:
-        from ..features import build_features
-
         say(f"building features for weeks {weeks[0]}-{weeks[-1]}")
         features = build_features(data, weeks=weeks, include_sensitive=include_sensitive)
     else:
         features = features[features["week"].isin(weeks)].reset_index(drop=True)
     y = make_labels(data, features, target, fail_threshold=fail_threshold)
     labelled_offerings = features.loc[y.notna(), "course_id"].unique()
-    train_ids, test_ids, notes = temporal_split(data.courses, labelled_offerings, test)
+    train_ids, test_ids, notes = temporal_split(data.courses, labelled_offerings, test_offerings)
     is_train = features["course_id"].isin(train_ids).to_numpy() & y.notna().to_numpy()
     is_test = features["course_id"].isin(test_ids).to_numpy() & y.notna().to_numpy()
     if not is_train.any() or not is_test.any():
         raise LearnriskError(f"no labelled rows for {target} in the training or test offerings")
-    from ..features import feature_columns
-
     columns = feature_columns(features)
     if not include_sensitive:
-        from ..features import catalog
-
         sensitive = set(catalog().query("sensitive")["name"])
         columns = [c for c in columns if c not in sensitive]
     tr, te = features[is_train].reset_index(drop=True), features[is_test].reset_index(drop=True)
@@ -254,9 +274,6 @@ def train(
 
 def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame, abroca_bound: float):
     """Fairness audit of the test predictions, at the top-10 % operating decision."""
-    from ..fairness import audit_predictions, select_top
-    from ..features import sensitive_attributes
-
     groups = sensitive_attributes(data, test_features)
     if groups.empty or groups.shape[1] == 0:
         return None

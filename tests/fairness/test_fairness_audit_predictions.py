@@ -240,3 +240,26 @@ def test_holm_adjustment_and_too_few_permutations():
     frame["disability"] = np.random.default_rng(0).choice(["N", "Y"], 600)
     report = audit_predictions(frame, groups=["gender", "disability"], n_permutations=20)
     assert any("no flag can reach alpha" in w and "n_permutations >= 80" in w for w in report.warnings)
+
+
+def test_gaps_carry_fairlearn_bootstrap_intervals_when_asked():
+    frame = scored_rows(n=1200, effect="strong", seed=4, weeks=2)
+    frame["learner_id"] = np.arange(len(frame)) // 2  # two weekly rows per enrollment
+    frame["course_id"] = "A-2023"
+    report = audit_predictions(frame, groups=["gender"], n_permutations=0, n_boot=30, min_group_size=10)
+    pooled = report.gaps[report.gaps["week"] == "all"].set_index("metric")
+    assert {"gap_low", "gap_high", "ratio_low", "ratio_high"} <= set(report.gaps.columns)
+    assert report.params["n_boot"] == 30
+    auc = pooled.loc["roc_auc"]  # a large gap: its interval holds the observed value
+    assert auc["gap_low"] <= auc["gap"] <= auc["gap_high"] and auc["gap_low"] > 0.1
+    assert auc["ratio_low"] <= auc["ratio"] <= auc["ratio_high"] <= 1
+    assert (pooled["gap_low"] <= pooled["gap_high"]).all()
+    # per week: no intervals; default n_boot=0: none at all, the other columns unchanged
+    assert report.gaps.loc[report.gaps["week"] != "all", "gap_low"].isna().all()
+    plain = audit_predictions(frame, groups=["gender"], n_permutations=0, min_group_size=10)
+    assert plain.gaps["gap_low"].isna().all()
+    cols = [c for c in plain.gaps.columns if c not in ("gap_low", "gap_high", "ratio_low", "ratio_high")]
+    pd.testing.assert_frame_equal(plain.gaps[cols], report.gaps[cols])
+    assert "gap 95 % (bootstrap)" in report.to_markdown() and "gap 95 %" not in plain.to_markdown()
+    with pytest.raises(FairnessAuditError, match="n_boot"):
+        audit_predictions(frame, groups=["gender"], n_boot=-1)

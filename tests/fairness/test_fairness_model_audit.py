@@ -41,15 +41,37 @@ def test_audit_scores_the_models_test_offerings(small_world):
 
 def test_audit_of_named_groups_and_offerings_warns_about_training_rows(small_world):
     data, model = small_world
-    report = audit(model, data, groups=["gender"], weeks=range(1, 3), test_courses=["AAA-2013B", "AAA-2013J"])
+    report = audit(model, data, groups=["gender"], weeks=range(1, 3), test_offerings=["AAA-2013B", "AAA-2013J"])
     assert report.attributes == ["gender"]
     assert report.warnings[0].startswith("the audit includes offerings the model was trained on (AAA-2013B)")
     with pytest.raises(FairnessAuditError, match="unknown offering"):
-        audit(model, data, test_courses=["ZZZ-2020B"])
+        audit(model, data, test_offerings=["ZZZ-2020B"])
     with pytest.raises(FairnessAuditError, match="neither a learner nor an enrollment column"):
         audit(model, data, groups=["shoe_size"], weeks=[1])
     with pytest.raises(FairnessAuditError, match="fitted RiskModel"):
         audit(object(), data)
+
+
+def test_audit_builds_features_for_the_audited_offerings_only(small_world):
+    # Other offerings in the data change nothing: the audit of AAA-2013J is the same on the
+    # data restricted to it (its features never depend on the other offering's rows).
+    data, model = small_world
+    kwargs = dict(groups=["gender", "disability"], weeks=range(1, 4), test_offerings=["AAA-2013J"], n_permutations=20)
+    full = audit(model, data, **kwargs)
+    alone = audit(model, data.select_courses(["AAA-2013J"]), **kwargs)
+    assert full.to_dict() == alone.to_dict()
+    assert full.params["n_rows"] == alone.params["n_rows"] > 0
+
+
+def test_audit_test_courses_is_a_deprecated_alias_of_test_offerings(small_world):
+    data, model = small_world
+    kwargs = dict(groups=["gender"], weeks=[1, 2], n_permutations=0)
+    with pytest.warns(DeprecationWarning, match="test_offerings"):
+        old = audit(model, data, test_courses=["AAA-2013J"], **kwargs)
+    new = audit(model, data, test_offerings=["AAA-2013J"], **kwargs)
+    assert old.to_dict() == new.to_dict()
+    with pytest.raises(FairnessAuditError, match="test_offerings only"):
+        audit(model, data, test_offerings=["AAA-2013J"], test_courses=["AAA-2013J"], **kwargs)
 
 
 def test_audit_takes_other_learner_columns_as_groups(small_world):

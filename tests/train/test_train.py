@@ -39,12 +39,21 @@ def test_temporal_split_single_offering_codes_and_named_test():
     c = courses([("AAA-2013J", "2013-10-01"), ("BBB-2013B", "2013-02-01")])
     train, test, _ = temporal_split(c, c["course_id"])
     assert (train, test) == (["BBB-2013B"], ["AAA-2013J"])
-    train, test, notes = temporal_split(c, c["course_id"], test=["BBB-2013B"])
+    train, test, notes = temporal_split(c, c["course_id"], test_offerings=["BBB-2013B"])
     assert test == ["BBB-2013B"] and any("not purely forward" in n for n in notes)
     with pytest.raises(LearnriskError, match="unknown test offering"):
-        temporal_split(c, c["course_id"], test=["ZZZ"])
+        temporal_split(c, c["course_id"], test_offerings=["ZZZ"])
     with pytest.raises(LearnriskError, match="still running"):
-        temporal_split(c, ["AAA-2013J"], test=["BBB-2013B"])
+        temporal_split(c, ["AAA-2013J"], test_offerings=["BBB-2013B"])
+
+
+def test_temporal_split_test_is_a_deprecated_alias_of_test_offerings():
+    c = courses([("AAA-2013J", "2013-10-01"), ("BBB-2013B", "2013-02-01")])
+    with pytest.warns(DeprecationWarning, match="test_offerings"):
+        old = temporal_split(c, c["course_id"], test=["BBB-2013B"])
+    assert old == temporal_split(c, c["course_id"], test_offerings=["BBB-2013B"])
+    with pytest.raises(LearnriskError, match="test_offerings only"):
+        temporal_split(c, c["course_id"], test_offerings=["BBB-2013B"], test=["BBB-2013B"])
 
 
 def test_train_never_fits_on_test_offerings(trained):
