@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from ..metrics import expected_calibration_error, select_top
+from ._plots import early_warning_curve, importance_bar, reliability_diagram, shap_summary
 
 ALL = "all"
 METRICS = ("roc_auc", "pr_auc", "brier", "ece", "precision_top10", "recall_top10", "precision_at_k", "recall_at_k")
@@ -141,24 +142,16 @@ class EvaluationReport:
     # ------------------------------------------------------------------ plots
     def plot_early_warning(self, metric: str = "roc_auc", ax=None):
         """The early-warning curve: ``metric`` by week for the model, baselines and oracle."""
-        from ._plots import early_warning_curve
-
         return early_warning_curve(self.metrics, metric, target=self.target, ax=ax)
 
     def plot_reliability(self, ax=None, n_bins: int = 10):
         """Reliability diagram of the test predictions (model and baselines)."""
-        from ._plots import reliability_diagram
-
         return reliability_diagram(self.predictions, ["model", "logistic", "rule"], n_bins=n_bins, ax=ax)
 
     def plot_importance(self, ax=None, top: int = 20):
         """Feature importance of the model (mean |contribution| in log-odds on test rows)."""
-        from ._plots import importance_bar
-
         return importance_bar(self.model, self.test_features, top=top, ax=ax)
 
     def plot_shap_summary(self, max_rows: int = 2000):
         """SHAP summary (beeswarm) of the model's contributions on a sample of test rows."""
-        from ._plots import shap_summary
-
         return shap_summary(self.model, self.test_features, max_rows=max_rows)
