@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from learnrisk.data import LearningData
+from learnrisk.errors import DataValidationError
 from learnrisk.scoring import score
+from learnrisk.scoring._tables import csv_bytes
 from tests.scoring.conftest import AS_OF, NEXT_WEEK, snapshot
 from tests.scoring.test_score_safety import _previous_once, previous  # noqa: F401 (fixtures: OUT with last week's list)
 
@@ -37,7 +39,10 @@ def _one_line(code: int, err: str, message: str) -> None:
 
 
 # ---------------------------------------------------------------- case 5: spreadsheet-safe CSV
-BAD_IDS = ["=HYPERLINK(\"http://x\",\"y\")", "+41 1", "-5", "@SUM(A1)", "\tTAB", "\rCR", "a\rb", "'q"]
+# ids a spreadsheet would run as formulas; ids with control characters (tab, CR) never get this
+# far (validation refuses them, see the tests below), and csv_bytes is checked on them directly
+BAD_IDS = ["=HYPERLINK(\"http://x\",\"y\")", "+41 1", "-5", "@SUM(A1)", "'q"]
+CONTROL_IDS = ["\tTAB", "\rCR", "a\rb"]
 
 
 def _renamed(data: LearningData, ids: list[str]) -> tuple[LearningData, dict[str, str]]:
@@ -70,13 +75,27 @@ def test_formula_ids_are_neutralised_and_a_cr_never_splits_a_row(world, tmp_path
         else:
             assert bad in shown
     assert not any(str(v)[:1] in ("=", "+", "-", "@", "\t", "\r") for v in csv.select_dtypes("object").stack())
-    assert b'"a\rb"' in raw  # a field with CR is quoted
     # next week, with the Parquet of the previous list damaged, the CSV gives the true ids back
     result.paths["risk_list.parquet"].write_bytes(b"damaged")
     nxt = _score(world, tmp_path / "lists", as_of=NEXT_WEEK, data=data)
     mine = nxt.risk_list[nxt.risk_list["learner_id"].isin(BAD_IDS)]
     assert nxt.summary["previous"] == AS_OF and len(mine) > 0
     assert mine["previous_risk"].notna().all()  # matched by their true ids
+
+
+def test_control_characters_in_ids_are_refused_at_validation(world):
+    with pytest.raises(DataValidationError, match="ids with control characters"):
+        _renamed(world["data"], CONTROL_IDS)
+
+
+def test_csv_neutralises_tab_and_cr_and_quotes_a_field_with_cr():
+    """Defence in depth: should such ids reach the writer, a CR never splits a row."""
+    frame = pd.DataFrame({"learner_id": CONTROL_IDS + ["ok"], "course_id": ["C"] * 4, "risk": [0.5, 0.4, 0.3, 0.2]})
+    raw = csv_bytes(frame)
+    back = pd.read_csv(io.BytesIO(raw), dtype={"learner_id": "str"}, keep_default_na=False)
+    assert len(back) == 4
+    assert set(back["learner_id"]) == {"'" + i for i in CONTROL_IDS if i[0] in "\t\r"} | {"a\rb", "ok"}
+    assert b'"a\rb"' in raw  # a field with CR is quoted
 
 
 # ---------------------------------------------------------------- case 7: OS errors on output
