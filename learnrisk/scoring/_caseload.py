@@ -11,10 +11,10 @@ An advisor's **capacity** is the learners they can contact in a week: the ``capa
 their rows (the first one given), else the ``capacity`` argument (``--capacity``; default the
 job's ``top_k``).
 
-The **caseload list** of an advisor is the scored rows of their enrollments, ranked by risk
-across their courses (ties by raw score, then course and learner id: the order of every list),
-cut at the capacity: exactly the union of their courses' rows, re-ranked, first ``capacity``
-kept. ``contact_now`` of the risk list is then "in the cut of at least one advisor".
+The **caseload list** of an advisor is the listed rows (high and medium bands) of their
+enrollments, ranked by risk across their courses (ties by raw score, then course and learner
+id: the order of every list), cut at the capacity: exactly the union of their courses' lists,
+re-ranked, first ``capacity`` kept. ``contact_now`` of the risk list is then "in the cut of at least one advisor".
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Caseload:
     advisor: str
     capacity: int
     rows: pd.DataFrame
-    served: int
+    served: int  # all their scored enrollments, listed or not
     courses: tuple[str, ...]
 
 
@@ -94,9 +94,9 @@ def assignments(data: LearningData, caseload: str | os.PathLike | pd.DataFrame |
 
 
 def build_caseloads(risk_list: pd.DataFrame, assigned: pd.DataFrame, capacity: int) -> list[Caseload]:
-    """One :class:`Caseload` per advisor (sorted by name) over the scored rows of ``risk_list``.
+    """One :class:`Caseload` per advisor (sorted by name) over the listed rows of ``risk_list``.
 
-    ``risk_list`` needs course_id, learner_id, risk and raw_score; the rows keep every column
+    ``risk_list`` needs course_id, learner_id, risk, raw_score and band; the rows keep every column
     and gain ``advisor``, ``caseload_rank`` and ``capacity``.
     """
     if capacity < 1:
@@ -104,7 +104,8 @@ def build_caseloads(risk_list: pd.DataFrame, assigned: pd.DataFrame, capacity: i
     rows = risk_list.drop(columns=["advisor", "capacity", "caseload_rank"], errors="ignore")
     rows = rows.merge(assigned, on=KEYS, how="inner", validate="one_to_many")
     out = []
-    for advisor, g in rows.groupby("advisor", sort=True):
+    for advisor, every in rows.groupby("advisor", sort=True):
+        g = every[every["band"] != "low"]
         caps = g["capacity"].dropna()
         cap = int(caps.iloc[0]) if len(caps) else int(capacity)
         ranked = g.sort_values(
@@ -117,7 +118,7 @@ def build_caseloads(risk_list: pd.DataFrame, assigned: pd.DataFrame, capacity: i
                 advisor=str(advisor),
                 capacity=cap,
                 rows=ranked.head(cap).reset_index(drop=True),
-                served=len(ranked),
+                served=len(every),
                 courses=tuple(sorted(ranked["course_id"].unique())),
             )
         )

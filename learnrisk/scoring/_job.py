@@ -22,9 +22,10 @@ Rules (``docs/scoring.md`` says the same for users):
   thresholds of the model card (``bands="model"``: ``model.metadata["band_thresholds"]``), or
   the former rank cut (``bands="capacity"``: ranks 1..k high, k+1..2k medium).
 - **Capacity** is separate from the bands: ``contact_now`` is true for the ``top_k`` highest
-  ranks of each course (what advisors can contact in a week); with a caseload (``by="advisor"``)
-  it is the advisor's capacity across their courses instead (``_caseload``).
-- **Explanations**: only *listed* learners (high and medium, or to contact now) are explained (TreeSHAP costs about
+  ranks of each course (what advisors can contact in a week) among its listed learners (high
+  and medium: nobody in the low band is to be called); with a caseload (``by="advisor"``) it
+  is the advisor's capacity across their courses instead (``_caseload``).
+- **Explanations**: only *listed* learners (high and medium) are explained (TreeSHAP costs about
   1 ms a row). Each listed row is explained by the model of its larger probability (its
   ``main_risk``), and an intervention's estimated reduction is converted to the combined risk:
   lowering ``p_dropout`` by ``d`` lowers the risk by ``d * (1 - p_underperformance)``.
@@ -249,7 +250,8 @@ def risk_frame(
     df = sort_by_risk(df, ["course_id"])
     df.insert(2, "rank", (df.groupby("course_id").cumcount() + 1).astype("int64"))
     df["band"] = assign_bands(df, bands)
-    df["contact_now"] = (df["rank"] <= bands.get("capacity", bands.get("k", 0))).to_numpy()
+    # bands are monotone in risk, so the listed rows of a course are its first ranks
+    df["contact_now"] = ((df["rank"] <= bands["capacity"]) & (df["band"] != "low")).to_numpy()
     return df
 
 
@@ -301,7 +303,7 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
     """Drivers and recommendations of each listed row, by the model of its main risk."""
 
     details: dict[tuple[str, str], dict] = {}
-    listed = risk[(risk["band"] != "low") | risk["contact_now"]]
+    listed = risk[risk["band"] != "low"]
     key_pos = pd.Series(
         np.arange(len(features)),
         index=pd.MultiIndex.from_arrays([features["course_id"].astype("str"), features["learner_id"].astype("str")]),
@@ -606,7 +608,7 @@ def score(
                 "rows": {n: len(f) for n, f in data.tables().items()},
             },
             risk_list=risk,
-            n_explained=int(((risk["band"] != "low") | risk["contact_now"]).sum()),
+            n_explained=int((risk["band"] != "low").sum()),
             bands=band_rule,
             previous=previous_name,
             drift=drift,

@@ -195,10 +195,7 @@ def _people(rows: pd.DataFrame, details: dict, history: dict, course_risks: dict
 
 
 def _listed(rows: pd.DataFrame) -> pd.DataFrame:
-    keep = rows["band"].ne("low")
-    if "contact_now" in rows.columns:
-        keep |= rows["contact_now"].astype(bool)
-    return rows[keep]
+    return rows[rows["band"].ne("low")]
 
 
 def _models_line(summary: dict) -> list[dict]:
