@@ -563,7 +563,8 @@ def score(
     risk = risk.merge(learner_facts(data, t), on=KEYS, how="left", validate="one_to_one")
     risk["last_active"] = risk["last_active"].fillna("").astype("str")
     risk["missed_assessments"] = risk["missed_assessments"].fillna(0).astype("int64")
-    drift = {target: drift_report(m, features) for target, m in models.items()}
+    # the data are judged against the dropout model's reference (every enrolled learner of the week)
+    drift = {target: drift_report(m, features, warn=target == "dropout") for target, m in models.items()}
 
     steps("explain")
     details = _explain_listed(models, features, risk, interventions) if len(risk) else {}

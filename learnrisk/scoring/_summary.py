@@ -150,7 +150,7 @@ def model_info(model: Any, uri: str | None) -> dict:
     }
 
 
-def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WARNING_PSI) -> dict:
+def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WARNING_PSI, *, warn: bool = True) -> dict:
     """The model's drift (:meth:`RiskModel.drift`) on the scored rows, as the summary's dict.
 
     The model compares the rows of each scored week with the training rows of the same week
@@ -163,7 +163,10 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
     compared with; a warning is a PSI above ``threshold`` (0.25, the usual line for a
     significant shift) that is also beyond chance for the week's number of rows
     (:func:`_beyond_chance`). ``week`` and the course-centred z-scores are reported but never
-    warned about.
+    warned about. ``warn=False`` reports the PSI without warnings (``note`` says why): the
+    job passes it for the underperformance model, whose training rows are only the learners
+    with an outcome (those who stayed), not the population scored; the dropout model's
+    reference holds every enrolled learner of the week and judges the data.
     """
     empty = {"reference": None, "weeks": {}, "max_psi": None, "threshold": threshold, "warnings": [], "psi": {}}
     if features.empty or not hasattr(model, "drift"):
@@ -176,7 +179,7 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
     psi = {str(r.feature): round(float(r.psi), 4) for r in table.itertuples(index=False)}
     skip = _not_drift()
     candidates = {f for f, v in psi.items() if v > threshold and f not in skip}
-    real = _beyond_chance(model, features, detail[detail["feature"].isin(candidates)]) if candidates else set()
+    real = _beyond_chance(model, features, detail[detail["feature"].isin(candidates)]) if candidates and warn else set()
     warnings = [{"feature": f, "psi": v} for f, v in psi.items() if f in candidates and f in real]
     considered = [v for f, v in psi.items() if f not in skip]
     return {
@@ -186,6 +189,7 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
         "threshold": threshold,
         "warnings": warnings,
         "psi": psi,
+        **({} if warn else {"note": "reported only: trained on learners with an outcome, not every enrolled learner"}),
     }
 
 
