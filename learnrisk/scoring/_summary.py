@@ -215,7 +215,7 @@ def drift_sentence(drift: dict[str, dict], labels: dict[str, str] | None = None)
                 feats.append(name)
     if not feats:
         return ""
-    shown = ", ".join(feats[:3]) + (f" and {len(feats) - 3} more inputs" if len(feats) > 3 else "")
+    shown = ", ".join(feats[:3]) + (f" and {len(feats) - 3} more input{'s' if len(feats) > 4 else ''}" if len(feats) > 3 else "")
     where = "at the same course week" if same_week else "(all training weeks pooled)"
     return (
         f"This week's {shown} look clearly different from the training data {where}: "
