@@ -327,7 +327,7 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
         }
         drv = ex.drivers.sort_values(["row", "rank"], kind="mergesort")
         for row, g in drv.groupby("row", sort=False):
-            shown = (g["rank"] <= TOP_DRIVERS) | g["driver"].isin(triggers.get(row, set()))
+            shown = shown_drivers(g, triggers.get(row, set()))
             details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
         for row, g in rec.groupby("row", sort=False):
             key = keys_of[row]
@@ -344,6 +344,17 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
                 for r in g.itertuples(index=False)
             ]
     return details
+
+
+def shown_drivers(drivers: pd.DataFrame, triggers: set[str], top: int = TOP_DRIVERS) -> np.ndarray:
+    """Which of one row's drivers (ranked, with their catalog ``group``) the list shows: the
+    strongest driver of each group speaks for it ("average score 36" and "weighted average
+    score 36" say one thing), the first ``top`` groups, plus any driver behind a shown
+    intervention (a recommendation always points at a driver on the page)."""
+    g = drivers.sort_values("rank", kind="mergesort")
+    first_of_group = ~g["group"].duplicated()
+    keep = g.index.isin(g.index[first_of_group.to_numpy()][:top]) | g["driver"].isin(triggers).to_numpy()
+    return pd.Series(keep, index=g.index).reindex(drivers.index).to_numpy()
 
 
 def _needs_sensitive(models: dict) -> bool:

@@ -176,3 +176,24 @@ def test_effect_of_an_intervention_for_a_saturated_learner():
     words = effect_words(0.995, 0.002, [0.999, 0.996, 0.995, 0.994, 0.5])
     assert "odds about 29% lower" in words and "rank 3 → 4" in words
     assert effect_words(0.4, 0.0, [0.4]) == "no estimated change"
+
+
+def test_one_driver_speaks_for_its_group():
+    from learnrisk.scoring._job import shown_drivers
+
+    g = pd.DataFrame(
+        {
+            "rank": [1, 2, 3, 4, 5],
+            "driver": ["score_mean", "score_weighted", "score_z", "days_since_last_activity", "assessments_missed"],
+            "group": ["scores", "scores", "scores", "engagement", "submissions"],
+        },
+        index=[10, 11, 12, 13, 14],
+    )
+    assert shown_drivers(g, set()).tolist() == [True, False, False, True, True]
+    # a driver behind a recommended intervention is always shown
+    assert shown_drivers(g, {"score_z"}).tolist() == [True, False, True, True, True]
+
+
+def test_listed_drivers_in_plain_words(default):
+    text = " | ".join(default.risk_list["drivers"])
+    assert text and " SD " not in text and "log-odds" not in text and "PSI" not in text
