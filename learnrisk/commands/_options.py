@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = [
     "AbrocaBoundOpt",
     "AsOfOpt",
+    "ByOpt",
+    "CapacityOpt",
+    "CaseloadOpt",
     "DataOpt",
     "DaysOpt",
     "GroupsOpt",
@@ -179,4 +182,24 @@ AbrocaBoundOpt = Annotated[
 IncludeSensitiveOpt = Annotated[
     bool,
     typer.Option("--include-sensitive", help="Allow sensitive attributes (gender, age band, region, ...) as model inputs."),
+]
+ByOpt = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="course (one ranked list per course) or advisor (also one list per advisor across their courses, "
+        "cut at their capacity: OUT/<as-of>/caseload/).",
+    ),
+]
+CaseloadOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--caseload",
+        help="Caseload CSV (learner_id, course_id, advisor[, capacity]) for --by advisor; "
+        "default the advisor column of the enrollments.",
+    ),
+]
+CapacityOpt = Annotated[
+    int | None,
+    typer.Option("--capacity", help="Learners an advisor can contact in a week when the caseload gives none (default --top-k)."),
 ]

@@ -17,7 +17,18 @@ import typer
 import learnrisk
 from learnrisk.errors import ScoringError
 
-from ._options import AsOfOpt, DataOpt, InterventionsOpt, ModelOpt, OutOpt, TopKOpt, TrackingUriOpt
+from ._options import (
+    AsOfOpt,
+    ByOpt,
+    CapacityOpt,
+    CaseloadOpt,
+    DataOpt,
+    InterventionsOpt,
+    ModelOpt,
+    OutOpt,
+    TopKOpt,
+    TrackingUriOpt,
+)
 
 STEPS = {
     "load_data": "reading data",
@@ -35,7 +46,7 @@ DEFAULT_MODEL = "models:/learnrisk-dropout@champion"
 
 
 def parse_bands(text: str) -> str | tuple[float, float]:
-    """``capacity``, ``model``, or ``HIGH,MEDIUM`` probability thresholds (``0.5,0.25``)."""
+    """``capacity``, ``model``, or ``HIGH,MEDIUM`` probability thresholds (``0.5,0.25``, the default)."""
     text = text.strip()
     if text in ("capacity", "model"):
         return text
@@ -64,9 +75,13 @@ def score(
         str,
         typer.Option(
             "--bands",
-            help="capacity (top-k per course), model (thresholds of the model card), or HIGH,MEDIUM thresholds.",
+            help="HIGH,MEDIUM calibrated probability thresholds, model (thresholds of the model card), "
+            "or capacity (by rank: top-k per course high).",
         ),
-    ] = "capacity",
+    ] = "0.5,0.25",
+    by: ByOpt = "course",
+    caseload: CaseloadOpt = None,
+    capacity: CapacityOpt = None,
     interventions: InterventionsOpt = None,
     tracking_uri: TrackingUriOpt = None,
 ) -> None:
@@ -104,6 +119,9 @@ def score(
             force=force,
             interventions=interventions,
             bands=band_rule,
+            by=by,
+            caseload=caseload,
+            capacity=capacity,
             tracking_uri=tracking_uri,
             on_step=on_step,
         )
@@ -112,13 +130,23 @@ def score(
     total = s["counts"]["total"]
     typer.echo(
         f"scored {total['enrollments']:,} enrollments in {len(s['counts']['courses'])} running offerings "
-        f"as of {s['as_of']}: {total['high']} high, {total['medium']} medium, {total['low']} low "
+        f"as of {s['as_of']}: {total['high']} high, {total['medium']} medium, {total['low']} low, "
+        f"{total.get('contact_now', 0)} to contact now "
         f"({s['timings']['total']:.1f} s)"
     )
-    for line in s["drift_warnings"]:
-        typer.echo(f"warning: data drift: {line}", err=True)
+    for target, m in s["models"].items():
+        if m.get("status") not in (None, "champion"):
+            typer.echo(f"warning: the {target} model {m['label']} is used", err=True)
+    for w in s.get("data_warnings") or []:
+        typer.echo(f"warning: data: {w.get('message', w) if isinstance(w, dict) else w}", err=True)
+    if s.get("drift_sentence"):
+        typer.echo(f"warning: data drift: {s['drift_sentence']}", err=True)
+    if s.get("caseloads"):
+        typer.echo(f"caseloads of {len(s['caseloads'])} advisors in {result.folder}/caseload/")
     typer.echo(f"wrote {result.folder}/")
     for name, path in result.paths.items():
+        if "/" in name:  # caseload pages: summarised above
+            continue
         typer.echo(f"  {name:18s} {path}")
 
 

@@ -10,6 +10,8 @@ the generic sentence built from the catalog's description and unit::
 Templates are ``str.format`` strings with these fields:
 
 - ``value`` / ``cohort``: the learner's value and the cohort median, formatted (``12``, ``0.5``);
+- ``value_z``: a course-relative value (a z-score) in words: "far below", "below", "close to",
+  "above", "far above" (the course average); no standard deviations on a page;
 - ``value_u`` / ``cohort_u``: the same with the unit, singular when the value is 1 (``1 day``);
 - ``value_pm`` / ``cohort_pm``: the size with the unit and the template's words for the sign
   ("3 days late", "2 days early", "on time");
@@ -36,7 +38,7 @@ from collections.abc import Mapping
 
 from .._format import format_percent, format_readable, to_number
 
-__all__ = ["TEMPLATES", "UNITS", "driver_sentence", "format_value"]
+__all__ = ["TEMPLATES", "UNITS", "driver_sentence", "format_value", "z_words"]
 
 # Feature name -> template, or {key: template} chosen by the formatted value ("1"), else "*";
 # such a dict may give "words": (positive, negative, zero) for the {value_pm} fields. Names follow
@@ -59,9 +61,8 @@ TEMPLATES: dict[str, str | dict[str, str]] = {
     "share_clicks_content": "{value} of clicks on course content; course median {cohort}",
     "share_clicks_forum": "{value} of clicks on forums; course median {cohort}",
     "share_clicks_quiz": "{value} of clicks on quizzes; course median {cohort}",
-    "clicks_1w_z": "clicks in the last 7 days {value_signed} SD from the course average at this week; "
-    "course median {cohort_signed}",
-    "clicks_total_z": "clicks so far {value_signed} SD from the course average at this week; course median {cohort_signed}",
+    "clicks_1w_z": "clicks in the last 7 days {value_z} the course average at this week",
+    "clicks_total_z": "clicks so far {value_z} the course average at this week",
     "pre_start_clicks": "{value_u} before the course started; course median {cohort_u}",
     "pre_start_active_days": "active on {value_u} before the course started; course median {cohort_u}",
     # submissions
@@ -76,7 +77,7 @@ TEMPLATES: dict[str, str | dict[str, str]] = {
     "score_weighted": "weighted average score {value} so far; course median {cohort}",
     "score_last": "last score {value}; course median {cohort}",
     "score_trend": "last score {value_signed} points against the earlier average; course median {cohort_signed}",
-    "score_z": "average score {value_signed} SD from the course average at this week; course median {cohort_signed}",
+    "score_z": "average score {value_z} the course average at this week",
     # registration and background (context only)
     "days_registered_before_start": {
         "words": ("before the start", "after the start", "on the first day"),
@@ -152,6 +153,22 @@ def _short(description: str) -> str:
     return text
 
 
+def z_words(z) -> str:
+    """A distance from the course average (in standard deviations) in plain words, for the
+    templates of course-relative features: no "SD" on a page people read.
+
+    >>> z_words(-3.0), z_words(-0.8), z_words(0.1), z_words(1.2)
+    ('far below', 'below', 'close to', 'above')
+    """
+    v = to_number(z)
+    if v is None:
+        return "compared with"
+    if abs(v) < 0.5:
+        return "close to"
+    side = "below" if v < 0 else "above"
+    return f"far {side}" if abs(v) >= 2 else side
+
+
 def driver_sentence(
     feature: str,
     value,
@@ -196,6 +213,7 @@ def driver_sentence(
             "value_signed": lambda: format_value(value, unit, signed=True),
             "cohort_signed": lambda: format_value(cohort, unit, signed=True),
             "value_pm": lambda: _signed_words(value, unit, words),
+            "value_z": lambda: z_words(value),
             "cohort_pm": lambda: _signed_words(cohort, unit, words),
             "value_s": lambda: "" if v is not None and abs(v) == 1 else "s",
             "description": lambda: description,

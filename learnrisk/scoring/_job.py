@@ -14,12 +14,17 @@ Rules (``docs/scoring.md`` says the same for users):
   outcome if the two were independent given the features. Without an underperformance model
   ``p_underperformance`` is missing (NaN) and the risk is ``p_dropout``.
 - **Rank**: within each course by risk (rounded to 6 decimals, the precision written to the
-  files), highest first; ties broken by learner_id, so that the order never depends on the
-  input's row order.
-- **Bands**: by capacity (default): ranks 1..k are ``high``, k+1..2k ``medium``, the rest
-  ``low`` (``top_k`` = k, what advisors can contact in a week); or by probability thresholds
-  (``bands=(0.5, 0.25)``: risk >= 0.5 high, >= 0.25 medium), or the thresholds of the model
-  card (``bands="model"``: ``model.metadata["band_thresholds"]``).
+  files), highest first; ties (isotonic calibration gives many) broken by the model's raw score
+  (``raw_score``: :meth:`RiskModel.decision_function`, combined like the risk when there are two
+  models), then by learner_id, so that the order never depends on the input's row order.
+- **Bands**: by calibrated probability (default ``bands=(0.5, 0.25)``: risk >= 0.5 high,
+  >= 0.25 medium, the rest low; a band therefore means the same risk in every course), or the
+  thresholds of the model card (``bands="model"``: ``model.metadata["band_thresholds"]``), or
+  the former rank cut (``bands="capacity"``: ranks 1..k high, k+1..2k medium).
+- **Capacity** is separate from the bands: ``contact_now`` is true for the ``top_k`` highest
+  ranks of each course (what advisors can contact in a week) among its listed learners (high
+  and medium: nobody in the low band is to be called); with a caseload (``by="advisor"``) it
+  is the advisor's capacity across their courses instead (``_caseload``).
 - **Explanations**: only *listed* learners (high and medium) are explained (TreeSHAP costs about
   1 ms a row). Each listed row is explained by the model of its larger probability (its
   ``main_risk``), and an intervention's estimated reduction is converted to the combined risk:
@@ -51,9 +56,10 @@ from ..explaining import InterventionCatalog, explain, load_interventions
 from ..features import build_features, catalog
 from ..training import load_model
 from ..timeline import utc_timestamp
+from ._caseload import assignments, build_caseloads, caseload_filename
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
-from ._overview import course_overviews, running_courses
-from ._report import render_report
+from ._overview import course_overviews, learner_facts, running_courses
+from ._report import render_caseload, render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
 from ._tables import csv_bytes, parquet_bytes, read_previous
 
@@ -62,6 +68,7 @@ __all__ = ["ScoreResult", "score"]
 KEYS = ["course_id", "learner_id"]
 DECIMALS = 6
 CHANGE_POINTS = 0.01
+HISTORY_LISTS = 8  # earlier lists read for each learner's trend
 MAX_INTERVENTIONS = 3
 TOP_DRIVERS = 3
 FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json")
@@ -78,6 +85,7 @@ class ScoreResult:
     paths : dict of file name -> Path (empty when nothing was written)
     folder : Path of ``OUT/<as-of>`` or None
     report_html : str, the advisor page
+    caseloads : dict of advisor -> their ranked list cut at capacity (``by="advisor"`` only)
     """
 
     risk_list: pd.DataFrame
@@ -85,6 +93,7 @@ class ScoreResult:
     paths: dict[str, Path] = field(default_factory=dict)
     folder: Path | None = None
     report_html: str = field(default="", repr=False)
+    caseloads: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         c = self.summary["counts"]["total"]
@@ -146,19 +155,24 @@ def _outside_every_course(data: LearningData, t: pd.Timestamp) -> ScoringError:
 
 
 # ------------------------------------------------------------------------------------ risk
+DEFAULT_BANDS = (0.5, 0.25)
+
+
 def _bands_rule(bands, top_k: int, model) -> dict:
+    """The band rule as the summary's dict; ``capacity`` (= ``k``) is the contact-now cut."""
     if isinstance(bands, str) and bands == "capacity":
         return {
             "rule": "capacity",
             "k": int(top_k),
-            "description": f"by capacity: in each course the {top_k} highest risks are high, the next {top_k} medium, the rest low.",
+            "capacity": int(top_k),
+            "description": f"by rank: in each course the {top_k} highest risks are high, the next {top_k} medium, the rest low.",
         }
     if isinstance(bands, str) and bands == "model":
         th = (getattr(model, "metadata", {}) or {}).get("band_thresholds")
         if not isinstance(th, dict) or "high" not in th or "medium" not in th:
             raise ScoringError(
                 "bands='model' needs band thresholds in the model card (metadata['band_thresholds'] "
-                "= {'high': p, 'medium': q}); this model has none: use capacity bands or give thresholds"
+                "= {'high': p, 'medium': q}); this model has none: use thresholds like (0.5, 0.25) or capacity bands"
             )
         bands = (th["high"], th["medium"])
     try:
@@ -171,19 +185,56 @@ def _bands_rule(bands, top_k: int, model) -> dict:
         "rule": "thresholds",
         "high": high,
         "medium": medium,
-        "description": f"by probability: risk of {high:.0%} or more is high, {medium:.0%} or more medium, the rest low.",
+        "k": int(top_k),
+        "capacity": int(top_k),
+        "description": (
+            f"by calibrated probability: a risk of {high:.0%} or more is high, {medium:.0%} or more medium, "
+            f"the rest low, in every course. Separately, the {top_k} highest risks of each course are "
+            "marked \u201ccontact now\u201d (advisor capacity)."
+        ),
     }
 
 
-def risk_frame(features: pd.DataFrame, p_d: np.ndarray, p_u: np.ndarray | None, bands: dict) -> pd.DataFrame:
-    """Keys, probabilities, combined risk, rank within course and band; sorted by course and rank."""
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700)))
+
+
+def raw_scores(model, features: pd.DataFrame, p: np.ndarray) -> np.ndarray:
+    """The model's raw score (:meth:`RiskModel.decision_function`); the logit of ``p`` for a
+    model without one."""
+    if len(features) and hasattr(model, "decision_function"):
+        return np.asarray(model.decision_function(features), dtype=float)
+    p = np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
+def risk_frame(
+    features: pd.DataFrame,
+    p_d: np.ndarray,
+    p_u: np.ndarray | None,
+    bands: dict,
+    raw_d: np.ndarray | None = None,
+    raw_u: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Keys, probabilities, combined risk, raw score, rank within course, band and contact_now;
+    sorted by course and rank.
+
+    ``raw_score`` is the dropout model's raw score, or with two models the log-odds of the
+    combined *uncalibrated* risk ``1 - (1 - s(raw_d)) (1 - s(raw_u))`` (``s`` the logistic
+    function): it orders learners whom calibration put on the same step.
+    """
     p_d = np.round(np.asarray(p_d, dtype=float), DECIMALS)
+    raw_d = raw_scores(None, features, p_d) if raw_d is None else np.asarray(raw_d, dtype=float)
     if p_u is None:
         p_u = np.full(len(p_d), np.nan)
         risk = p_d.copy()
+        raw = raw_d
     else:
         p_u = np.round(np.asarray(p_u, dtype=float), DECIMALS)
         risk = np.round(1.0 - (1.0 - p_d) * (1.0 - p_u), DECIMALS)
+        raw_u = raw_scores(None, features, p_u) if raw_u is None else np.asarray(raw_u, dtype=float)
+        # log-odds of 1 - (1-s(a))(1-s(b)) = log((1+e^a)(1+e^b) - 1), computed stably
+        raw = np.logaddexp(np.logaddexp(raw_d, raw_u), raw_d + raw_u)
     df = pd.DataFrame(
         {
             "course_id": features["course_id"].astype("str").to_numpy(),
@@ -192,19 +243,32 @@ def risk_frame(features: pd.DataFrame, p_d: np.ndarray, p_u: np.ndarray | None, 
             "p_dropout": p_d,
             "p_underperformance": p_u,
             "risk": risk,
+            "raw_score": np.round(np.asarray(raw, dtype=float), 4) + 0.0,
         }
     )
     df["main_risk"] = np.where(np.isnan(p_u) | (p_d >= p_u), "dropout", "underperformance")
-    df = df.sort_values(["course_id", "risk", "learner_id"], ascending=[True, False, True], kind="mergesort")
-    df = df.reset_index(drop=True)
+    df = sort_by_risk(df, ["course_id"])
     df.insert(2, "rank", (df.groupby("course_id").cumcount() + 1).astype("int64"))
+    df["band"] = assign_bands(df, bands)
+    # bands are monotone in risk, so the listed rows of a course are its first ranks
+    df["contact_now"] = ((df["rank"] <= bands["capacity"]) & (df["band"] != "low")).to_numpy()
+    return df
+
+
+def sort_by_risk(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
+    """``df`` sorted by ``first`` (ascending), then risk and raw score (highest first), then the
+    keys (course_id, learner_id): the one order of every list the job writes."""
+    keys = first + ["risk", "raw_score"] + [k for k in KEYS if k not in first]
+    asc = [True] * len(first) + [False, False] + [True] * (len(keys) - len(first) - 2)
+    return df.sort_values(keys, ascending=asc, kind="mergesort").reset_index(drop=True)
+
+
+def assign_bands(df: pd.DataFrame, bands: dict) -> np.ndarray:
+    """high / medium / low of each row (``rank`` needed for the capacity rule)."""
     if bands["rule"] == "capacity":
         k = bands["k"]
-        band = np.where(df["rank"] <= k, "high", np.where(df["rank"] <= 2 * k, "medium", "low"))
-    else:
-        band = np.where(df["risk"] >= bands["high"], "high", np.where(df["risk"] >= bands["medium"], "medium", "low"))
-    df["band"] = band
-    return df
+        return np.where(df["rank"] <= k, "high", np.where(df["rank"] <= 2 * k, "medium", "low"))
+    return np.where(df["risk"] >= bands["high"], "high", np.where(df["risk"] >= bands["medium"], "medium", "low"))
 
 
 def compare_with_previous(risk: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
@@ -263,7 +327,7 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
         }
         drv = ex.drivers.sort_values(["row", "rank"], kind="mergesort")
         for row, g in drv.groupby("row", sort=False):
-            shown = (g["rank"] <= TOP_DRIVERS) | g["driver"].isin(triggers.get(row, set()))
+            shown = shown_drivers(g, triggers.get(row, set()))
             details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
         for row, g in rec.groupby("row", sort=False):
             key = keys_of[row]
@@ -280,6 +344,17 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
                 for r in g.itertuples(index=False)
             ]
     return details
+
+
+def shown_drivers(drivers: pd.DataFrame, triggers: set[str], top: int = TOP_DRIVERS) -> np.ndarray:
+    """Which of one row's drivers (ranked, with their catalog ``group``) the list shows: the
+    strongest driver of each group speaks for it ("average score 36" and "weighted average
+    score 36" say one thing), the first ``top`` groups, plus any driver behind a shown
+    intervention (a recommendation always points at a driver on the page)."""
+    g = drivers.sort_values("rank", kind="mergesort")
+    first_of_group = ~g["group"].duplicated()
+    keep = g.index.isin(g.index[first_of_group.to_numpy()][:top]) | g["driver"].isin(triggers).to_numpy()
+    return pd.Series(keep, index=g.index).reindex(drivers.index).to_numpy()
 
 
 def _needs_sensitive(models: dict) -> bool:
@@ -320,10 +395,39 @@ def _with_details(risk: pd.DataFrame, details: dict) -> pd.DataFrame:
 
 
 COLUMNS = [
-    "as_of", "course_id", "learner_id", "week", "rank", "p_dropout", "p_underperformance", "risk", "band",
-    "main_risk", "drivers", "interventions", "intervention_ids", "best_reduction",
+    "as_of", "course_id", "learner_id", "week", "rank", "p_dropout", "p_underperformance", "risk", "raw_score",
+    "band", "contact_now", "main_risk", "last_active", "missed_assessments", "drivers", "interventions", "intervention_ids", "best_reduction",
     "previous_rank", "previous_risk", "previous_band", "risk_change", "change",
 ]  # fmt: skip
+
+
+CASELOAD_COLUMNS = [
+    "as_of", "advisor", "caseload_rank", "capacity", "course_id", "learner_id", "week", "rank", "risk", "raw_score",
+    "band", "main_risk", "last_active", "missed_assessments", "drivers", "interventions", "risk_change", "change",
+]  # fmt: skip
+
+
+def _with_caseloads(risk: pd.DataFrame, caseloads: list, assigned: pd.DataFrame) -> pd.DataFrame:
+    """``contact_now`` from the advisors' cuts; ``advisor``: the advisors of each row (``; ``)."""
+    cut = {key for c in caseloads for key in zip(c.rows["course_id"], c.rows["learner_id"])}
+    names = assigned.sort_values("advisor").groupby(KEYS, sort=False)["advisor"].agg("; ".join)
+    out = risk.copy()
+    keys = list(zip(out["course_id"], out["learner_id"]))
+    out["contact_now"] = np.array([k in cut for k in keys], dtype=bool)
+    out["advisor"] = pd.Series([names.get(k, "") for k in keys], index=out.index, dtype="str")
+    return out
+
+
+def _history(out_path: Path, folders: list[str]) -> dict[tuple[str, str], list[tuple[str, float]]]:
+    """Per (course_id, learner_id): [(as-of, risk), ...] over the earlier lists, oldest first."""
+    hist: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    for d in folders:
+        prev = read_previous(out_path / d)
+        if prev is None:
+            continue
+        for cid, lid, r in zip(prev["course_id"], prev["learner_id"], prev["risk"]):
+            hist.setdefault((cid, lid), []).append((d, float(r)))
+    return hist
 
 
 # ------------------------------------------------------------------------------------ score
@@ -364,7 +468,10 @@ def score(
     top_k: int = 20,
     force: bool = False,
     interventions: Any = None,
-    bands: str | tuple[float, float] = "capacity",
+    bands: str | tuple[float, float] = DEFAULT_BANDS,
+    by: str = "course",
+    caseload: str | os.PathLike | pd.DataFrame | None = None,
+    capacity: int | None = None,
     tracking_uri: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> ScoreResult:
@@ -379,10 +486,19 @@ def score(
     underperformance_model : same kinds, optional; without it the risk is ``p_dropout``
     out : output folder; ``OUT/<as-of>/`` receives risk_list.csv, risk_list.parquet,
         report.html and summary.json. None writes nothing.
-    top_k : learners per course in the high band (and again in medium) under capacity bands
+    top_k : advisor capacity per course: the ``top_k`` highest risks of each course are
+        ``contact_now`` (and, under ``bands="capacity"``, high; the next ``top_k`` medium)
     force : replace an existing ``OUT/<as-of>/`` (atomically); without it an existing one is an error
     interventions : intervention catalog (object or YAML path) for the explainer; default packaged
-    bands : ``"capacity"`` (default), ``"model"``, or ``(high, medium)`` probability thresholds
+    bands : ``(high, medium)`` calibrated probability thresholds (default ``(0.5, 0.25)``),
+        ``"model"`` (the thresholds of the model card) or ``"capacity"`` (by rank, the former rule)
+    by : ``"course"`` (default) or ``"advisor"``: also write, per advisor, one ranked list across
+        their courses cut at their capacity (``OUT/<as-of>/caseload/<advisor>.csv`` and ``.html``;
+        ``ScoreResult.caseloads``); ``contact_now`` then follows the advisors' cuts
+    caseload : with ``by="advisor"``: a CSV file (learner_id, course_id, advisor[, capacity]) or
+        a DataFrame; default the ``advisor`` column of the enrollments
+    capacity : learners an advisor can contact in a week when the caseload gives none
+        (default ``top_k``)
     tracking_uri : MLflow tracking URI for model URIs (default: ``MLFLOW_TRACKING_URI`` or
         ``sqlite:///mlflow.db``)
     on_step : called with the name of each step as it starts (the CLI's progress display)
@@ -411,6 +527,10 @@ def score(
     steps = _Steps(on_step)
     if top_k < 1:
         raise ScoringError(f"top_k must be at least 1, found {top_k}")
+    if by not in ("course", "advisor"):
+        raise ScoringError(f"by must be 'course' or 'advisor', found {by!r}")
+    if caseload is not None and by != "advisor":
+        raise ScoringError("a caseload is used with by='advisor' (--by advisor)")
     t = parse_as_of(as_of)
     name = t.strftime("%Y-%m-%d")
     out_path = None if out is None else Path(out)
@@ -432,6 +552,7 @@ def score(
         raise _outside_every_course(data, t)
     if not isinstance(interventions, InterventionCatalog):
         interventions = load_interventions(interventions, catalog=catalog())
+    assigned = assignments(data, caseload) if by == "advisor" else None
     if out_path is not None:
         check_output(out_path, name, force=force)
 
@@ -440,11 +561,21 @@ def score(
     features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
     steps("predict")
     p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
-    p_u = None
+    p_u = raw_u = None
+    raw_d = raw_scores(dropout_model, features, p_d)
     if "underperformance" in models:
         p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
-    risk = risk_frame(features, p_d, p_u, band_rule)
-    drift = {target: drift_report(m, features) for target, m in models.items()}
+        raw_u = raw_scores(models["underperformance"], features, p_u)
+    risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
+    caseloads = []
+    if assigned is not None:
+        caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
+        risk = _with_caseloads(risk, caseloads, assigned)
+    risk = risk.merge(learner_facts(data, t), on=KEYS, how="left", validate="one_to_one")
+    risk["last_active"] = risk["last_active"].fillna("").astype("str")
+    risk["missed_assessments"] = risk["missed_assessments"].fillna(0).astype("int64")
+    # the data are judged against the dropout model's reference (every enrolled learner of the week)
+    drift = {target: drift_report(m, features, warn=target == "dropout") for target, m in models.items()}
 
     steps("explain")
     details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
@@ -462,8 +593,10 @@ def score(
         steps("compare")
         previous_name = None
         previous = None
+        history: dict = {}
         if out_path is not None:
             earlier = [d for d in as_of_folders(out_path) if d < name]
+            history = _history(out_path, earlier[-HISTORY_LISTS:])
             if earlier:
                 previous_name = earlier[-1]
                 previous = read_previous(out_path / previous_name)
@@ -472,7 +605,9 @@ def score(
                     previous_name = None
         risk = compare_with_previous(risk, previous)
         risk.insert(0, "as_of", pd.Series([name] * len(risk), dtype="str"))
-        risk = risk[COLUMNS]
+        risk = risk[COLUMNS + (["advisor"] if assigned is not None else [])]
+        if caseloads:
+            caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
 
         steps("report")
         overviews = course_overviews(data, t)
@@ -494,7 +629,21 @@ def score(
             recovered=recovered,
             version=__version__,
         )
-        html = render_report(as_of=t, overviews=overviews, risk_list=risk, details=details, summary=summary)
+        summary["caseloads"] = {
+            c.advisor: {"capacity": c.capacity, "served": c.served, "courses": list(c.courses), "file": caseload_filename(c.advisor)}
+            for c in caseloads
+        }
+        html = render_report(
+            as_of=t, overviews=overviews, risk_list=risk, details=details, summary=summary, history=history
+        )
+        pages = {
+            f"caseload/{caseload_filename(c.advisor)}": (
+                c, render_caseload(
+                    as_of=t, caseload=c, details=details, summary=summary, risk_list=risk, history=history
+                )
+            )
+            for c in caseloads
+        }
 
         paths: dict[str, Path] = {}
         folder = None
@@ -505,6 +654,11 @@ def score(
                 staged.write_bytes("risk_list.csv", csv_bytes(risk))
                 staged.write_bytes("risk_list.parquet", parquet_bytes(risk))
                 staged.write_bytes("report.html", html.encode())
+                if pages:
+                    (staged.path / "caseload").mkdir()
+                for stem, (c, page) in pages.items():
+                    staged.write_bytes(f"{stem}.csv", csv_bytes(c.rows[CASELOAD_COLUMNS]))
+                    staged.write_bytes(f"{stem}.html", page.encode())
                 summary["timings"] = steps.snapshot()
                 staged.write_bytes("summary.json", summary_bytes(summary))
                 steps("publish")
@@ -513,6 +667,10 @@ def score(
                 staged.discard()
                 raise
             paths = {f: folder / f for f in FILES}
+            paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem in pages for ext in ("csv", "html")})
         if out_path is None:
             summary["timings"] = steps.snapshot()
-    return ScoreResult(risk_list=risk, summary=summary, paths=paths, folder=folder, report_html=html)
+    return ScoreResult(
+        risk_list=risk, summary=summary, paths=paths, folder=folder, report_html=html,
+        caseloads={c.advisor: c.rows[CASELOAD_COLUMNS] for c in caseloads},
+    )

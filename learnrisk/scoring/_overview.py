@@ -33,7 +33,7 @@ from ..data import LearningData
 from ..data._validate import enrollment_positions
 from ..timeline import NEVER, WEEK, before, enrollment_times, running, to_ns, week_of
 
-__all__ = ["CourseOverview", "course_overviews", "running_courses"]
+__all__ = ["CourseOverview", "course_overviews", "learner_facts", "running_courses"]
 
 
 @dataclass(frozen=True)
@@ -180,13 +180,47 @@ def _curves(e: pd.DataFrame, pos: np.ndarray, ts: np.ndarray, as_of: pd.Timestam
     return out
 
 
-def _missed(
-    data: LearningData, courses: pd.DataFrame, active: pd.DataFrame, as_of: pd.Timestamp, n: int
-) -> dict[str, list[dict]]:
+def learner_facts(data: LearningData, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per active enrollment of the running offerings: ``last_active`` (the date of its last
+    activity before ``as_of``, ``YYYY-MM-DD``, empty when none) and ``missed_assessments`` (its
+    assessments due before ``as_of``, after its registration, not submitted before ``as_of``).
+
+    Columns: course_id, learner_id, last_active, missed_assessments.
+    """
+    courses = running_courses(data, as_of)
+    e = _enrollments(data, courses, as_of)
+    pos, ts = _activity_positions(data, e, as_of)
+    last = np.full(len(e), np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, pos, ts)
+    seen = last != np.iinfo(np.int64).min
+    dates = pd.to_datetime(np.where(seen, last, 0), utc=True).strftime("%Y-%m-%d")
+    out = pd.DataFrame(
+        {
+            "course_id": e["course_id"].astype("str"),
+            "learner_id": e["learner_id"].astype("str"),
+            "last_active": np.where(seen, np.asarray(dates, dtype=object), ""),
+            "active": e["active"].to_numpy(),
+        }
+    )
+    out = out[out["active"]].drop(columns="active")
+    pairs = _missed_pairs(data, courses, e[e["active"].to_numpy()], as_of)
+    if pairs is None:
+        out["missed_assessments"] = 0
+    else:
+        n = pairs[pairs["missed"]].groupby(["course_id", "learner_id"]).size().rename("missed_assessments")
+        out = out.merge(n.reset_index(), on=["course_id", "learner_id"], how="left")
+        out["missed_assessments"] = out["missed_assessments"].fillna(0)
+    out["missed_assessments"] = out["missed_assessments"].astype("int64")
+    out["last_active"] = out["last_active"].astype("str")
+    return out.drop_duplicates(["course_id", "learner_id"]).reset_index(drop=True)
+
+
+def _missed_pairs(data: LearningData, courses: pd.DataFrame, active: pd.DataFrame, as_of: pd.Timestamp):
+    """Every (active enrollment, assessment due before ``as_of``) pair with ``missed``; None if none."""
     a = data.assessments
     a = a[a["course_id"].isin(courses["course_id"]) & a["due_at"].notna() & (a["due_at"] < as_of)]
     if a.empty or active.empty:
-        return {}
+        return None
     s = data.submissions
     s = s[s["assessment_id"].isin(a["assessment_id"]) & (s["submitted_at"] < as_of)]
     s = s[["learner_id", "assessment_id"]].drop_duplicates()
@@ -197,7 +231,16 @@ def _missed(
     # ... excluding assessments due before a late registration (not this learner's to miss)
     pairs = pairs[pairs["registered_at"] < pairs["due_at"]]
     done = pairs.merge(s, on=["learner_id", "assessment_id"], how="left", indicator=True)["_merge"].eq("both")
-    pairs = pairs.assign(missed=~done.to_numpy())
+    return pairs.assign(missed=~done.to_numpy())
+
+
+def _missed(
+    data: LearningData, courses: pd.DataFrame, active: pd.DataFrame, as_of: pd.Timestamp, n: int
+) -> dict[str, list[dict]]:
+    pairs = _missed_pairs(data, courses, active, as_of)
+    if pairs is None:
+        return {}
+    a = data.assessments
     agg = pairs.groupby("assessment_id").agg(missed=("missed", "sum"), of=("missed", "size")).reset_index()
     cols = ["assessment_id", "course_id", "kind", "due_at"] + (["title"] if "title" in a.columns else [])
     agg = agg.merge(a[cols], on="assessment_id")

@@ -1,13 +1,18 @@
 """``report.html``: one self-contained page for advisors, readable when opened from disk.
 
-Everything is inline: the CSS in a ``<style>`` element, the weekly engagement curves as inline
-SVG drawn here, no script, no web font, no image file, no link to the network. The page is a
-pure function of its inputs (no clock), so two runs on the same inputs give the same page.
+Everything is inline: the CSS in a ``<style>`` element, a few lines of vanilla JavaScript in a
+``<script>`` element (sort, filter, search; the page reads fully without it), the charts as
+inline SVG drawn here; no web font, no image file, no link to the network. The page is a pure
+function of its inputs (no clock), so two runs on the same inputs give the same page.
 
-Layout: a header (as-of date, models, data-drift warnings), one section per running offering
-with its overview (enrolled, active this week, withdrawn so far, the cohort's weekly engagement
-curve, the most often missed assessments) and its ranked list of listed learners (high and
-medium bands) with drivers and recommended interventions, and a footer saying how to read it.
+Layout: a header (as-of date, models with their registry alias and gate status, a stale-data
+banner, one drift sentence), "who to call first" (the highest risks to contact now, across all
+courses, with their first reason and first action), all courses side by side, then one section
+per running offering with its overview (enrolled, active this week, withdrawn so far, the risk
+distribution, the weekly engagement curve, the most often missed assessments) and its ranked
+list of listed learners (high and medium bands, and everyone to contact now) with trend, last
+active date, missed assessments, drivers and recommended interventions, and a footer saying how
+to read it. :func:`render_caseload` draws an advisor's caseload with the same table.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from markupsafe import Markup, escape
 from .._format import format_percent, format_points, format_probability
 from ._overview import CourseOverview
 
-__all__ = ["engagement_svg", "render_report"]
+__all__ = ["effect_words", "engagement_svg", "render_caseload", "render_report", "risk_distribution_svg", "sparkline_svg"]
 
 
 def _env() -> jinja2.Environment:
@@ -79,6 +84,124 @@ def engagement_svg(curve: list[dict], *, width: int = 380, height: int = 150) ->
     return Markup("".join(parts))
 
 
+BINS = 10
+
+
+def risk_distribution_svg(risks, bands, *, width: int = 380, height: int = 120) -> Markup:
+    """An inline SVG histogram of the risks of one course in ten 10-point bins, each bar
+    coloured by the band of most of its learners."""
+    risks = [float(r) for r in risks]
+    if not risks:
+        return Markup('<p class="muted">No learner scored.</p>')
+    left, right, top, bottom = 30, 6, 8, 22
+    w, h = width - left - right, height - top - bottom
+    counts = [0] * BINS
+    band_of: list[dict[str, int]] = [{} for _ in range(BINS)]
+    for r, b in zip(risks, bands):
+        i = min(int(r * BINS), BINS - 1)
+        counts[i] += 1
+        band_of[i][b] = band_of[i].get(b, 0) + 1
+    top_count = max(counts)
+    bw = w / BINS
+    parts = [
+        f'<svg class="dist" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Risk distribution: learners per 10-point risk bin">'
+    ]
+    parts.append(f'<text x="{left - 4}" y="{top + 8}" class="axis" text-anchor="end">{top_count}</text>')
+    parts.append(f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" class="grid"/>')
+    for i, c in enumerate(counts):
+        bh = h * c / top_count if top_count else 0
+        band = max(band_of[i], key=band_of[i].get) if band_of[i] else "low"
+        label = f"risk {i * 10}-{(i + 1) * 10}%: {c} learner{'' if c == 1 else 's'}"
+        parts.append(
+            f'<rect x="{left + i * bw + 1:.1f}" y="{top + h - bh:.1f}" width="{bw - 2:.1f}" height="{bh:.1f}" '
+            f'class="bar bar-{band}"><title>{escape(label)}</title></rect>'
+        )
+        if i % 2 == 0:
+            parts.append(f'<text x="{left + i * bw:.1f}" y="{height - 6}" class="axis" text-anchor="middle">{i * 10}%</text>')
+    parts.append(f'<text x="{left + w:.1f}" y="{height - 6}" class="axis" text-anchor="end">100%</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def sparkline_svg(points: list[tuple[str, float]], *, width: int = 64, height: int = 18) -> Markup:
+    """A tiny inline SVG line of a learner's risk over the earlier lists and this one (0-100 %)."""
+    if len(points) < 2:
+        return Markup("")
+    n = len(points)
+    xy = [(2 + (width - 4) * i / (n - 1), 2 + (height - 4) * (1 - v)) for i, (_, v) in enumerate(points)]
+    title = ", ".join(f"{d}: {format_probability(v)}" for d, v in points)
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    return Markup(
+        f'<svg class="spark" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Risk over the last {n} lists">'
+        f"<title>{escape(title)}</title><polyline points=\"{path}\"/>"
+        f'<circle cx="{xy[-1][0]:.1f}" cy="{xy[-1][1]:.1f}" r="2"/></svg>'
+    )
+
+
+def effect_words(risk: float, reduction: float, course_risks) -> str:
+    """An intervention's estimated effect in words that mean something even for a saturated
+    learner: the points of risk, the change of the odds, and the move in the course's ranking.
+
+    >>> effect_words(0.995, 0.002, [0.999, 0.996, 0.995, 0.994, 0.5])
+    'est. risk −0.2 pts: odds about 29% lower, rank 3 → 4 in the course'
+    """
+    if reduction is None or not math.isfinite(reduction) or reduction < 0.0005:
+        return "no estimated change"
+    new = max(risk - reduction, 0.0)
+    odds = risk / (1 - risk) if risk < 1 else math.inf
+    new_odds = new / (1 - new) if new < 1 else math.inf
+    parts = [f"est. risk {format_points(-reduction)}"]
+    if math.isfinite(odds) and odds > 0:
+        parts.append(f"odds about {1 - new_odds / odds:.0%} lower")
+    course_risks = [float(r) for r in course_risks]
+    rank = 1 + sum(r > risk for r in course_risks)
+    new_rank = 1 + sum(r > new for r in course_risks if r != risk) + sum(r > risk for r in course_risks if r == risk)
+    new_rank = max(new_rank, rank)
+    words = parts[0] + (": " + parts[1] if len(parts) > 1 else "")
+    if new_rank > rank:
+        words += f", rank {rank} \u2192 {new_rank} in the course"
+    return words
+
+
+def _people(rows: pd.DataFrame, details: dict, history: dict, course_risks: dict[str, list[float]]) -> list[dict]:
+    """The table rows of the listed learners in ``rows`` (already in display order)."""
+    people = []
+    for r in rows.to_dict("records"):
+        key = (r["course_id"], r["learner_id"])
+        d = details.get(key, {})
+        trend = list(history.get(key, [])) + [("this week", float(r["risk"]))]
+        interventions = [
+            {**i, "effect": effect_words(float(r["risk"]), float(i.get("reduction", float("nan"))), course_risks[r["course_id"]])}
+            for i in d.get("interventions", [])
+        ]
+        change = r.get("change")
+        people.append(
+            {
+                **{k: r.get(k) for k in ("rank", "learner_id", "course_id", "risk", "p_dropout", "p_underperformance",
+                                         "band", "main_risk", "risk_change", "raw_score", "caseload_rank", "advisor")},
+                "rank": int(r["rank"]),
+                "contact_now": bool(r.get("contact_now", False)),
+                "change": change if isinstance(change, str) else "",
+                "last_active": r.get("last_active") or "",
+                "missed": int(r.get("missed_assessments", 0) or 0),
+                "spark": sparkline_svg(trend),
+                "drivers": d.get("drivers", []),
+                "interventions": interventions,
+            }
+        )
+    return people
+
+
+def _listed(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["band"].ne("low")]
+
+
+def _models_line(summary: dict) -> list[dict]:
+    return [{"target": t, **m, "flag": m.get("status") not in (None, "champion")} for t, m in summary["models"].items()]
+
+
 def render_report(
     *,
     as_of: pd.Timestamp,
@@ -86,6 +209,7 @@ def render_report(
     risk_list: pd.DataFrame,
     details: dict[tuple[str, str], dict],
     summary: dict,
+    history: dict | None = None,
 ) -> str:
     """The advisor page as a string.
 
@@ -95,51 +219,67 @@ def render_report(
     risk_list : every scored enrollment (see :func:`learnrisk.score`)
     details : per ``(course_id, learner_id)`` of a listed row, ``{"drivers": [sentence, ...],
         "interventions": [{"title", "who", "channel", "reduction"}, ...]}``
-    summary : the summary dictionary (models, bands, drift warnings)
+    summary : the summary dictionary (models, bands, drift sentence, data warnings)
+    history : per ``(course_id, learner_id)``, ``[(as-of, risk), ...]`` of the earlier lists
 
     Examples
     --------
     >>> html = render_report(as_of=t, overviews=ov, risk_list=rl, details={}, summary=s)  # doctest: +SKIP
     """
+    history = history or {}
+    course_risks = {str(c): g["risk"].tolist() for c, g in risk_list.groupby("course_id")}
     courses = []
     for ov in overviews:
         rows = risk_list[risk_list["course_id"] == ov.course_id]
-        listed = rows[rows["band"] != "low"].sort_values("rank")
-        people = []
-        for r in listed.itertuples(index=False):
-            d = details.get((r.course_id, r.learner_id), {})
-            people.append(
-                {
-                    "rank": int(r.rank),
-                    "learner_id": r.learner_id,
-                    "risk": r.risk,
-                    "p_dropout": r.p_dropout,
-                    "p_underperformance": r.p_underperformance,
-                    "band": r.band,
-                    "main_risk": r.main_risk,
-                    "change": r.change if isinstance(r.change, str) else "",
-                    "risk_change": r.risk_change,
-                    "drivers": d.get("drivers", []),
-                    "interventions": d.get("interventions", []),
-                }
-            )
+        listed = _listed(rows).sort_values("rank")
         bands = rows["band"].value_counts()
         courses.append(
             {
                 "o": ov,
                 "anchor": "course-" + "".join(ch if ch.isalnum() else "-" for ch in ov.course_id),
                 "svg": engagement_svg(ov.curve),
+                "dist": risk_distribution_svg(rows["risk"], rows["band"]),
                 "share_this_week": ov.active_this_week / ov.active_enrollments if ov.active_enrollments else float("nan"),
-                "people": people,
+                "people": _people(listed, details, history, course_risks),
                 "n_high": int(bands.get("high", 0)),
                 "n_medium": int(bands.get("medium", 0)),
                 "n_low": int(bands.get("low", 0)),
+                "n_now": int(rows["contact_now"].sum()) if "contact_now" in rows.columns else 0,
+                "median": float(rows["risk"].median()) if len(rows) else float("nan"),
+                "n_not_listed": int(len(rows) - len(listed)),
             }
         )
+    first = risk_list
+    if "contact_now" in first.columns:
+        first = first[first["contact_now"].astype(bool)]
+    first = first.sort_values(["risk", "raw_score", "course_id", "learner_id"], ascending=[False, False, True, True])
     has_under = bool(risk_list["p_underperformance"].notna().any()) if len(risk_list) else False
     return _env().get_template("report.html.j2").render(
         as_of=as_of.strftime("%Y-%m-%d"),
         courses=courses,
+        call_first=_people(first.head(5), details, history, course_risks),
         summary=summary,
+        models=_models_line(summary),
         has_under=has_under,
+        caseload=None,
+    )
+
+
+def render_caseload(
+    *, as_of: pd.Timestamp, caseload, details: dict, summary: dict, risk_list: pd.DataFrame, history: dict | None = None
+) -> str:
+    """An advisor's page: their ranked list across courses, cut at their capacity
+    (:class:`learnrisk.scoring._caseload.Caseload`); ``risk_list`` gives the course rankings
+    the effects are said in."""
+    history = history or {}
+    rows = caseload.rows
+    course_risks = {str(c): g["risk"].tolist() for c, g in risk_list.groupby("course_id")}
+    return _env().get_template("report.html.j2").render(
+        as_of=as_of.strftime("%Y-%m-%d"),
+        courses=[],
+        call_first=_people(rows, details, history, course_risks),
+        summary=summary,
+        models=_models_line(summary),
+        has_under=bool(rows["p_underperformance"].notna().any()) if "p_underperformance" in rows.columns and len(rows) else False,
+        caseload=caseload,
     )

@@ -7,7 +7,9 @@ Fields
 ------
 as_of : the as-of date (``YYYY-MM-DD``); facts strictly before its midnight UTC were used
 generated_by : learnrisk version
-models : per target (``dropout``, ``underperformance``): uri, name, version, run_id, kind
+models : per target (``dropout``, ``underperformance``): uri, name, version, alias, run_id,
+    kind, gate (``passed``/``failed``/null), status (``champion``, ``refused by the quality gate``,
+    ``not promoted``, or null) and the one-line label the page and console show
 data : digest of the six input tables (:meth:`LearningData.digest`), row counts, source path
 population : running offerings, enrollments scored, enrollments explained
 counts : per course and in total, enrollments per band (high, medium, low)
@@ -15,7 +17,10 @@ bands : the rule that assigned the bands (capacity with k, or probability thresh
 previous : the as-of folder the change columns compare with (null when none)
 drift : per model, the PSI of every model input against the training reference stored with the
     model (week by week when the model stores per-week references), and the warnings (PSI
-    above 0.25); ``drift_warnings`` lists them as sentences
+    above 0.25); ``drift_warnings`` lists them (technical lines); ``drift_sentence`` says the same
+    in one plain sentence for the page and the console (empty when nothing drifted)
+data_warnings : plausibility warnings about the data (stale data...) when a check put them
+    there; the page shows them in a banner
 timings : seconds per step and in total
 recovered : what was cleaned up from interrupted runs before writing, and an earlier list that
     could not be read
@@ -26,44 +31,126 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from .._json import jsonable
+from ..features import catalog
 from ..training import drift_by_feature
 
-__all__ = ["DRIFT_WARNING_PSI", "build_summary", "drift_report", "model_info", "summary_bytes"]
+__all__ = ["DRIFT_WARNING_PSI", "build_summary", "drift_report", "drift_sentence", "model_info", "summary_bytes"]
 
 DRIFT_WARNING_PSI = 0.25
+DRIFT_ALPHA = 0.01  # chance of one false drift warning per scored week, over all inputs
 # PSI of these inputs against the pooled training weeks is large by construction (one week is
-# scored, many were trained on), so they are reported but never raise a warning.
+# scored, many were trained on), so they are reported but never raise a warning; neither are
+# inputs centred on each course by construction (z-scores: unit "z-score" in the catalog),
+# whose distribution is the same in every course whatever the population does.
 _NOT_DRIFT = ("week",)
 
 
+def _not_drift() -> set[str]:
+    cat = catalog()
+    return set(_NOT_DRIFT) | set(cat.loc[cat["unit"] == "z-score", "name"])
+
+
+def _beyond_chance(model: Any, features: pd.DataFrame, detail: pd.DataFrame, alpha: float = DRIFT_ALPHA) -> set[str]:
+    """Inputs whose shift in at least one scored week is larger than chance allows for that
+    week's number of rows.
+
+    A sample of ``n`` rows drawn from the training distribution itself has a PSI of about
+    ``X2 / n`` (``X2`` chi-square with bins - 1 degrees of freedom), so a small week shows a
+    large PSI by chance alone: 0.3 is ordinary for 80 rows and 10 bins. The PSI here smooths the
+    week's bin counts (+0.5 each: an empty bin is not evidence of an infinite shift) and is
+    compared with the ``1 - alpha / inputs`` quantile of that chance distribution.
+    """
+    if not hasattr(model, "prepare"):
+        return set(detail["feature"])
+    X = model.prepare(features)
+    by_week = getattr(model, "reference_by_week_", None) or {}
+    pooled = getattr(model, "reference_", None) or {}
+    n_inputs = max(detail["feature"].nunique(), 1)
+    week = features["week"].to_numpy() if "week" in features.columns else None
+    out: set[str] = set()
+    for r in detail.itertuples(index=False):
+        if r.feature in out or r.feature not in X.columns:
+            continue
+        ref = (by_week.get(int(r.reference_week)) if not pd.isna(r.reference_week) else pooled) or pooled
+        if r.feature not in ref:
+            continue
+        mask = np.ones(len(X), dtype=bool) if week is None or pd.isna(r.week) else week == int(r.week)
+        v = X.loc[mask, r.feature].to_numpy(dtype=float)
+        edges = np.asarray(ref[r.feature]["edges"], dtype=float)
+        q = np.clip(np.asarray(ref[r.feature]["shares"], dtype=float), 1e-4, None)
+        nan = ~np.isfinite(v)
+        counts = np.append(np.bincount(np.searchsorted(edges, v[~nan], side="right"), minlength=len(edges) + 1), nan.sum())
+        n = len(v)
+        if n == 0:
+            continue
+        p = (counts + 0.5) / (n + 0.5 * len(counts))
+        smoothed = float(np.sum((p - q) * np.log(p / q)))
+        df = max(int((np.asarray(ref[r.feature]["shares"]) > 0).sum()) - 1, 1)
+        if smoothed > chi2.ppf(1 - alpha / n_inputs, df) / n:
+            out.add(r.feature)
+    return out
+
+
+CHAMPION = "champion"
+
+
 def model_info(model: Any, uri: str | None) -> dict:
-    """Name, version, run id and kind of a model (what the registry loader put in its metadata)."""
+    """Name, version, alias, run id, kind and gate status of a model, and a one-line label.
+
+    The registry loader puts name, version and run id in the metadata; the alias is read from a
+    ``models:/NAME@ALIAS`` URI; ``metadata["gate"]`` (``passed``/``failed``, when the training
+    run stored it) says whether the quality gate accepted the model. Without a stored gate
+    result, a model loaded by an alias other than ``champion`` is labelled "not promoted".
+    """
     meta = dict(getattr(model, "metadata", {}) or {})
     name = meta.get("name") or meta.get("registered_name")
     version = None if meta.get("version") is None else str(meta.get("version"))
+    uri = None if uri is None else str(uri)
+    alias = meta.get("alias")
+    if alias is None and uri and uri.startswith("models:/") and "@" in uri:
+        alias = uri.rsplit("@", 1)[1]
+    gate = meta.get("gate")
+    gate = None if gate is None else str(gate).lower()
+    if gate in ("failed", "refused", "false"):
+        status = "refused by the quality gate"
+    elif alias is not None and alias != CHAMPION:
+        status = "not promoted"
+    elif alias == CHAMPION:
+        status = CHAMPION
+    else:
+        status = None
     est = model.estimator if isinstance(getattr(model, "estimator", None), str) else type(model).__name__
     if name:
         label = f"{name} v{version}" if version else str(name)
+        if alias:
+            label += f" @{alias}"
     elif uri:
         label = str(uri)
     else:
-        label = f"{est} model passed in memory"
+        label = f"{est} model passed in memory (not from the registry)"
+    if status and status != CHAMPION:
+        label += f" ({status})"
     return {
         "label": label,
         "target": getattr(model, "target", None),
-        "uri": None if uri is None else str(uri),
+        "uri": uri,
         "name": name,
         "version": version,
+        "alias": alias,
+        "gate": gate,
+        "status": status,
         "run_id": meta.get("run_id"),
         "kind": getattr(model, "kind_", None),
         "estimator": est,
     }
 
 
-def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WARNING_PSI) -> dict:
+def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WARNING_PSI, *, warn: bool = True) -> dict:
     """The model's drift (:meth:`RiskModel.drift`) on the scored rows, as the summary's dict.
 
     The model compares the rows of each scored week with the training rows of the same week
@@ -74,7 +161,12 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
     Returns ``{"reference", "weeks", "max_psi", "threshold", "warnings": [{"feature", "psi"}],
     "psi": {feature: psi}}``; ``weeks`` maps each scored week to the training week it was
     compared with; a warning is a PSI above ``threshold`` (0.25, the usual line for a
-    significant shift). ``week`` itself is reported but never warned about.
+    significant shift) that is also beyond chance for the week's number of rows
+    (:func:`_beyond_chance`). ``week`` and the course-centred z-scores are reported but never
+    warned about. ``warn=False`` reports the PSI without warnings (``note`` says why): the
+    job passes it for the underperformance model, whose training rows are only the learners
+    with an outcome (those who stayed), not the population scored; the dropout model's
+    reference holds every enrolled learner of the week and judges the data.
     """
     empty = {"reference": None, "weeks": {}, "max_psi": None, "threshold": threshold, "warnings": [], "psi": {}}
     if features.empty or not hasattr(model, "drift"):
@@ -85,8 +177,11 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
     pooled = bool((detail["reference"] == "pooled").all())
     table = drift_by_feature(detail)
     psi = {str(r.feature): round(float(r.psi), 4) for r in table.itertuples(index=False)}
-    warnings = [{"feature": f, "psi": v} for f, v in psi.items() if v > threshold and f not in _NOT_DRIFT]
-    considered = [v for f, v in psi.items() if f not in _NOT_DRIFT]
+    skip = _not_drift()
+    candidates = {f for f, v in psi.items() if v > threshold and f not in skip}
+    real = _beyond_chance(model, features, detail[detail["feature"].isin(candidates)]) if candidates and warn else set()
+    warnings = [{"feature": f, "psi": v} for f, v in psi.items() if f in candidates and f in real]
+    considered = [v for f, v in psi.items() if f not in skip]
     return {
         "reference": "training rows of all weeks pooled" if pooled else "training rows of the same week",
         "weeks": weeks,
@@ -94,17 +189,50 @@ def drift_report(model: Any, features: pd.DataFrame, threshold: float = DRIFT_WA
         "threshold": threshold,
         "warnings": warnings,
         "psi": psi,
+        **({} if warn else {"note": "reported only: trained on learners with an outcome, not every enrolled learner"}),
     }
 
 
+def drift_sentence(drift: dict[str, dict], labels: dict[str, str] | None = None) -> str:
+    """One plain sentence naming the inputs that drifted, or "" when none did.
+
+    >>> drift_sentence({"dropout": {"warnings": [{"feature": "clicks_1w", "psi": 0.9}],
+    ...                             "reference": "training rows of the same week"}})
+    'This week\'s clicks_1w look clearly different from the training data at the same course week: treat the dropout scores with care and tell the model owner.'
+    """
+    labels = labels or {}
+    feats: list[str] = []
+    targets: list[str] = []
+    same_week = True
+    for target, d in drift.items():
+        if not d.get("warnings"):
+            continue
+        targets.append(target)
+        same_week &= d.get("reference") == "training rows of the same week"
+        for w in sorted(d["warnings"], key=lambda w: -w["psi"]):
+            name = labels.get(w["feature"], w["feature"])
+            if name not in feats:
+                feats.append(name)
+    if not feats:
+        return ""
+    shown = ", ".join(feats[:3]) + (f" and {len(feats) - 3} more input{'s' if len(feats) > 4 else ''}" if len(feats) > 3 else "")
+    where = "at the same course week" if same_week else "(all training weeks pooled)"
+    return (
+        f"This week's {shown} look clearly different from the training data {where}: "
+        f"treat the {' and '.join(targets)} scores with care and tell the model owner."
+    )
+
+
 def _counts(risk_list: pd.DataFrame) -> dict:
-    bands = ["high", "medium", "low"]
-    out: dict[str, dict] = {}
-    for cid, g in risk_list.groupby("course_id", sort=True):
+    def count(g: pd.DataFrame) -> dict:
         vc = g["band"].value_counts()
-        out[str(cid)] = {"enrollments": len(g), **{b: int(vc.get(b, 0)) for b in bands}}
-    vc = risk_list["band"].value_counts()
-    total = {"enrollments": len(risk_list), **{b: int(vc.get(b, 0)) for b in bands}}
+        c = {"enrollments": len(g), **{b: int(vc.get(b, 0)) for b in ("high", "medium", "low")}}
+        if "contact_now" in g.columns:
+            c["contact_now"] = int(g["contact_now"].sum())
+        return c
+
+    out = {str(cid): count(g) for cid, g in risk_list.groupby("course_id", sort=True)}
+    total = count(risk_list)
     return {"total": total, "courses": out}
 
 
@@ -143,6 +271,7 @@ def build_summary(
         "previous": previous,
         "drift": drift,
         "drift_warnings": warnings,
+        "drift_sentence": drift_sentence(drift),
         "timings": {k: round(float(v), 3) for k, v in timings.items()},
         "recovered": list(recovered or []),
     }

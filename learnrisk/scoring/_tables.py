@@ -46,6 +46,12 @@ _TYPES = {
     "p_dropout": pa.float64(),
     "p_underperformance": pa.float64(),
     "risk": pa.float64(),
+    "raw_score": pa.float64(),
+    "contact_now": pa.bool_(),
+    "last_active": pa.string(),
+    "missed_assessments": pa.int64(),
+    "caseload_rank": pa.int64(),
+    "capacity": pa.int64(),
     "band": pa.string(),
     "main_risk": pa.string(),
     "drivers": pa.string(),
@@ -104,6 +110,8 @@ def parquet_bytes(risk_list: pd.DataFrame) -> bytes:
         s = risk_list[field.name]
         if pa.types.is_string(field.type):
             arrays.append(pa.array(s.astype("str"), from_pandas=True).cast(field.type))
+        elif pa.types.is_boolean(field.type):
+            arrays.append(pa.array(s.astype("boolean"), type=field.type, from_pandas=True))
         elif pa.types.is_integer(field.type):
             arrays.append(pa.array(s.astype("Int64"), type=field.type, from_pandas=True))
         else:

@@ -125,3 +125,12 @@ def test_select_drivers_on_a_hand_made_frame():
     assert d["sentence"].tolist() == ["one: 12 days (course median 2 days)", "three: 1 (course median 1)"]
     assert d["group_contribution"].tolist() == pytest.approx([0.3, 0.1])
     assert d["actionable"].tolist() == [True, False]
+
+
+def test_course_relative_drivers_in_plain_words():
+    from learnrisk.explaining._sentences import driver_sentence, z_words
+
+    assert [z_words(z) for z in (-3.0, -0.8, 0.1, 1.2, 2.5)] == ["far below", "below", "close to", "above", "far above"]
+    s = driver_sentence("score_z", -3.0, 0.09, {"description": "score z", "unit": "z-score"}, {})
+    assert s == "average score far below the course average at this week"
+    assert "SD" not in s and "median" not in s

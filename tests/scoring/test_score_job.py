@@ -17,7 +17,7 @@ from tests.scoring.conftest import AS_OF, NEXT_WEEK, as_of_ts
 
 @pytest.fixture(scope="module")
 def both(world):
-    return score(world["data"], AS_OF, world["dropout"], world["under"], top_k=5)
+    return score(world["data"], AS_OF, world["dropout"], world["under"], top_k=5, bands="capacity")
 
 
 def _expected_population(data: LearningData, t: pd.Timestamp) -> set[tuple[str, str]]:
@@ -74,8 +74,8 @@ def test_combined_risk_ranks_and_capacity_bands(both):
     np.testing.assert_allclose(rl["risk"], expected, atol=2e-6)
     for cid, g in rl.groupby("course_id"):
         assert g["rank"].tolist() == list(range(1, len(g) + 1))
-        # highest risk first; ties broken by learner_id
-        order = g.sort_values(["risk", "learner_id"], ascending=[False, True])
+        # highest risk first; ties broken by the raw score, then learner_id
+        order = g.sort_values(["risk", "raw_score", "learner_id"], ascending=[False, False, True])
         assert order["learner_id"].tolist() == g["learner_id"].tolist()
         n = len(g)
         assert g["band"].tolist() == ["high"] * min(n, 5) + ["medium"] * min(max(n - 5, 0), 5) + ["low"] * max(n - 10, 0)
