@@ -19,8 +19,8 @@ drift : per model, the PSI of every model input against the training reference s
     model (week by week when the model stores per-week references), and the warnings (PSI
     above 0.25); ``drift_warnings`` lists them (technical lines); ``drift_sentence`` says the same
     in one plain sentence for the page and the console (empty when nothing drifted)
-data_warnings : plausibility warnings about the data (stale data...) when a check put them
-    there; the page shows them in a banner
+data_warnings : the plausibility warnings of ``data.warnings`` (stale data, an export that
+    stopped early...) as one-line messages; the page shows them in a banner, the CLI on stderr
 timings : seconds per step and in total
 recovered : what was cleaned up from interrupted runs before writing, and an earlier list that
     could not be read
@@ -272,6 +272,9 @@ def build_summary(
         "drift": drift,
         "drift_warnings": warnings,
         "drift_sentence": drift_sentence(drift),
+        "data_warnings": [
+            {"message": f"{w['table']}.{w['column']}: {w['problem']} ({w['count']:,} rows)"} for w in data_info.get("warnings") or []
+        ],
         "timings": {k: round(float(v), 3) for k, v in timings.items()},
         "recovered": list(recovered or []),
     }

@@ -251,6 +251,11 @@ def test_stale_as_of_date_warns_and_reaches_summary_json(tmp_path, model_path, c
     assert record["problem"] == w.problem and record["count"] == w.count and record["examples"]
     written = json.loads((tmp_path / "out" / "2015-01-20" / "summary.json").read_text())
     assert written["data"]["warnings"] == json.loads(json.dumps(res.summary["data"]["warnings"]))
+    # the page's banner and the console read the same warning as one line
+    (line,) = res.summary["data_warnings"]
+    assert line["message"].startswith("activity.timestamp: as-of date 2015-01-20 is more than 14 days after")
+    html = (tmp_path / "out" / "2015-01-20" / "report.html").read_text()
+    assert "as-of date 2015-01-20 is more than 14 days after" in html
 
 
 # --------------------------------------------------------------------------- build_features with no row
