@@ -171,6 +171,7 @@ def _trained_on(name: str, digest: str, tracking_uri: str) -> tuple[str, bool, s
     """A version of ``name`` trained on data with this digest: the champion if it is one, else
     the newest such version (a gate may have refused it), else None. Returns (version, whether
     it is the champion, the failed checks of its gate when it is not)."""
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -183,7 +184,7 @@ def _trained_on(name: str, digest: str, tracking_uri: str) -> tuple[str, bool, s
         return None
     try:  # search_model_versions does not fill in the aliases
         current = str(client.get_model_version_by_alias(name, "champion").version)
-    except Exception:
+    except MlflowException:
         current = None
     champion = [v for v in same if str(v.version) == current]
     best = champion[0] if champion else max(same, key=lambda v: int(v.version))

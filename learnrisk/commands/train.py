@@ -14,7 +14,6 @@ import typer
 
 import learnrisk
 from learnrisk._format import format_count, format_number
-
 from learnrisk.errors import LearnriskError
 
 from ._options import (

@@ -10,9 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 import learnrisk
-from learnrisk import synthetic
-from learnrisk.training import Gate, check_gate
-from learnrisk.training import _tracking
+from learnrisk.training import Gate, _tracking, check_gate
 from tests.conftest import run_cli
 
 
@@ -39,7 +37,7 @@ def checks(result):
 
 
 def test_a_logistic_model_can_pass_and_is_not_compared_with_itself(logistic):
-    model, report = logistic
+    _, report = logistic
     res = check_gate(report)
     assert res.passed, str(res)
     c = checks(res)
@@ -116,13 +114,6 @@ def test_a_model_significantly_worse_than_logistic_refuses(logistic):
 
 
 # ---------------------------------------------------------------------------- the command
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("gate") / "data"
-    synthetic.generate(n_learners=900, n_courses=1, offerings=3, seed=5).to_parquet(path)
-    return path
-
-
 def train_args(folder, name):
     return ["train", "--data", folder, "--weeks", "1-4", "--model", "logistic", "--register", name, "--promote"]
 

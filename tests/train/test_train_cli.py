@@ -4,17 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from learnrisk import synthetic
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("synth") / "data"
-    synthetic.generate(n_learners=900, n_courses=1, offerings=3, seed=5).to_parquet(path)
-    return path
-
 
 def run(args, cwd):
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
