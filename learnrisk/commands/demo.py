@@ -7,10 +7,13 @@ With progress at every step:
    as-of date), generated once into ``demo-output/data`` and reused afterwards;
 2. a dropout and an underperformance model, trained with a temporal split, logged to the
    embedded MLflow store (``sqlite:///mlflow.db``), registered and promoted through the quality
-   gate; a model already promoted for the same data is reused;
+   gate; a model already registered for the same data is reused. When the gate refuses a
+   model, the demo prints which checks failed and scores with the current champion, or, when
+   there is none, with the refused model, saying so: it still ends with exit code 0;
 3. the weekly scoring as of a date in the middle of the running offerings, into
    ``demo-output/risk-lists/<as-of>/`` (risk_list.csv/.parquet, report.html, summary.json);
-4. the top of the risk list with drivers and actions, and where everything is.
+4. the top of the risk list with drivers and actions, which model scored each target, and
+   where everything is.
 
 It uses learnrisk's public API only, like any other user of the package.
 """
@@ -77,6 +80,8 @@ def demo(
     uri = res["tracking_uri"]
     console.print(f"\n[bold]Risk list[/]   {folder / 'risk_list.csv'}  (and risk_list.parquet, summary.json)")
     console.print(f"[bold]Report[/]      {folder / 'report.html'}  (open it in a browser; it works from disk)")
+    for i, (target, label) in enumerate(res["models"].items()):
+        console.print(f"[bold]{'Models' if i == 0 else '':<11}[/] {target}: {label}")
     console.print(f"[bold]Model cards[/] {workdir / 'models'}")
     console.print(f"[bold]MLflow[/]      {uri}")
     console.print(f"             open the UI with: uv run mlflow ui --backend-store-uri {uri}")
@@ -110,35 +115,63 @@ def _data(cfg: DemoConfig, say):
 
 
 def _model(data, target: str, cfg: DemoConfig, say):
+    """The model this target is scored with, and a line naming it.
+
+    A model already registered for the same data is reused; otherwise one is trained, logged,
+    registered and put through the gate with ``promote=True``. When the gate refuses it, the
+    demo says which checks failed and scores with the current champion if there is one, else
+    with the refused model itself, named as such (a demo must still end with a risk list).
+    """
     training = learnrisk.training
     name = NAMES[target]
     reused = _trained_on(name, data.digest(), cfg.tracking_uri)
     if reused is not None:
-        model = learnrisk.load_model(reused, tracking_uri=cfg.tracking_uri)
-        say(f"reusing {reused} (version {model.metadata.get('version')}), already trained on this data")
-        return model, None
-    t0 = time.perf_counter()
-    model, report = learnrisk.train(data, target, weeks=cfg.weeks, top_k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
-    say(f"{target}: logging to MLflow, registering {name}, applying the quality gate")
-    card = training.model_card(model, report, name=name)
-    tracked = training.log_run(model, report, data=data, tracking_uri=cfg.tracking_uri, register=name, promote=True, card=card)
-    (cfg.workdir / "models").mkdir(parents=True, exist_ok=True)
-    (cfg.workdir / "models" / f"{name}.md").write_text(card)
-    o = report.overall()
-    say(
-        f"{target}: test AUC {format_number(o['roc_auc'])} (logistic {format_number(report.overall('logistic')['roc_auc'])}, "
-        f"rule {format_number(report.overall('rule')['roc_auc'])}), ECE {format_number(o['ece'])}, "
-        f"{'promoted to champion' if tracked.promoted else 'NOT promoted'} (version {tracked.version}) "
-        f"in {time.perf_counter() - t0:.0f} s"
-    )
-    if not tracked.promoted:
-        say(str(tracked.gate))
-    return model, tracked
+        version, passed, why = reused
+        model = learnrisk.load_model(f"models:/{name}/{version}", tracking_uri=cfg.tracking_uri)
+        say(f"{target}: reusing {name} version {version}, already trained on this data")
+    else:
+        t0 = time.perf_counter()
+        model, report = learnrisk.train(data, target, weeks=cfg.weeks, top_k=cfg.top_k, progress=lambda m: say(f"{target}: {m}"))
+        say(f"{target}: logging to MLflow, registering {name}, applying the quality gate")
+        card = training.model_card(model, report, name=name)
+        tracked = training.log_run(model, report, data=data, tracking_uri=cfg.tracking_uri, register=name, promote=True, card=card)
+        (cfg.workdir / "models").mkdir(parents=True, exist_ok=True)
+        (cfg.workdir / "models" / f"{name}.md").write_text(card)
+        o = report.overall()
+        version, passed, why = tracked.version, tracked.promoted, tracked.gate.why_not()
+        say(
+            f"{target}: test AUC {format_number(o['roc_auc'])} (logistic {format_number(report.overall('logistic')['roc_auc'])}, "
+            f"rule {format_number(report.overall('rule')['roc_auc'])}), ECE {format_number(o['ece'])}, "
+            f"{'promoted to champion' if passed else 'NOT promoted'} (version {version}) "
+            f"in {time.perf_counter() - t0:.0f} s"
+        )
+        say(f"{target}: {tracked.gate}")
+    if passed:
+        label = f"{name} version {version} (champion)"
+    else:
+        say(f"{target}: the gate refused {name} version {version}: {why}")
+        champion = _champion(name, cfg.tracking_uri)
+        if champion is not None:
+            model = champion
+            label = f"{name} version {champion.metadata.get('version')} (the current champion; version {version} was refused)"
+        else:
+            label = f"{name} version {version} (refused by the gate; no champion to fall back on, so used anyway, as a demo)"
+    say(f"{target}: scoring with {label}")
+    return model, label
 
 
-def _trained_on(name: str, digest: str, tracking_uri: str) -> str | None:
-    """The registry URI of a model of ``name`` trained on data with this digest: the champion if
-    it is one, else the newest such version (a gate may have refused it), else None."""
+def _champion(name: str, tracking_uri: str):
+    try:
+        return learnrisk.load_model(f"models:/{name}@champion", tracking_uri=tracking_uri)
+    except learnrisk.ModelLoadError:
+        return None
+
+
+def _trained_on(name: str, digest: str, tracking_uri: str) -> tuple[str, bool, str] | None:
+    """A version of ``name`` trained on data with this digest: the champion if it is one, else
+    the newest such version (a gate may have refused it), else None. Returns (version, whether
+    it is the champion, the failed checks of its gate when it is not)."""
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -149,9 +182,16 @@ def _trained_on(name: str, digest: str, tracking_uri: str) -> str | None:
     same = [v for v in versions if client.get_run(v.run_id).data.tags.get("learnrisk.data_digest") == digest]
     if not same:
         return None
-    champion = [v for v in same if "champion" in (v.aliases or [])]
+    try:  # search_model_versions does not fill in the aliases
+        current = str(client.get_model_version_by_alias(name, "champion").version)
+    except MlflowException:
+        current = None
+    champion = [v for v in same if str(v.version) == current]
     best = champion[0] if champion else max(same, key=lambda v: int(v.version))
-    return f"models:/{name}/{best.version}"
+    tags = best.tags or {}
+    failed = [f"{k.removeprefix('gate.')}: {v.removeprefix('failed: ')}" for k, v in sorted(tags.items()) if k.startswith("gate.") and v.startswith("failed")]
+    why = "; ".join(failed) or tags.get("gate_reasons", "the gate's reasons were not recorded")
+    return str(best.version), bool(champion), why
 
 
 def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
@@ -164,7 +204,8 @@ def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
     cfg = DemoConfig(**{**cfg.__dict__, "tracking_uri": uri})
     data = _data(cfg, say)
     say(f"data: {data!r}")
-    models = {t: _model(data, t, cfg, say)[0] for t in ("dropout", "underperformance")}
+    chosen = {t: _model(data, t, cfg, say) for t in ("dropout", "underperformance")}
+    models = {t: m for t, (m, _) in chosen.items()}
     out = cfg.workdir / "risk-lists"
     folder = out / cfg.as_of
     if folder.exists():
@@ -177,4 +218,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
             on_step=lambda s: say(f"scoring: {s}"),
         )
         risk = result.risk_list
-    return {"risk_list": risk, "folder": folder, "tracking_uri": uri, "seconds": time.perf_counter() - t0}
+    return {
+        "risk_list": risk, "folder": folder, "tracking_uri": uri, "seconds": time.perf_counter() - t0,
+        "models": {t: label for t, (_, label) in chosen.items()},
+    }

@@ -1,4 +1,9 @@
-"""``learnrisk train``: train, evaluate, track, register and (through the gate) promote a model."""
+"""``learnrisk train``: train, evaluate, track, register and (through the gate) promote a model.
+
+Exit codes: 0 the model was promoted, or promotion was not asked; 2 a user error (bad data,
+options or tracking store); 3 ``--promote`` was asked and the quality gate refused (the model
+is still logged and registered; the alias ``champion`` did not move).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import typer
 
 import learnrisk
 from learnrisk._format import format_count, format_number
+from learnrisk.errors import LearnriskError
 
 from ._options import (
     AbrocaBoundOpt,
@@ -20,6 +26,8 @@ from ._options import (
     WeeksOpt,
 )
 
+GATE_REFUSED = 3  # the exit code of a promotion the quality gate refused
+
 
 def train(
     data: DataOpt,
@@ -30,7 +38,12 @@ def train(
     tracking_uri: TrackingUriOpt = None,
     register_name: Annotated[str | None, typer.Option("--register", help="Register the model under this name.")] = None,
     promote: Annotated[
-        bool, typer.Option("--promote", help="Set the alias 'champion' if the quality gate passes.")
+        bool,
+        typer.Option(
+            "--promote",
+            help="Set the alias 'champion' if the quality gate passes (needs --register); "
+            f"a refusal exits with code {GATE_REFUSED}.",
+        ),
     ] = False,
     include_sensitive: IncludeSensitiveOpt = False,
     top_k: TopKOpt = 20,
@@ -46,8 +59,14 @@ def train(
     card: Annotated[Path | None, typer.Option("--card", help="Also write the model card to this Markdown file.")] = None,
     no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log to MLflow.")] = False,
 ) -> None:
-    """Train a risk model with a temporal split and print the per-week evaluation."""
+    """Train a risk model with a temporal split and print the per-week evaluation.
+
+    Exit codes: 0 done (promoted, or promotion not asked), 2 user error, 3 the gate refused a --promote.
+    """
     from rich.console import Console
+
+    if promote and (not register_name or no_mlflow):
+        raise LearnriskError("--promote needs --register NAME and MLflow (no --no-mlflow)")
 
     console = Console(stderr=True)
     with console.status("reading data") as status:
@@ -83,12 +102,14 @@ def train(
         if tracked.version:
             typer.echo(f"registered {tracked.name} version {tracked.version}")
             typer.echo(str(tracked.gate))
-            if promote:
+            if promote and tracked.promoted:
+                typer.echo(f"promoted: {tracked.name}@champion -> version {tracked.version}")
+            elif promote:
                 typer.echo(
-                    f"promoted: {tracked.name}@champion -> version {tracked.version}"
-                    if tracked.promoted
-                    else "not promoted: the quality gate failed (reasons above); the champion alias did not move"
+                    f"not promoted: the quality gate failed ({tracked.gate.why_not()}); "
+                    f"the champion alias did not move (exit code {GATE_REFUSED})"
                 )
+                raise typer.Exit(GATE_REFUSED)
 
 
 COMMANDS = {"train": train}

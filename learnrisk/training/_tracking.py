@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from .. import synthetic
 from ..errors import LearnriskError, ModelLoadError
+from ..features import build_features
+from ._card import model_card
 from ._model import RiskModel
 
 DEFAULT_URI = "sqlite:///mlflow.db"
@@ -74,9 +78,6 @@ def _experiment(name: str, uri: str) -> str:
 # ---------------------------------------------------------------------------- pyfunc
 def synthetic_input_example(model: RiskModel, n: int = 5) -> pd.DataFrame:
     """Model input rows made by the synthetic generator (never a real learner's row)."""
-    from .. import synthetic
-    from ..features import build_features
-
     week = int(min(model.metadata.get("weeks", [4]) or [4]))
     data = synthetic.generate(n_learners=80, n_courses=1, offerings=1, seed=12345)
     feats = build_features(data, weeks=[max(week, 1)], include_sensitive=bool(model.metadata.get("include_sensitive")))
@@ -94,65 +95,261 @@ def synthetic_input_example(model: RiskModel, n: int = 5) -> pd.DataFrame:
 class Gate:
     """The quality gate a model must pass to become ``champion``.
 
-    - beats both baselines in overall ROC AUC on the test offerings;
-    - expected calibration error on the test offerings at most ``max_ece``;
-    - ROC AUC at least the current champion's on the same test rows (``min_gain`` above it);
-    - a fairness warning (not a failure) for every flag of the audit: an ABROCA or a
-      selection-rate gap past its bound beyond chance (the ABROCA bound is ``train(...,
-      abroca_bound=0.05)``, ``--abroca-bound``).
+    Every comparison is made on the same test rows (the test offerings of the report), and the
+    pooled ones carry a paired bootstrap interval: learners are resampled with replacement (all
+    the weekly rows of a learner go together, since they are not independent) and the AUC
+    difference is recomputed on each resample; the interval is the central ``confidence`` share
+    of those differences. The checks, in order:
+
+    1. **rule**: the model must beat the one-feature engagement rule: the point estimate of
+       AUC(model) - AUC(rule) above ``baseline_margin`` and the lower bound of its interval above
+       ``baseline_margin - max_auc_loss`` (a model that only ties with a one-feature rule within
+       noise is refused).
+    2. **logistic**: only for a model that is not itself a logistic regression (a logistic model
+       is never compared with itself; the line is then information): refused when it is
+       significantly worse than the logistic baseline, i.e. the upper bound of the interval of
+       AUC(model) - AUC(logistic) below ``baseline_margin``.
+    3. **offering/<id>**: no test offering may be much worse than its rule baseline: refused when
+       one offering's AUC is below the rule's on that offering by more than
+       ``max_offering_drop``.
+    4. **calibration**: expected calibration error over the test rows at most ``max_ece``.
+    5. **champion** (when there is one): the current champion re-scores the same test rows;
+       refused when the new model is significantly worse, i.e. the upper bound of the interval
+       of AUC(new) - AUC(champion) below ``min_gain``. A champion that cannot score these rows is
+       compared with the AUC it logged (point estimates only, with a warning).
+
+    Fairness: a warning (not a failure) for every flag of the audit: an ABROCA or a selection
+    rate gap past its bound beyond chance (the ABROCA bound is ``train(..., abroca_bound=0.05)``,
+    ``--abroca-bound``).
     """
 
     max_ece: float = 0.05
     min_gain: float = 0.0
-    baseline_margin: float = 0.0  # the model's AUC must exceed each baseline's by more than this
+    baseline_margin: float = 0.0
+    max_auc_loss: float = 0.02
+    max_offering_drop: float = 0.05
+    n_bootstrap: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One check of the gate with its numbers: ``passed`` is None for a line of information.
+
+    ``value`` is the model's figure, ``reference`` the one it is compared with, ``difference``
+    value - reference, and ``low``/``high`` the bootstrap interval of the difference (NaN when
+    the check has none).
+    """
+
+    name: str
+    passed: bool | None
+    message: str
+    value: float = math.nan
+    reference: float = math.nan
+    difference: float = math.nan
+    low: float = math.nan
+    high: float = math.nan
+
+    def numbers(self) -> dict[str, float]:
+        out = {"value": self.value, "reference": self.reference, "difference": self.difference, "ci_low": self.low, "ci_high": self.high}
+        return {k: float(v) for k, v in out.items() if not math.isnan(v)}
 
 
 @dataclass
 class GateResult:
+    """The gate's verdict: every check with its numbers, and the fairness warnings."""
+
     passed: bool
-    reasons: list[str] = field(default_factory=list)
+    checks: list[GateCheck] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def reasons(self) -> list[str]:
+        """One sentence per check, in order."""
+        return [c.message for c in self.checks]
+
+    @property
+    def failures(self) -> list[GateCheck]:
+        return [c for c in self.checks if c.passed is False]
+
+    def why_not(self) -> str:
+        """The failed checks in one line (empty when the gate passed)."""
+        return "; ".join(f"{c.name}: {c.message}" for c in self.failures)
+
+    def add(self, check: GateCheck) -> None:
+        self.checks.append(check)
+        if check.passed is False:
+            self.passed = False
+
+    def tags(self) -> dict[str, str]:
+        """Model-version tags: ``gate``, ``gate_reasons``, ``gate_warnings`` and one per check."""
+        out = {"gate": "passed" if self.passed else "failed", "gate_reasons": "; ".join(self.reasons)[:4000]}
+        if self.warnings:
+            out["gate_warnings"] = "; ".join(self.warnings)[:4000]
+        for c in self.checks:
+            verdict = "info" if c.passed is None else "passed" if c.passed else "failed"
+            out[f"gate.{c.name}"] = f"{verdict}: {c.message}"[:4000]
+        return out
+
     def __str__(self) -> str:
-        head = "gate passed" if self.passed else "gate failed"
-        lines = [head] + [f"  - {r}" for r in self.reasons] + [f"  ! {w}" for w in self.warnings]
-        return "\n".join(lines)
+        head = "gate passed" if self.passed else f"gate failed ({len(self.failures)} check(s))"
+        mark = {True: "ok  ", False: "FAIL", None: "info"}
+        lines = [head] + [f"  {mark[c.passed]} {c.name}: {c.message}" for c in self.checks]
+        return "\n".join(lines + [f"  !    {w}" for w in self.warnings])
+
+
+class _PairedAUC:
+    """ROC AUC of several scores on the same rows, and a paired cluster bootstrap of them.
+
+    Resampling learners is the same as weighting each row by how many times its learner was
+    drawn, so one sort per score serves every resample (O(rows) per resample and score).
+    """
+
+    def __init__(self, y, clusters, seed: int = 0) -> None:
+        self.y = np.asarray(y, dtype=float)
+        self.codes, uniques = pd.factorize(pd.Series(clusters), sort=False)
+        self.n_clusters = len(uniques)
+        self.rng = np.random.default_rng(seed)
+        self._ranks: dict[str, tuple[np.ndarray, int]] = {}
+
+    def add(self, name: str, score) -> None:
+        s = np.asarray(score, dtype=float)
+        order = np.argsort(s, kind="mergesort")
+        ranks = np.empty(len(s), dtype=np.int64)
+        ranks[order] = np.concatenate([[0], np.cumsum(np.diff(s[order]) != 0)]) if len(s) else []
+        self._ranks[name] = (ranks, int(ranks.max()) + 1 if len(s) else 0)
+
+    def auc(self, name: str, weights=None) -> float:
+        ranks, n = self._ranks[name]
+        w = np.ones(len(self.y)) if weights is None else weights
+        pos = np.bincount(ranks, weights=w * self.y, minlength=n)
+        neg = np.bincount(ranks, weights=w * (1 - self.y), minlength=n)
+        p, q = pos.sum(), neg.sum()
+        if p <= 0 or q <= 0:
+            return math.nan
+        below = np.cumsum(neg) - neg  # ties count one half
+        return float((pos * (below + 0.5 * neg)).sum() / (p * q))
+
+    def bootstrap(self, n: int) -> dict[str, np.ndarray]:
+        """The AUC of every score on ``n`` resamples of learners (the same resamples for all)."""
+        out = {name: np.empty(n) for name in self._ranks}
+        for b in range(n):
+            counts = np.bincount(self.rng.integers(0, self.n_clusters, self.n_clusters), minlength=self.n_clusters)
+            w = counts[self.codes].astype(float)
+            for name in self._ranks:
+                out[name][b] = self.auc(name, w)
+        return out
+
+
+def _interval(diff: np.ndarray, confidence: float) -> tuple[float, float]:
+    d = diff[~np.isnan(diff)]
+    if not len(d):
+        return math.nan, math.nan
+    a = (1 - confidence) / 2 * 100
+    lo, hi = np.percentile(d, [a, 100 - a])
+    return float(lo), float(hi)
+
+
+def _is_logistic(model) -> bool:
+    return getattr(model, "kind_", None) == "linear"
 
 
 def check_gate(report, gate: Gate = Gate(), champion: RiskModel | None = None) -> GateResult:
-    """Apply the quality gate to an evaluation report; say why for every check."""
+    """Apply the quality gate (see :class:`Gate` for the rules) to an evaluation report.
+
+    Returns a :class:`GateResult` whose ``checks`` hold every comparison with its numbers and
+    bootstrap interval; ``str(result)`` says why for every check.
+    """
     res = GateResult(True)
-    o = report.overall()
-    auc, ece = o.get("roc_auc", math.nan), o.get("ece", math.nan)
-    for base in ("logistic", "rule"):
-        b = report.overall(base).get("roc_auc", math.nan)
-        if math.isnan(b):
-            res.reasons.append(f"no {base} baseline to compare with")
-            res.passed = False
-        elif not auc > b + gate.baseline_margin:
-            res.passed = False
-            res.reasons.append(f"ROC AUC {auc:.4f} does not beat the {base} baseline ({b:.4f})")
-        else:
-            res.reasons.append(f"ROC AUC {auc:.4f} beats the {base} baseline ({b:.4f})")
-    if not ece <= gate.max_ece:
-        res.passed = False
-        res.reasons.append(f"calibration error {ece:.4f} is above the bound {gate.max_ece}")
-    else:
-        res.reasons.append(f"calibration error {ece:.4f} is within the bound {gate.max_ece}")
+    preds = report.predictions
+    pct = f"{gate.confidence:.0%}"
+    pairs = _PairedAUC(preds["y"].to_numpy(), preds["learner_id"].astype(str).to_numpy(), seed=gate.seed)
+    pairs.add("model", preds["model"].to_numpy())
+    baselines = [b for b in ("rule", "logistic") if b in preds and preds[b].notna().all()]
+    for b in baselines:
+        pairs.add(b, preds[b].to_numpy())
+    champ_auc = math.nan
     if champion is not None:
         try:
-            p = champion.predict_proba(report.test_features)
-            from sklearn.metrics import roc_auc_score
-
-            champ = float(roc_auc_score(report.predictions["y"], p))
+            p = np.asarray(champion.predict_proba(report.test_features), dtype=float)
+            if p.shape != (len(preds),) or np.isnan(p).any():
+                raise LearnriskError(f"{len(p)} scores, some missing, for {len(preds)} rows")
+            pairs.add("champion", p)
         except Exception as exc:  # a champion on other features cannot be compared row for row
-            champ = float(champion.metadata.get("test_metrics", {}).get("roc_auc") or math.nan)
-            res.warnings.append(f"champion could not score these test rows ({exc}); compared with its logged AUC")
-        if not math.isnan(champ) and not auc > champ + gate.min_gain - 1e-12:
-            res.passed = False
-            res.reasons.append(f"ROC AUC {auc:.4f} is not better than the current champion's {champ:.4f}")
-        elif not math.isnan(champ):
-            res.reasons.append(f"ROC AUC {auc:.4f} is at least the current champion's {champ:.4f}")
+            champ_auc = float((champion.metadata.get("test_metrics") or {}).get("roc_auc") or math.nan)
+            res.warnings.append(f"the champion could not score these test rows ({str(exc)[:200]}); compared with its logged AUC")
+    boot = pairs.bootstrap(gate.n_bootstrap)
+    auc = pairs.auc("model")
+
+    def paired(name: str) -> tuple[float, float, float, float]:
+        ref = pairs.auc(name)
+        lo, hi = _interval(boot["model"] - boot[name], gate.confidence)
+        return ref, auc - ref, lo, hi
+
+    def ci(lo: float, hi: float) -> str:
+        return f"{pct} interval [{lo:+.4f}, {hi:+.4f}]"
+
+    # 1. the engagement rule must be beaten
+    if "rule" not in baselines:
+        res.add(GateCheck("rule", False, "no rule baseline to compare with (train with baselines)"))
+    else:
+        ref, d, lo, hi = paired("rule")
+        ok = d > gate.baseline_margin and lo > gate.baseline_margin - gate.max_auc_loss
+        verb = "beats" if ok else "does not beat"
+        res.add(GateCheck("rule", ok, f"ROC AUC {auc:.4f} {verb} the rule baseline ({ref:.4f}): difference {d:+.4f}, {ci(lo, hi)}", auc, ref, d, lo, hi))
+    # 2. the logistic baseline: a check for any other model, information for a logistic one
+    if "logistic" not in baselines:
+        if not _is_logistic(report.model):
+            res.add(GateCheck("logistic", False, "no logistic baseline to compare with (train with baselines)"))
+    else:
+        ref, d, lo, hi = paired("logistic")
+        text = f"ROC AUC {auc:.4f} vs the logistic baseline's {ref:.4f}: difference {d:+.4f}, {ci(lo, hi)}"
+        if _is_logistic(report.model):
+            res.add(GateCheck("logistic", None, f"{text} (the model is a logistic regression itself: not a check)", auc, ref, d, lo, hi))
+        else:
+            ok = hi >= gate.baseline_margin
+            text += "" if ok else ": significantly worse"
+            res.add(GateCheck("logistic", ok, text, auc, ref, d, lo, hi))
+    # 3. no offering much worse than its rule baseline
+    if "rule" in baselines:
+        for offering, idx in preds.groupby("course_id", sort=True, observed=True).indices.items():
+            w = np.zeros(len(preds))
+            w[idx] = 1.0
+            a, r = pairs.auc("model", w), pairs.auc("rule", w)
+            if math.isnan(a) or math.isnan(r):
+                res.add(GateCheck(f"offering/{offering}", None, f"{len(idx):,} rows with a single class: no AUC"))
+                continue
+            ok = a >= r - gate.max_offering_drop
+            verb = "within" if ok else "more than"
+            res.add(GateCheck(
+                f"offering/{offering}", ok,
+                f"ROC AUC {a:.4f} vs the rule baseline's {r:.4f} on {len(idx):,} rows: {verb} {gate.max_offering_drop} below it"
+                if a < r else f"ROC AUC {a:.4f} vs the rule baseline's {r:.4f} on {len(idx):,} rows",
+                a, r, a - r,
+            ))
+    # 4. calibration
+    ece = float(report.overall().get("ece", math.nan))
+    ok = ece <= gate.max_ece
+    res.add(GateCheck("calibration", ok, f"calibration error {ece:.4f} is {'within' if ok else 'above'} the bound {gate.max_ece}", ece, gate.max_ece, ece - gate.max_ece))
+    # 5. the current champion, on the same rows
+    if champion is not None:
+        version = champion.metadata.get("version")
+        who = f"the current champion{f' (version {version})' if version else ''}"
+        if "champion" in boot:
+            ref, d, lo, hi = paired("champion")
+            ok = hi >= gate.min_gain
+            text = f"ROC AUC {auc:.4f} vs {who}'s {ref:.4f} on the same rows: difference {d:+.4f}, {ci(lo, hi)}"
+            res.add(GateCheck("champion", ok, text + ("" if ok else ": significantly worse"), auc, ref, d, lo, hi))
+            if set(champion.metadata.get("train_offerings") or []) & set(report.test_offerings) and champion.metadata.get(
+                "data_digest"
+            ) == report.model.metadata.get("data_digest"):
+                res.warnings.append(f"{who} was trained on some of these test offerings: its AUC here is optimistic")
+        elif not math.isnan(champ_auc):
+            ok = auc >= champ_auc + gate.min_gain
+            res.add(GateCheck("champion", ok, f"ROC AUC {auc:.4f} vs {who}'s logged {champ_auc:.4f} (other rows, no interval)", auc, champ_auc, auc - champ_auc))
+        else:
+            res.warnings.append(f"{who} has no AUC to compare with")
     if report.fairness is not None:
         # the audit flags a gap only when it is past its bound *and* beyond chance at these
         # group sizes (permutation test); gaps within chance stay in the audit's own warnings
@@ -194,8 +391,6 @@ def log_run(
     import matplotlib.pyplot as plt
     import mlflow
     from mlflow.models import infer_signature
-
-    from ._card import model_card
 
     uri = resolve_tracking_uri(tracking_uri)
     _configure(uri)
@@ -334,14 +529,27 @@ def _register(tracked: TrackedRun, name: str, model: RiskModel, report, gate: Ga
         champion = None
     result = check_gate(report, gate, champion)
     tracked.gate = result
-    client.set_model_version_tag(name, mv.version, "gate", "passed" if result.passed else "failed")
-    client.set_model_version_tag(name, mv.version, "gate_reasons", "; ".join(result.reasons)[:4000])
-    if result.warnings:
-        client.set_model_version_tag(name, mv.version, "gate_warnings", "; ".join(result.warnings)[:4000])
+    for key, value in result.tags().items():
+        client.set_model_version_tag(name, mv.version, key, value)
+    _log_gate(result, tracked.run_id)
     if promote and result.passed:
         client.set_registered_model_alias(name, CHAMPION, mv.version)
         tracked.promoted = True
     return tracked
+
+
+def _log_gate(result: GateResult, run_id: str) -> None:
+    """The gate's numbers as run metrics (``gate.rule.difference``, ``gate.rule.ci_low`` ...)."""
+    import mlflow
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    batch = [Metric("gate.passed", float(result.passed), now, 0)]
+    for c in result.checks:
+        batch += [Metric(f"gate.{c.name}.{k}", v, now, 0) for k, v in c.numbers().items()]
+    client = mlflow.tracking.MlflowClient()
+    for i in range(0, len(batch), 900):
+        client.log_batch(run_id, metrics=batch[i : i + 900])
 
 
 # ---------------------------------------------------------------------------- loading

@@ -15,3 +15,11 @@ def trained(small_synth):
     data, truth = small_synth
     model, report = learnrisk.train(data, "dropout", weeks=range(1, 9), truth=truth)
     return data, model, report
+
+
+@pytest.fixture(scope="session")
+def folder(tmp_path_factory):
+    """A small canonical Parquet folder (1 course code x 3 offerings) for the command tests."""
+    path = tmp_path_factory.mktemp("synth") / "data"
+    synthetic.generate(n_learners=900, n_courses=1, offerings=3, seed=5).to_parquet(path)
+    return path

@@ -4,17 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from learnrisk import synthetic
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("synth") / "data"
-    synthetic.generate(n_learners=900, n_courses=1, offerings=3, seed=5).to_parquet(path)
-    return path
-
 
 def run(args, cwd):
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
@@ -25,9 +14,13 @@ def run(args, cwd):
 def test_train_command_registers_and_prints_table(folder, tmp_path):
     out = run(["train", "--data", str(folder), "--weeks", "1-4", "--register", "cli-dropout", "--promote",
                "--save", str(tmp_path / "saved"), "--card", str(tmp_path / "card.md")], cwd=tmp_path)
-    assert out.returncode == 0, out.stderr[-3000:]
+    # exit code 0 when promoted, 3 when the quality gate refused (the model is registered either way)
+    assert out.returncode in (0, 3), out.stderr[-3000:]
     assert "auc_logistic" in out.stdout and "registered cli-dropout version 1" in out.stdout
-    assert "promoted: cli-dropout@champion" in out.stdout or "not promoted: the quality gate failed" in out.stdout
+    if out.returncode == 0:
+        assert "promoted: cli-dropout@champion" in out.stdout
+    else:
+        assert "not promoted: the quality gate failed" in out.stdout
     assert (tmp_path / "mlflow.db").exists()  # the embedded default store in the working folder
     assert (tmp_path / "saved" / "model.pkl").exists()
     card = (tmp_path / "card.md").read_text()
