@@ -264,12 +264,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     target : {"dropout", "underperformance", "not_passing"}
     calibration : {"auto", "isotonic", "sigmoid", "none"}, default "auto"
         ``auto`` is isotonic from 1,000 calibration rows on, sigmoid below.
-    calibrate_by : {"auto", "course_code", None}, default "auto"
-        ``"course_code"``: one calibrator per course code with at least 1,000 calibration rows
-        and both classes, the pooled calibrator for the other codes and for unseen codes (the
-        course code of a row is looked up from its ``course_id``, see :func:`course_code_of`).
-        ``None``: one pooled calibrator. ``"auto"``: per course code for ``estimator="auto"``
-        and the candidates, pooled otherwise.
+    (Calibration per course code: ``"auto"`` and the candidates get one calibrator per course
+    code with at least 1,000 calibration rows and both classes; the other codes and unseen
+    codes use the pooled one. ``fit(..., calibrate_by=...)`` changes that for one fit.)
     random_state : int
     columns : list of str, optional
         Model input columns (default: every column but the keys ``learner_id``, ``course_id``,
@@ -322,7 +319,6 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         columns: list[str] | None = None,
         holdout: float | None = None,
-        calibrate_by: str | None = "auto",
     ) -> None:
         self.estimator = estimator
         self.target = target
@@ -330,7 +326,6 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.columns = columns
         self.holdout = holdout
-        self.calibrate_by = calibrate_by
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -350,7 +345,6 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         if "metadata" in state:
             state = dict(state)
             state["metadata_"] = state.pop("metadata")
-        state = {"calibrate_by": None, **state}  # a model pickled before per-code calibration
         super().__setstate__(state)
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -419,6 +413,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         columns: list[str] | None = None,
         holdout: float | None = None,
         course_codes: dict[str, str] | None = None,
+        calibrate_by: str | None = "auto",
     ) -> RiskModel:
         """Fit on labelled rows; early stopping and calibration use splits *by learner*.
 
@@ -438,6 +433,12 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         course_codes : dict, optional
             course_id -> course code (``data.courses``), for per-code calibration; default: the
             part of the course_id before its last ``-`` (``"AAA-2013J"`` -> ``"AAA"``)
+        calibrate_by : {"auto", "course_code", None}, default "auto"
+            ``"course_code"``: one calibrator per course code with at least 1,000 calibration
+            rows and both classes, the pooled calibrator for the other codes and for codes not
+            seen in training (a row's code comes from its ``course_id``). ``None``: one pooled
+            calibrator. ``"auto"``: per course code for ``"auto"`` and the candidates, pooled
+            for the other estimators (as before).
         """
         if isinstance(features, pd.DataFrame):
             self.n_features_in_ = features.shape[1]
@@ -505,9 +506,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         self.kind_ = estimator_kind(est)
         if raw_cal is None:
             raw_cal = self._raw(encoded.iloc[cal_idx])
-        by_code = self.calibrate_by == "course_code" or (self.calibrate_by == "auto" and crossfit)
-        if self.calibrate_by not in ("auto", "course_code", None):
-            raise ConfigError(f"unknown calibrate_by {self.calibrate_by!r}; allowed: 'auto', 'course_code', None")
+        if calibrate_by not in ("auto", "course_code", None):
+            raise ConfigError(f"unknown calibrate_by {calibrate_by!r}; allowed: 'auto', 'course_code', None")
+        by_code = calibrate_by == "course_code" or (calibrate_by == "auto" and crossfit)
         self.calibrator_, self.calibrators_ = fit_calibrators(
             raw_cal, y[cal_idx], codes[cal_idx] if by_code and offerings is not None else None, self.calibration
         )
