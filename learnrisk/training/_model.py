@@ -55,18 +55,21 @@ SELECTION_TIE = 0.002  # LOOO AUCs this close go to the simpler candidate
 MONOTONE_MIN_CORR = 0.05
 # strongly regularized trees (issue 18): 4 leaves, 200 rows per leaf, 30 % of the columns per
 # tree, L2 10, a slow rate and a fixed, small number of trees (no early stopping)
-REGULARIZED = dict(
-    n_estimators=100,
+# model="lightgbm": small, regularised trees and a slow learning rate: the weekly windows are
+# noisy and mostly additive; early stopping on held-out learners picks the size
+LIGHTGBM = dict(
+    n_estimators=1500,
     learning_rate=0.03,
-    num_leaves=4,
+    num_leaves=15,
     min_child_samples=200,
     subsample=0.8,
     subsample_freq=1,
-    colsample_bytree=0.3,
-    reg_lambda=10.0,
-    n_jobs=1,
+    colsample_bytree=0.7,
+    reg_lambda=5.0,
+    n_jobs=1,  # 2 threads gain little here and collapse under any other load (OpenMP spin-waits)
     verbose=-1,
 )
+REGULARIZED = {**LIGHTGBM, "n_estimators": 100, "num_leaves": 4, "colsample_bytree": 0.3, "reg_lambda": 10.0}
 # the candidates of model="auto", simplest (most regularized) first: ties go to the earlier
 CANDIDATES: dict[str, dict[str, Any]] = {
     "lgbm-reg-50": {"kind": "lgbm", "n_estimators": 50},
@@ -96,21 +99,7 @@ def make_estimator(kind: str | BaseEstimator, random_state: int = 0) -> BaseEsti
         if kind == "lightgbm":
             from lightgbm import LGBMClassifier
 
-            return LGBMClassifier(
-                # small, regularised trees and a slow learning rate: the weekly windows are
-                # noisy and mostly additive; early stopping on held-out learners picks the size
-                n_estimators=1500,
-                learning_rate=0.03,
-                num_leaves=15,
-                min_child_samples=200,
-                subsample=0.8,
-                subsample_freq=1,
-                colsample_bytree=0.7,
-                reg_lambda=5.0,
-                random_state=random_state,
-                n_jobs=1,  # 2 threads gain little here and collapse under any other load (OpenMP spin-waits)
-                verbose=-1,
-            )
+            return LGBMClassifier(**LIGHTGBM, random_state=random_state)
         if kind == "logistic":
             return _logistic(1.0)
         if kind in CANDIDATES:
