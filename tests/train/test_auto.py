@@ -104,8 +104,8 @@ def test_monotone_candidate_signs_follow_the_training_rows():
     assert sum(s != 0 for s in signs[2:]) <= 1  # noise columns are mostly unconstrained
 
 
-def test_train_auto_is_the_default_and_reports_the_selection(trained):
-    _, model, report = trained
+def test_train_auto_is_the_default_and_reports_the_selection(trained_auto):
+    _, model, report = trained_auto
     assert model.estimator == "auto" and model.metadata["model"] == "auto"
     assert model.metadata["chosen_model"] == model.chosen_ in CANDIDATES
     assert report.selection is not None and len(report.selection) == len(CANDIDATES)

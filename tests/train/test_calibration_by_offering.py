@@ -64,8 +64,8 @@ def test_explicit_lightgbm_keeps_one_pooled_calibrator():
     assert m.calibrators_ == {} and m.n_train_rows_ < len(y)  # the 30 % hold-out, as before
 
 
-def test_report_has_ece_per_offering_and_the_worst(trained):
-    _, model, report = trained
+def test_report_has_ece_per_offering_and_the_worst(trained_auto):
+    _, model, report = trained_auto
     table = report.calibration_by_offering
     assert sorted(table["course_id"]) == sorted(report.test_offerings)
     assert {"n", "base_rate", "mean_risk", "ece", "brier"} <= set(table.columns)

@@ -59,7 +59,7 @@ def test_evaluate_risk_combines_the_two_models(tiny):
     assert row["brier"] == pytest.approx(np.mean((risk - [0, 1, 1, 0]) ** 2))
     assert table["risk"].iloc[0].startswith("1 - (1 - p_dropout)")
     alone = evaluate_risk(tiny, f, {"not_passing": Fixed([0.9, 0.1, 0.8, 0.2, 0.5])})
-    assert alone.loc[1, "roc_auc"] == 0.5 and alone["risk"].iloc[0] == "p_not_passing"
+    assert alone.loc[1, "roc_auc"] == 0.25 and alone["risk"].iloc[0] == "p_not_passing"
     with pytest.raises(ValueError, match="not_passing"):
         evaluate_risk(tiny, f, {"underperformance": Fixed(pu)})
 
