@@ -10,6 +10,11 @@ Labels are read only here, never by a feature builder: ``withdrawn_at``, ``outco
   or fail), the outcome is ``fail``; or, with ``fail_threshold``, the final score is below it.
   Rows of enrollments that withdraw are unlabelled (NaN): the question "will this learner fail
   if they stay?" has no answer for them.
+- ``not_passing``: among enrollments active at the cutoff (the same rows as ``dropout``), the
+  learner does not pass: the outcome is ``fail`` or ``withdrawn`` (with ``fail_threshold``: the
+  enrollment withdraws, or completes with a final score under the threshold). It is what the
+  weekly list's combined risk ``1 - (1 - p_dropout) * (1 - p_underperformance)`` estimates, as
+  one label. A completed enrollment without a final score is unlabelled under a threshold.
 
 Labels come only from finished offerings: an enrollment whose outcome is still null (the course
 is running) is unlabelled.
@@ -28,7 +33,7 @@ import pandas as pd
 from .data import LearningData
 from .errors import ConfigError
 
-TARGETS = ("dropout", "underperformance")
+TARGETS = ("dropout", "underperformance", "not_passing")
 
 __all__ = ["TARGETS", "check_target", "make_labels"]
 
@@ -54,9 +59,9 @@ def make_labels(
         The data the features were built from (its enrollments hold the outcomes).
     features : DataFrame
         A frame from :func:`learnrisk.build_features` (needs learner_id, course_id, cutoff).
-    target : {"dropout", "underperformance"}
+    target : {"dropout", "underperformance", "not_passing"}
     fail_threshold : float, optional
-        For ``underperformance``: a completed enrollment is a positive when its final score
+        For ``underperformance`` and ``not_passing``: a completed enrollment is a positive when its final score
         is below this value (instead of when its outcome is ``fail``).
     """
     check_target(target)
@@ -67,8 +72,8 @@ def make_labels(
     rows = features[["learner_id", "course_id", "cutoff"]].merge(e, on=["learner_id", "course_id"], how="left")
     outcome = rows["outcome"]
     finished = outcome.notna().to_numpy()
+    withdrew = (outcome == "withdrawn").to_numpy()
     if target == "dropout":
-        withdrew = (outcome == "withdrawn").to_numpy()
         # withdrawn_at >= cutoff holds for every row by construction of the population
         # (learnrisk.timeline.active); an unknown withdrawal date (OULAD has a few) counts
         # as a withdrawal after the cutoff.
@@ -83,5 +88,7 @@ def make_labels(
             positive = (rows["final_score"] < fail_threshold).to_numpy()
             completed = completed & rows["final_score"].notna().to_numpy()
         y = np.where(completed, positive.astype(float), np.nan)
+        if target == "not_passing":
+            y = np.where(withdrew, 1.0, y)
     y = np.where(finished, y, np.nan)
     return pd.Series(y, index=features.index, name=target)

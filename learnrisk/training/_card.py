@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .._format import MISSING, format_cell, format_count
+from ._model import CANDIDATES
 
 
 TARGET_TEXT = {
@@ -16,7 +17,29 @@ TARGET_TEXT = {
     "the learner withdraws at or after the cutoff.",
     "underperformance": "Among enrollments that complete the course, the outcome is fail "
     "(or, when configured, the final score is under a threshold). Withdrawn enrollments are not labelled.",
+    "not_passing": "Among enrollments still active at the cutoff, the learner does not pass: the outcome is fail or "
+    "withdrawn (or, when configured, withdrawn or a final score under a threshold).",
 }
+
+
+def _frame_table(frame: pd.DataFrame) -> str:
+    """A plain Markdown table of a frame (its index dropped)."""
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(format_count(v) if c in ("n", "positives") else format_cell(v) for c, v in zip(cols, row)) + " |")
+    return "\n".join(lines)
+
+
+def _split_text(model) -> str:
+    if getattr(model, "chosen_", None) in CANDIDATES:
+        return (
+            "the final estimator is fitted on every training row (a fixed number of trees, no early stopping); "
+            "calibration by cross-fitting: out-of-fold scores of 5 folds grouped by learner"
+        )
+    if model.kind_ == "tree":
+        return "early stopping on 10 % and calibration on another 20 % of learners"
+    return "calibration on a 20 % split by learner"
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -51,11 +74,7 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         f"- Test offerings (later in time): {', '.join(report.test_offerings)} ({format_cell(md.get('n_test_rows'))} enrollment-weeks)",
         f"- Cutoff weeks: {min(md['weeks'])}-{max(md['weeks'])}; one pooled model with the week as a feature",
         "- Split: by time (test offerings are the latest of each course code); "
-        + (
-            "early stopping on 10 % and calibration on another 20 % of learners"
-            if model.kind_ == "tree"
-            else "calibration on a 20 % split by learner"
-        )
+        + _split_text(model)
         + " inside the training offerings; never a row-random split.",
         f"- Sensitive attributes as model features: **{'yes — the user asked for them' if sensitive else 'no'}**"
         + ("" if sensitive else " (they are used only by the fairness audit)"),
@@ -65,10 +84,25 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         + (f" Positive when the final score is under {md['fail_threshold']}." if md.get("fail_threshold") else ""),
         "",
         "## Model",
-        f"- Estimator: {md.get('model')} ({len(model.feature_names_)} input features), calibration: {model.calibrator_.method_}",
+        f"- Estimator: {md.get('model')}"
+        + (f" -> {model.chosen_}" if getattr(model, "chosen_", None) not in (None, md.get("model")) else "")
+        + f" ({len(model.feature_names_)} input features), calibration: {model.calibrator_.method_}",
         f"- Test ROC AUC {format_cell(o.get('roc_auc'))}, PR AUC {format_cell(o.get('pr_auc'))}, Brier {format_cell(o.get('brier'))}, "
         f"expected calibration error {format_cell(o.get('ece'))}, base rate {format_cell(o.get('base_rate'))}",
         "",
+    ]
+    if getattr(report, "selection", None) is not None:
+        parts += [
+            "### Model selection (leave-one-offering-out)",
+            "Each training offering in turn held out; ROC AUC per week on it, averaged over weeks; `mean` over "
+            "held-out offerings. Within 0.002 of the best, the simpler (earlier) candidate wins.",
+            "",
+            _frame_table(report.selection),
+            "",
+        ]
+    elif getattr(model, "selection_note_", ""):
+        parts += [f"- {model.selection_note_}", ""]
+    parts += [
         "## Per-week metrics on the test offerings, with baselines",
         "`auc_logistic`: logistic regression on the same features; `auc_rule`: one-feature engagement rule"
         + ("; `auc_oracle`: the generator's true probabilities (synthetic data only)" if "auc_oracle" in summ else "")
@@ -77,9 +111,22 @@ def model_card(model, report, *, name: str | None = None, version: str | None = 
         _table(summ),
         "",
         "## Calibration",
-        f"Probabilities are calibrated with {model.calibrator_.method_} regression on learners held out of fitting. "
-        f"Expected calibration error on the test offerings: {format_cell(o.get('ece'))} (10 equal-width bins). "
-        "The reliability diagram is logged with the run (`plots/reliability_diagram.png`).",
+        f"Probabilities are calibrated with {model.calibrator_.method_} regression on "
+        + (
+            "out-of-fold scores (cross-fitting by learner). "
+            if getattr(model, "chosen_", None) in CANDIDATES
+            else "learners held out of fitting. "
+        )
+        + f"Expected calibration error on the test offerings: {format_cell(o.get('ece'))} (10 equal-width bins); "
+        f"worst single test offering: {format_cell(o.get('ece_max_offering'))}. "
+        + (
+            f"One calibrator per course code ({', '.join(sorted(model.calibrators_))}), the pooled one for other codes. "
+            if getattr(model, "calibrators_", None)
+            else ""
+        )
+        + "The reliability diagram is logged with the run (`plots/reliability_diagram.png`).",
+        "",
+        _frame_table(report.calibration_by_offering) if hasattr(report, "calibration_by_offering") else "",
         "",
         "## Risk bands",
         "The weekly risk list bands learners by capacity: the top k of each offering are *high*, the next k "

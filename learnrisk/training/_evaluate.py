@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
+from ..data import LearningData
 from ..metrics import expected_calibration_error, select_top
+from ..targets import make_labels
 from ._plots import early_warning_curve, importance_bar, reliability_diagram, shap_summary
 
 ALL = "all"
@@ -56,6 +58,81 @@ def evaluate_scores(predictions: pd.DataFrame, scores: list[str], *, top_k: int 
     return pd.DataFrame(rows)
 
 
+def calibration_by_offering(predictions: pd.DataFrame, score: str = "model") -> pd.DataFrame:
+    """Per test offering (all weeks pooled): n, positives, base_rate, mean_risk, ece, brier.
+
+    A pooled ECE can hide offerings whose base rate the model misses in opposite directions;
+    this table shows each one.
+    """
+    rows = []
+    sub = predictions[predictions[score].notna()]
+    for course, g in sub.groupby("course_id", sort=True):
+        y, p = g["y"].to_numpy(dtype=float), np.clip(g[score].to_numpy(dtype=float), 0, 1)
+        rows.append(
+            {
+                "course_id": course,
+                "n": int(len(y)),
+                "positives": int(y.sum()),
+                "base_rate": float(y.mean()),
+                "mean_risk": float(p.mean()),
+                "ece": float(expected_calibration_error(y, p)),
+                "brier": float(brier_score_loss(y, p)),
+            }
+        )
+    cols = ["course_id", "n", "positives", "base_rate", "mean_risk", "ece", "brier"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def evaluate_risk(
+    data: LearningData,
+    features: pd.DataFrame,
+    models: dict,
+    *,
+    fail_threshold: float | None = None,
+    top_k: int = 20,
+) -> pd.DataFrame:
+    """The risk a weekly list ranks by, evaluated against *not passing* (fail or withdraw), per week.
+
+    The risk is ``p_not_passing`` when ``models`` has a ``"not_passing"`` model, else
+    ``1 - (1 - p_dropout) * (1 - p_underperformance)`` (``p_dropout`` alone without an
+    underperformance model), as in :func:`learnrisk.scoring.score`. Labels: the ``not_passing``
+    target of :mod:`learnrisk.targets` (rows of running offerings are left out).
+
+    Parameters
+    ----------
+    data : LearningData holding the outcomes of the offerings in ``features``
+    features : frame from :func:`learnrisk.build_features` (e.g. the test offerings' rows)
+    models : dict, target name -> fitted RiskModel (``"not_passing"``, or ``"dropout"`` and
+        optionally ``"underperformance"``)
+    fail_threshold : as in :func:`learnrisk.targets.make_labels`
+    top_k : capacity per offering and week for precision and recall at k
+
+    Returns
+    -------
+    DataFrame indexed by week (and ``"all"``): n, positives, base_rate, roc_auc, pr_auc, brier,
+    ece, precision/recall at the top 10 % and at k, and ``risk`` (which risk was evaluated).
+
+    Examples
+    --------
+    >>> evaluate_risk(data, report.test_features, {"dropout": m_d, "underperformance": m_u})  # doctest: +SKIP
+    """
+    if "not_passing" in models:
+        risk, what = models["not_passing"].predict_proba(features), "p_not_passing"
+    elif "dropout" in models:
+        risk, what = models["dropout"].predict_proba(features), "p_dropout"
+        if models.get("underperformance") is not None:
+            risk = 1 - (1 - risk) * (1 - models["underperformance"].predict_proba(features))
+            what = "1 - (1 - p_dropout)(1 - p_underperformance)"
+    else:
+        raise ValueError(f"evaluate_risk needs a 'not_passing' or a 'dropout' model; given {sorted(models)}")
+    y = make_labels(data, features, "not_passing", fail_threshold=fail_threshold).to_numpy()
+    preds = features[["course_id", "week"]].reset_index(drop=True).assign(y=y, risk=risk)
+    preds = preds[np.isfinite(y)].reset_index(drop=True)
+    table = evaluate_scores(preds, ["risk"], top_k=top_k).drop(columns="model").set_index("week")
+    order = sorted(w for w in table.index if w != ALL) + [ALL]
+    return table.loc[order].assign(risk=what)
+
+
 class EvaluationReport:
     """Per-week evaluation on the test offerings, with baselines and (on synthetic data) the oracle.
 
@@ -71,6 +148,12 @@ class EvaluationReport:
         Test rows (keys, label, each model's probability). Holds learner ids: in memory only,
         never logged.
     fairness : FairnessReport or None
+    selection : DataFrame or None
+        For ``model="auto"``: the leave-one-offering-out table of the candidates (see
+        ``RiskModel.selection_``).
+    calibration_by_offering : DataFrame
+        The model's calibration per test offering (ECE beside the pooled one of ``overall()``,
+        whose ``ece_max_offering`` is the worst of them).
     """
 
     def __init__(
@@ -86,6 +169,7 @@ class EvaluationReport:
         test_features: pd.DataFrame | None = None,
         fairness=None,
         notes: list[str] | None = None,
+        selection: pd.DataFrame | None = None,
     ) -> None:
         self.target = target
         self.predictions = predictions
@@ -97,6 +181,11 @@ class EvaluationReport:
         self.test_features = test_features
         self.fairness = fairness
         self.notes = list(notes or [])
+        self.selection = selection
+
+    @property
+    def calibration_by_offering(self) -> pd.DataFrame:
+        return calibration_by_offering(self.predictions, "model")
 
     # ------------------------------------------------------------------ tables
     def metric(self, name: str = "roc_auc", model: str = "model") -> pd.Series:
@@ -126,8 +215,16 @@ class EvaluationReport:
         return out.loc[order]
 
     def overall(self, model: str = "model") -> dict[str, float]:
+        """Pooled metrics of ``model`` over every test row, and ``ece_max_offering``: the largest
+        ECE of a single test offering."""
         m = self.metrics[(self.metrics["model"] == model) & (self.metrics["week"] == ALL)]
-        return m.iloc[0].drop(["model", "week"]).to_dict() if len(m) else {}
+        if not len(m):
+            return {}
+        out = m.iloc[0].drop(["model", "week"]).to_dict()
+        if model in self.predictions.columns and "course_id" in self.predictions.columns:
+            by = calibration_by_offering(self.predictions, model)
+            out["ece_max_offering"] = float(by["ece"].max()) if len(by) else math.nan
+        return out
 
     def __repr__(self) -> str:
         o = self.overall()

@@ -44,9 +44,42 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
 from ..errors import ConfigError, LearnriskError, ModelLoadError, NotFittedError
+from ..metrics import rank_average, roc_auc
 
 KEYS = ("learner_id", "course_id", "week", "cutoff")
 MIN_ISOTONIC_ROWS = 1000
+MIN_CODE_CALIBRATION_ROWS = 1000  # a course code gets its own calibrator from this many rows on
+AUTO = "auto"
+CROSSFIT_FOLDS = 5
+SELECTION_TIE = 0.002  # LOOO AUCs this close go to the simpler candidate
+MONOTONE_MIN_CORR = 0.05
+# strongly regularized trees (issue 18): 4 leaves, 200 rows per leaf, 30 % of the columns per
+# tree, L2 10, a slow rate and a fixed, small number of trees (no early stopping)
+# model="lightgbm": small, regularised trees and a slow learning rate: the weekly windows are
+# noisy and mostly additive; early stopping on held-out learners picks the size
+LIGHTGBM = dict(
+    n_estimators=1500,
+    learning_rate=0.03,
+    num_leaves=15,
+    min_child_samples=200,
+    subsample=0.8,
+    subsample_freq=1,
+    colsample_bytree=0.7,
+    reg_lambda=5.0,
+    n_jobs=1,  # 2 threads gain little here and collapse under any other load (OpenMP spin-waits)
+    verbose=-1,
+)
+REGULARIZED = {**LIGHTGBM, "n_estimators": 100, "num_leaves": 4, "colsample_bytree": 0.3, "reg_lambda": 10.0}
+# the candidates of model="auto", simplest (most regularized) first: ties go to the earlier
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "lgbm-reg-50": {"kind": "lgbm", "n_estimators": 50},
+    "logistic-reg": {"kind": "logistic", "C": 0.1},
+    "lgbm-monotone": {"kind": "lgbm", "n_estimators": 100, "monotone": True},
+    "lgbm-reg-100": {"kind": "lgbm", "n_estimators": 100},
+    "lgbm-reg-200": {"kind": "lgbm", "n_estimators": 200},
+    "lgbm-8leaves-100": {"kind": "lgbm", "n_estimators": 100, "num_leaves": 8},
+}
+FALLBACK = "lgbm-reg-50"
 TIE_BREAK = 1e-6
 PROB_FLOOR = 0.005
 _EPS = 1e-6
@@ -66,36 +99,70 @@ def make_estimator(kind: str | BaseEstimator, random_state: int = 0) -> BaseEsti
         if kind == "lightgbm":
             from lightgbm import LGBMClassifier
 
-            return LGBMClassifier(
-                # small, regularised trees and a slow learning rate: the weekly windows are
-                # noisy and mostly additive; early stopping on held-out learners picks the size
-                n_estimators=1500,
-                learning_rate=0.03,
-                num_leaves=15,
-                min_child_samples=200,
-                subsample=0.8,
-                subsample_freq=1,
-                colsample_bytree=0.7,
-                reg_lambda=5.0,
-                random_state=random_state,
-                n_jobs=1,  # 2 threads gain little here and collapse under any other load (OpenMP spin-waits)
-                verbose=-1,
-            )
+            return LGBMClassifier(**LIGHTGBM, random_state=random_state)
         if kind == "logistic":
-            return Pipeline(
-                [
-                    ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                    ("scale", StandardScaler()),
-                    ("model", LogisticRegression(C=1.0, max_iter=2000)),
-                ]
-            )
-        raise ConfigError(f"unknown model {kind!r}; allowed: 'lightgbm', 'logistic', or a scikit-learn classifier")
+            return _logistic(1.0)
+        if kind in CANDIDATES:
+            spec = dict(CANDIDATES[kind])
+            if spec.pop("kind") == "logistic":
+                return _logistic(spec["C"])
+            from lightgbm import LGBMClassifier
+
+            spec.pop("monotone", None)
+            return LGBMClassifier(**{**REGULARIZED, **spec}, random_state=random_state)
+        raise ConfigError(
+            f"unknown model {kind!r}; allowed: 'auto', 'lightgbm', 'logistic', {', '.join(map(repr, CANDIDATES))}, "
+            "or a scikit-learn classifier"
+        )
     if not hasattr(kind, "fit") or not hasattr(kind, "predict_proba"):
         raise TypeError(f"expected a scikit-learn classifier with predict_proba, found {type(kind).__name__}")
     est = clone(kind)
     if _handles_nan(est):
         return est
     return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("model", est)])
+
+
+def _logistic(C: float) -> Pipeline:
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(C=C, max_iter=2000)),
+        ]
+    )
+
+
+def check_model(kind: str | BaseEstimator) -> None:
+    """Fail early (ConfigError or TypeError) on a model that :class:`RiskModel` cannot build."""
+    if kind != AUTO:
+        make_estimator(kind)
+
+
+def build_candidate(kind: str | BaseEstimator, X: pd.DataFrame, y: np.ndarray, random_state: int = 0) -> BaseEstimator:
+    """:func:`make_estimator`, with the monotone constraints of ``lgbm-monotone`` read off ``(X, y)``."""
+    est = make_estimator(kind, random_state)
+    if isinstance(kind, str) and CANDIDATES.get(kind, {}).get("monotone"):
+        est.set_params(monotone_constraints=monotone_signs(X, y))
+    return est
+
+
+def monotone_signs(X: pd.DataFrame, y: np.ndarray, min_abs: float = MONOTONE_MIN_CORR) -> list[int]:
+    """Per column, the sign of its rank (Spearman) correlation with ``y``; 0 when under ``min_abs``.
+
+    Missing values are left out of each column's correlation (LightGBM routes them apart).
+    """
+    y = np.asarray(y, dtype=float)
+    signs = []
+    for name in X.columns:
+        x = X[name].to_numpy(dtype=float)
+        ok = np.isfinite(x)
+        if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0:
+            signs.append(0)
+            continue
+        rx, ry = rank_average(x[ok]), rank_average(y[ok])
+        rho = float(np.corrcoef(rx, ry)[0, 1])
+        signs.append(0 if not np.isfinite(rho) or abs(rho) < min_abs else int(np.sign(rho)))
+    return signs
 
 
 def _handles_nan(est: BaseEstimator) -> bool:
@@ -173,10 +240,22 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimator : {"lightgbm", "logistic"} or scikit-learn classifier, default "lightgbm"
-    target : {"dropout", "underperformance"}
+    estimator : "auto", "lightgbm", "logistic", a candidate name, or a scikit-learn classifier
+        ``"lightgbm"`` (default) and ``"logistic"``: early stopping and calibration on held-out
+        learners (``holdout``). ``"auto"``: the candidates of :data:`CANDIDATES` (strongly
+        regularized LightGBM settings, a regularized logistic regression, a monotone LightGBM)
+        are compared by leave-one-offering-out validation inside the training rows (needs a
+        ``course_id`` column), the winner is refit on all rows (``selection_``, ``chosen_``). A
+        candidate name (e.g. ``"lgbm-reg-100"``) fits that candidate without the selection.
+        ``"auto"`` and the candidates have a fixed number of trees and are calibrated by
+        cross-fitting (out-of-fold raw scores of 5 folds grouped by learner fit the calibrator;
+        the final estimator sees every row), so no learner is held out of the final model.
+    target : {"dropout", "underperformance", "not_passing"}
     calibration : {"auto", "isotonic", "sigmoid", "none"}, default "auto"
         ``auto`` is isotonic from 1,000 calibration rows on, sigmoid below.
+    (Calibration per course code: ``"auto"`` and the candidates get one calibrator per course
+    code with at least 1,000 calibration rows and both classes; the other codes and unseen
+    codes use the pooled one. ``fit(..., calibrate_by=...)`` changes that for one fit.)
     random_state : int
     columns : list of str, optional
         Model input columns (default: every column but the keys ``learner_id``, ``course_id``,
@@ -188,7 +267,13 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     Attributes (after fit)
     ----------------------
     estimator_ : the fitted estimator (raw scores are its log-odds)
-    calibrator_ : Calibrator (the method it chose is ``calibrator_.method_``)
+    calibrator_ : Calibrator (the method it chose is ``calibrator_.method_``), pooled
+    calibrators_ : dict, course code -> Calibrator (empty when pooled only)
+    course_codes_ : dict, course_id -> course code of the training offerings
+    chosen_ : str, the estimator fitted (the winning candidate for ``"auto"``)
+    selection_ : DataFrame or None, for ``"auto"``: one row per candidate, its leave-one-offering-out
+        ROC AUC (mean over weeks) per held-out offering, ``mean`` and ``chosen``
+    selection_note_ : str, how the candidate was chosen
     classes_ : ndarray, the two labels (``[0, 1]`` for 0/1 labels); the second is "at risk"
     n_features_in_ : int, number of columns of the frame (or array) passed to fit
     feature_names_in_ : ndarray of str, its column names (only when fit was given a DataFrame)
@@ -316,6 +401,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         *,
         columns: list[str] | None = None,
         holdout: float | None = None,
+        course_codes: dict[str, str] | None = None,
+        calibrate_by: str | None = "auto",
     ) -> RiskModel:
         """Fit on labelled rows; early stopping and calibration use splits *by learner*.
 
@@ -332,6 +419,15 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             learner is both fitted on and calibrated on.
         columns, holdout : override the parameters of the same name for this fit (kept for
             calls written before they were parameters)
+        course_codes : dict, optional
+            course_id -> course code (``data.courses``), for per-code calibration; default: the
+            part of the course_id before its last ``-`` (``"AAA-2013J"`` -> ``"AAA"``)
+        calibrate_by : {"auto", "course_code", None}, default "auto"
+            ``"course_code"``: one calibrator per course code with at least 1,000 calibration
+            rows and both classes, the pooled calibrator for the other codes and for codes not
+            seen in training (a row's code comes from its ``course_id``). ``None``: one pooled
+            calibrator. ``"auto"``: per course code for ``"auto"`` and the candidates, pooled
+            for the other estimators (as before).
         """
         if isinstance(features, pd.DataFrame):
             self.n_features_in_ = features.shape[1]
@@ -360,32 +456,55 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             groups = features["learner_id"].to_numpy()
         else:
             groups = np.arange(len(features))
-        est = make_estimator(self.estimator, self.random_state)
-        if holdout is None:
-            holdout = 0.3 if estimator_kind(est) == "tree" else 0.2
-        fit_idx, stop_idx, cal_idx = _fit_stop_calibrate(groups, y, holdout, self.random_state, estimator_kind(est))
-        if stop_idx is not None:
-            import lightgbm
-
-            est.fit(
-                encoded.iloc[fit_idx],
-                y[fit_idx],
-                eval_X=(encoded.iloc[stop_idx],),
-                eval_y=(y[stop_idx],),
-                callbacks=[lightgbm.early_stopping(100, verbose=False)],
-            )
+        offerings = features["course_id"].astype(str).to_numpy() if "course_id" in features.columns else None
+        wk = features["week"].to_numpy() if "week" in features.columns else np.zeros(len(features))
+        self.course_codes_ = _code_map(offerings, course_codes)
+        codes = _codes(offerings, self.course_codes_)
+        chosen, self.selection_, self.selection_note_ = self.estimator, None, ""
+        if isinstance(self.estimator, str) and self.estimator == AUTO:
+            chosen, self.selection_, self.selection_note_ = select_candidate(encoded, y, offerings, wk, self.random_state)
+        self.chosen_ = chosen if isinstance(chosen, str) else type(chosen).__name__
+        crossfit = isinstance(chosen, str) and chosen in CANDIDATES
+        if crossfit:
+            est = build_candidate(chosen, encoded, y, self.random_state).fit(encoded, y)
+            cal_idx = np.arange(len(y))
+            raw_cal = crossfit_raw(chosen, encoded, y, groups, self.random_state)
+            keep = np.isfinite(raw_cal)
+            cal_idx, raw_cal = cal_idx[keep], raw_cal[keep]
+            n_fit = len(y)
         else:
-            est.fit(encoded.iloc[fit_idx], y[fit_idx])
-        X_cal = encoded.iloc[cal_idx]
+            est = build_candidate(chosen, encoded, y, self.random_state)
+            if holdout is None:
+                holdout = 0.3 if estimator_kind(est) == "tree" else 0.2
+            fit_idx, stop_idx, cal_idx = _fit_stop_calibrate(groups, y, holdout, self.random_state, estimator_kind(est))
+            if stop_idx is not None:
+                import lightgbm
+
+                est.fit(
+                    encoded.iloc[fit_idx],
+                    y[fit_idx],
+                    eval_X=(encoded.iloc[stop_idx],),
+                    eval_y=(y[stop_idx],),
+                    callbacks=[lightgbm.early_stopping(100, verbose=False)],
+                )
+            else:
+                est.fit(encoded.iloc[fit_idx], y[fit_idx])
+            raw_cal = None
+            n_fit = len(fit_idx)
         self.estimator_ = est
         self.kind_ = estimator_kind(est)
-        raw_cal = self._raw(X_cal)
-        self.calibrator_ = Calibrator(self.calibration).fit(raw_cal, y[cal_idx])
+        if raw_cal is None:
+            raw_cal = self._raw(encoded.iloc[cal_idx])
+        if calibrate_by not in ("auto", "course_code", None):
+            raise ConfigError(f"unknown calibrate_by {calibrate_by!r}; allowed: 'auto', 'course_code', None")
+        by_code = calibrate_by == "course_code" or (calibrate_by == "auto" and crossfit)
+        self.calibrator_, self.calibrators_ = fit_calibrators(
+            raw_cal, y[cal_idx], codes[cal_idx] if by_code and offerings is not None else None, self.calibration
+        )
         self.reference_ = _reference_bins(encoded)
         # per-week references: a weekly risk list is one week, compared with that week in training
-        wk = features["week"].to_numpy() if "week" in features.columns else np.zeros(len(features))
         self.reference_by_week_ = {int(w): _reference_bins(encoded[wk == w]) for w in np.unique(wk)}
-        self.n_train_rows_ = len(fit_idx)
+        self.n_train_rows_ = n_fit
         self.n_calibration_rows_ = len(cal_idx)
         self.base_rate_ = float(y.mean())
         return self
@@ -400,12 +519,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _raw(self, X: pd.DataFrame) -> np.ndarray:
-        est = self.estimator_
-        if self.kind_ == "tree":
-            return est.predict(X, raw_score=True)
-        if hasattr(est, "decision_function"):
-            return np.asarray(est.decision_function(X), dtype=float)
-        return _logit(est.predict_proba(X)[:, 1])
+        return raw_scores(self.estimator_, X)
 
     def decision_function(self, features: pd.DataFrame) -> np.ndarray:
         """Raw scores (log-odds of the uncalibrated estimator), the space explanations live in."""
@@ -418,17 +532,37 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         return ``(n, 2)``. ``np.column_stack([1 - p, p])`` gives that shape.
         """
         raw = self.decision_function(features)
-        return self.calibrator_.transform(raw)
+        course = None
+        if getattr(self, "calibrators_", None):
+            frame = self._as_frame(features, reset=False)
+            course = frame["course_id"].to_numpy() if "course_id" in frame.columns else None
+        return self.calibrate_raw(raw, course)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """The label of each row: ``classes_[1]`` where the calibrated probability is 0.5 or more."""
         p = self.predict_proba(features)
         return self.classes_[(p >= 0.5).astype(int)]
 
-    def calibrate_raw(self, raw: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities for raw scores (used by the explainer's what-if re-scoring)."""
+    def calibrate_raw(self, raw: np.ndarray, course_id: Any = None) -> np.ndarray:
+        """Calibrated probabilities for raw scores (used by the explainer's what-if re-scoring).
+
+        ``course_id`` (one per score, or one for all): with per-code calibrators, each score goes
+        through its course code's calibrator (the pooled one for codes without their own);
+        without it every score goes through the pooled calibrator.
+        """
         self._check_fitted()
-        return self.calibrator_.transform(np.asarray(raw, dtype=float))
+        raw = np.asarray(raw, dtype=float)
+        cals = getattr(self, "calibrators_", None)
+        if not cals or course_id is None:
+            return self.calibrator_.transform(raw)
+        course = np.broadcast_to(np.asarray(course_id, dtype=object), raw.shape)
+        codes = _codes(course.astype(str), getattr(self, "course_codes_", {}))
+        out = self.calibrator_.transform(raw) if not np.isin(codes, list(cals)).all() else np.empty(raw.shape)
+        for code, cal in cals.items():
+            m = codes == code
+            if m.any():
+                out[m] = cal.transform(raw[m])
+        return out
 
     # ------------------------------------------------------------------ drift
     def drift(self, features: pd.DataFrame, *, by_week: bool = False) -> pd.DataFrame:
@@ -513,6 +647,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         est = self.estimator if isinstance(self.estimator, str) else type(self.estimator).__name__
+        if est == AUTO and hasattr(self, "chosen_"):
+            est = f"auto: {self.chosen_}"
         if not self.__sklearn_is_fitted__():
             return f"RiskModel({est!r}, target={self.target!r}, not fitted)"
         return (
@@ -538,6 +674,136 @@ def _labels(y: Any, model: RiskModel) -> np.ndarray:
         )
     model.classes_ = np.array([0, 1]) if set(classes.tolist()) <= {0, 1} else classes
     return (y == classes[1]).astype(float)
+
+
+def raw_scores(est: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
+    """The raw score (log-odds) of a fitted estimator: LightGBM's raw score, a decision function,
+    or the logit of its probability."""
+    if estimator_kind(est) == "tree":
+        return est.predict(X, raw_score=True)
+    if hasattr(est, "decision_function"):
+        return np.asarray(est.decision_function(X), dtype=float)
+    return _logit(est.predict_proba(X)[:, 1])
+
+
+def course_code_of(course_id: str) -> str:
+    """The course code of an offering id by the ``CODE-PRESENTATION`` convention (OULAD, synthetic):
+    the part before the last ``-``; the whole id when it has none."""
+    return str(course_id).rsplit("-", 1)[0]
+
+
+def _code_map(offerings: np.ndarray | None, given: dict[str, str] | None) -> dict[str, str]:
+    if offerings is None:
+        return {}
+    ids = pd.unique(offerings)
+    given = given or {}
+    return {str(c): str(given.get(c, course_code_of(c))) for c in ids}
+
+
+def _codes(offerings: np.ndarray | None, known: dict[str, str]) -> np.ndarray:
+    """Course code per row (known ids from the map, others by :func:`course_code_of`)."""
+    if offerings is None:
+        return np.full(0, "", dtype=object)
+    uniq, inv = np.unique(np.asarray(offerings, dtype=str), return_inverse=True)
+    return np.array([known.get(c, course_code_of(c)) for c in uniq], dtype=object)[inv]
+
+
+def fit_calibrators(
+    raw: np.ndarray, y: np.ndarray, codes: np.ndarray | None, method: str
+) -> tuple[Calibrator, dict[str, Calibrator]]:
+    """The pooled calibrator, and one per course code with >= 1,000 rows and both classes."""
+    pooled = Calibrator(method).fit(raw, y)
+    per_code: dict[str, Calibrator] = {}
+    if codes is not None and len(codes) == len(y):
+        for code in sorted(set(codes.tolist())):
+            m = codes == code
+            if m.sum() >= MIN_CODE_CALIBRATION_ROWS and 0 < y[m].sum() < m.sum():
+                per_code[str(code)] = Calibrator(method).fit(raw[m], y[m])
+    return pooled, per_code
+
+
+def learner_folds(groups: np.ndarray, n_folds: int, random_state: int) -> np.ndarray:
+    """A fold number per row: learners (all their rows together) dealt at random into ``n_folds``."""
+    uniq, inv = np.unique(groups, return_inverse=True)
+    rng = np.random.default_rng(random_state)
+    fold_of = rng.permutation(len(uniq)) % n_folds
+    return fold_of[inv]
+
+
+def crossfit_raw(
+    kind: str | BaseEstimator, X: pd.DataFrame, y: np.ndarray, groups: np.ndarray, random_state: int, n_folds: int = CROSSFIT_FOLDS
+) -> np.ndarray:
+    """Out-of-fold raw scores: for each of ``n_folds`` folds of learners, ``kind`` fitted on the
+    other folds scores this one (NaN for a fold whose fitting rows hold one class only)."""
+    fold = learner_folds(groups, n_folds, random_state)
+    out = np.full(len(y), np.nan)
+    for k in range(n_folds):
+        held = fold == k
+        if not held.any() or len(np.unique(y[~held])) < 2:
+            continue
+        est = build_candidate(kind, X[~held], y[~held], random_state).fit(X[~held], y[~held])
+        out[held] = raw_scores(est, X[held])
+    if not np.isfinite(out).any() or len(np.unique(y[np.isfinite(out)])) < 2:
+        raise ConfigError(f"cannot cross-fit a calibrator on {len(np.unique(groups))} learners: too few rows of one class")
+    return out
+
+
+def mean_weekly_auc(y: np.ndarray, score: np.ndarray, weeks: np.ndarray) -> float:
+    """Mean over weeks of the ROC AUC (weeks with one class left out; NaN when none has both)."""
+    aucs = [roc_auc(y[weeks == w], score[weeks == w]) for w in np.unique(weeks)]
+    aucs = [a for a in aucs if np.isfinite(a)]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def select_candidate(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    offerings: np.ndarray | None,
+    weeks: np.ndarray,
+    random_state: int = 0,
+    candidates: list[str] | None = None,
+) -> tuple[str, pd.DataFrame | None, str]:
+    """Leave-one-offering-out selection among ``candidates`` (default: all of :data:`CANDIDATES`).
+
+    Each training offering in turn is held out; every candidate is fitted on the other offerings
+    and scored on it by its ROC AUC per week, averaged over weeks. A candidate's score is the mean
+    over held-out offerings. The best wins, except that a candidate within 0.002 of the best and
+    simpler (earlier in :data:`CANDIDATES`) is preferred. With fewer than two offerings (or no
+    ``course_id``) there is nothing to hold out: the most regularized candidate is used and the
+    note says so.
+
+    Returns (chosen name, the selection table or None, a note).
+    """
+    names = list(candidates or CANDIDATES)
+    ids = [] if offerings is None else sorted(pd.unique(offerings))
+    if len(ids) < 2:
+        what = f"one training offering ({ids[0]})" if ids else "no course_id column"
+        return FALLBACK, None, (
+            f"model auto: {what}, so no leave-one-offering-out validation is possible; "
+            f"using the most regularized candidate, {FALLBACK}"
+        )
+    table = {n: {} for n in names}
+    for held in ids:
+        va = offerings == held
+        tr = ~va
+        if len(np.unique(y[tr])) < 2:
+            continue
+        for name in names:
+            est = build_candidate(name, X[tr], y[tr], random_state).fit(X[tr], y[tr])
+            table[name][held] = mean_weekly_auc(y[va], raw_scores(est, X[va]), weeks[va])
+    sel = pd.DataFrame.from_dict(table, orient="index", columns=ids)
+    sel.index.name = "candidate"
+    sel["mean"] = sel[ids].mean(axis=1, skipna=True)
+    if sel["mean"].isna().all():
+        return FALLBACK, None, f"model auto: no held-out offering has both classes; using {FALLBACK}"
+    best = sel["mean"].max()
+    chosen = next(n for n in names if sel.loc[n, "mean"] >= best - SELECTION_TIE)
+    sel["chosen"] = sel.index == chosen
+    note = (
+        f"model auto: {chosen} chosen by leave-one-offering-out validation over {len(ids)} training offerings "
+        f"(mean weekly ROC AUC {sel.loc[chosen, 'mean']:.3f}; best {best:.3f}; ties within {SELECTION_TIE} go to the simpler)"
+    )
+    return chosen, sel.reset_index(), note
 
 
 def drift_by_feature(detail: pd.DataFrame) -> pd.DataFrame:

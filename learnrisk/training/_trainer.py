@@ -27,13 +27,14 @@ from ..features import build_features, catalog, feature_columns, sensitive_attri
 from ..metrics import select_top
 from ..targets import check_target, make_labels
 from ._evaluate import EvaluationReport, evaluate_scores
-from ._model import RiskModel, make_estimator
+from ._model import AUTO, RiskModel, check_model
 
 __all__ = ["EngagementRule", "temporal_split", "train"]
 
 RULE_FEATURES = {
     "dropout": ("days_since_last_activity", "clicks_2w", "clicks_total"),
     "underperformance": ("score_mean", "score_weighted", "clicks_total"),
+    "not_passing": ("days_since_last_activity", "clicks_2w", "score_mean"),
 }
 
 
@@ -143,7 +144,7 @@ def train(
     *,
     weeks: Iterable[int] = range(1, 21),
     test_offerings: Iterable[str] | None = None,
-    model: str | BaseEstimator = "lightgbm",
+    model: str | BaseEstimator = AUTO,
     features: pd.DataFrame | None = None,
     include_sensitive: bool = False,
     calibration: str = "auto",
@@ -162,11 +163,16 @@ def train(
     Parameters
     ----------
     data : LearningData
-    target : {"dropout", "underperformance"}
+    target : {"dropout", "underperformance", "not_passing"}
     weeks : cutoff weeks to train and evaluate on (one pooled model, ``week`` is a feature)
     test_offerings : offerings to test on (default: the latest offering of each course code);
         ``test``, its former name, still works for one release with a DeprecationWarning
-    model : "lightgbm" (default), "logistic", or any scikit-learn classifier
+    model : "auto" (default), "lightgbm", "logistic", a candidate name of ``model="auto"``
+        (``learnrisk.training.CANDIDATES``), or any scikit-learn classifier. ``"auto"`` compares
+        the candidates by leave-one-offering-out validation inside the training offerings, refits
+        the winner on every training row and calibrates it by cross-fitting, per course code
+        (``model.selection_``, ``report.selection``); with one training offering it says so in the
+        notes and uses the most regularized candidate.
     features : a frame from build_features (built here when not given)
     include_sensitive : let sensitive attributes be model features (off by default; the model
         card says so when on)
@@ -176,7 +182,7 @@ def train(
     abroca_bound : ABROCA above this (and beyond chance) is a fairness flag, shown by the gate
     truth : the generator's ground truth (``synthetic.generate(return_truth=True)``) for the
         oracle's AUC
-    fail_threshold : for underperformance, a final score under it counts as a positive
+    fail_threshold : for underperformance and not_passing, a final score under it counts as a positive
     progress : callable(str) told about each step (the CLI passes a printer)
 
     Returns
@@ -191,8 +197,7 @@ def train(
     """
     test_offerings = _deprecated_test(test_offerings, test, "train")
     check_target(target)
-    if isinstance(model, str):
-        make_estimator(model)  # an unknown name fails here, before any feature is built
+    check_model(model)  # an unknown name fails here, before any feature is built
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     weeks = sorted({int(w) for w in weeks})
@@ -215,9 +220,14 @@ def train(
     tr, te = features[is_train].reset_index(drop=True), features[is_test].reset_index(drop=True)
     y_tr, y_te = y[is_train].to_numpy(), y[is_test].to_numpy()
 
-    say(f"fitting {model if isinstance(model, str) else type(model).__name__} on {len(tr):,} rows of {len(train_ids)} offering(s)")
+    name = model if isinstance(model, str) else type(model).__name__
+    say(f"fitting {name}{' (choosing among candidates by leave-one-offering-out validation)' if model == AUTO else ''} "
+        f"on {len(tr):,} rows of {len(train_ids)} offering(s)")
+    codes = dict(zip(data.courses["course_id"].astype(str), data.courses["course_code"].astype(str)))
     risk = RiskModel(model, target=target, calibration=calibration, random_state=random_state)
-    risk.fit(tr, y_tr, columns=columns)
+    risk.fit(tr, y_tr, columns=columns, course_codes=codes)
+    if risk.selection_note_:
+        notes.append(risk.selection_note_)
     preds = te[["learner_id", "course_id", "week"]].copy()
     preds["y"] = y_te
     preds["model"] = risk.predict_proba(te)
@@ -244,7 +254,10 @@ def train(
     risk.metadata.update(
         {
             "target": target,
-            "model": model if isinstance(model, str) else type(model).__name__,
+            "model": name,
+            "chosen_model": risk.chosen_,
+            "selection": None if risk.selection_ is None else _records(risk.selection_),
+            "calibrated_course_codes": sorted(risk.calibrators_),
             "weeks": weeks,
             "train_offerings": train_ids,
             "test_offerings": test_ids,
@@ -267,9 +280,15 @@ def train(
         test_features=te,
         fairness=fair,
         notes=notes,
+        selection=risk.selection_,
     )
     risk.metadata["test_metrics"] = {k_: (None if isinstance(v, float) and math.isnan(v) else v) for k_, v in report.overall().items()}
     return risk, report
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    """A table as JSON-ready records (NaN as None)."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in table.to_dict("records")]
 
 
 def _audit(data: LearningData, test_features: pd.DataFrame, preds: pd.DataFrame, abroca_bound: float):

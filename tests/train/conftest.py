@@ -13,6 +13,15 @@ def small_synth():
 @pytest.fixture(scope="session")
 def trained(small_synth):
     data, truth = small_synth
+    # model="lightgbm": these tests are about training and tracking, not the auto selection; the
+    # pyfunc test serves only the model columns (no course_id for a per-code calibrator)
+    model, report = learnrisk.train(data, "dropout", weeks=range(1, 9), truth=truth, model="lightgbm")
+    return data, model, report
+
+
+@pytest.fixture(scope="session")
+def trained_auto(small_synth):
+    data, truth = small_synth
     model, report = learnrisk.train(data, "dropout", weeks=range(1, 9), truth=truth)
     return data, model, report
 
