@@ -31,10 +31,13 @@ GATE_REFUSED = 3  # the exit code of a promotion the quality gate refused
 
 def train(
     data: DataOpt,
-    target: Annotated[str, typer.Option("--target", help="dropout or underperformance.")] = "dropout",
+    target: Annotated[str, typer.Option("--target", help="dropout, underperformance or not_passing.")] = "dropout",
     weeks: WeeksOpt = "1-20",
     test_offerings: TestOfferingsOpt = None,
-    model: Annotated[str, typer.Option("--model", help="lightgbm or logistic.")] = "lightgbm",
+    model: Annotated[
+        str,
+        typer.Option("--model", help="auto (candidates compared across training offerings, docs/training.md), lightgbm or logistic."),
+    ] = "auto",
     tracking_uri: TrackingUriOpt = None,
     register_name: Annotated[str | None, typer.Option("--register", help="Register the model under this name.")] = None,
     promote: Annotated[

@@ -106,7 +106,8 @@ def explain(
     contrib_in, base = input_contributions(model, X, background=background, random_state=random_state)
     contributions = to_source(model, contrib_in)
     raw = np.asarray(model._raw(X), dtype=float) if len(X) else np.empty(0)
-    risk = model.calibrate_raw(raw) if len(X) else np.empty(0)
+    course = selected["course_id"].to_numpy() if "course_id" in selected.columns else None
+    risk = model.calibrate_raw(raw, course) if len(X) else np.empty(0)
 
     sources = list(contributions.columns)
     medians = cohort_medians(cohort, selected, sources)

@@ -87,8 +87,10 @@ def estimate_reductions(
             sub[f] = np.where(change, goal, current)
         raw_after[idx] = model.decision_function(sub) if plan else raw_now[pos]
     raw_before = raw_now[recs["_pos"].to_numpy()] if n else np.array([])
-    p_now = model.calibrate_raw(raw_before) if n else np.array([])
-    p_after = model.calibrate_raw(raw_after) if n else np.array([])
+    # each row through its own course code's calibrator (per-code calibration, model="auto")
+    course = rows["course_id"].to_numpy()[recs["_pos"].to_numpy()] if n and "course_id" in rows.columns else None
+    p_now = model.calibrate_raw(raw_before, course) if n else np.array([])
+    p_after = model.calibrate_raw(raw_after, course) if n else np.array([])
     recs["risk_now"] = p_now
     recs["risk_after"] = p_after
     recs["estimated_reduction"] = np.clip(p_now - p_after, 0.0, None)
