@@ -39,6 +39,10 @@ DATA = HERE / "_data"
 AS_OF = "2013-03-29"  # 2013-02-01 + 56 days: week 8 of every offering
 FULL = dict(n_learners=100_000, n_courses=20, offerings=1, seed=7)
 QUICK = dict(n_learners=5_000, n_courses=5, offerings=1, seed=7)
+# the case of issue 12: ten years of history (3 codes x 20 offerings, about 63 M activity rows)
+# of which only the 3 offerings started 2022-10-01 run at week 8 (2022-11-26)
+HISTORY = dict(n_learners=200_000, n_courses=3, offerings=20, seed=7)
+HISTORY_AS_OF = "2022-11-26"
 TRAIN_FULL = dict(n_learners=10_000, n_courses=20, offerings=2, seed=8)
 TRAIN_QUICK = dict(n_learners=2_000, n_courses=5, offerings=2, seed=8)
 TOP_K = 20
@@ -57,14 +61,13 @@ def _name(cfg: dict) -> str:
     return "-".join(f"{k}{v}" for k, v in cfg.items())
 
 
-def _cohort(quick: bool) -> Path:
-    """The scored cohort as a canonical Parquet folder, generated once (cached)."""
-    cfg = QUICK if quick else FULL
-    folder = DATA / f"scoring-cohort-{_name(cfg)}-at{AS_OF}"
+def _cohort(cfg: dict, as_of: str = AS_OF) -> Path:
+    """The scored data as a canonical Parquet folder, generated once (cached)."""
+    folder = DATA / f"scoring-cohort-{_name(cfg)}-at{as_of}"
     if not (folder / "activity.parquet").exists():
         from learnrisk.synthetic import generate
 
-        generate(**cfg, running_at=AS_OF).to_parquet(folder)
+        generate(**cfg, as_of=as_of).to_parquet(folder)
     return folder
 
 

@@ -10,10 +10,14 @@ import os
 import zipfile
 from pathlib import Path
 
+import pandas as pd
+
 from ..errors import DataValidationError, LearnriskError, Problem
-from ._core import LearningData, read_parquet
+from ..timeline import running, utc_timestamp
+from ._core import LearningData, known_courses, read_parquet
 from ._oulad import read_oulad
 from ._schema import TABLES
+from ._validate import plausibility
 
 __all__ = ["detect_format", "load_data"]
 
@@ -56,7 +60,9 @@ def detect_format(path: str | os.PathLike) -> str:
     raise LearnriskError(f"cannot recognise learning data at {path}: found {found}; expected {KNOWN[0]} or {KNOWN[1]}")
 
 
-def load_data(path: str | os.PathLike, *, validate: bool = True) -> LearningData:
+def load_data(
+    path: str | os.PathLike, *, courses=None, as_of=None, extra_columns: bool = True, validate: bool = True
+) -> LearningData:
     """Load learning data from a canonical Parquet folder, an OULAD folder or an OULAD zip.
 
     The kind is recognised by content: the six ``<table>.parquet`` files of
@@ -67,6 +73,15 @@ def load_data(path: str | os.PathLike, *, validate: bool = True) -> LearningData
     ----------
     path : str or path-like
         A folder or a ``.zip`` file.
+    courses : course ids, optional
+        Only these offerings (as :meth:`LearningData.select_courses`).
+    as_of : date, optional
+        Only the offerings running then (``start <= as_of < end``; with ``courses``, those of
+        them running then). A Parquet folder is read with filters: the rows of other offerings
+        are skipped while reading and never validated (the scalable path); an OULAD release
+        (CSV) is read and validated whole, then the offerings are selected.
+    extra_columns : bool, default True
+        False reads only the columns of the contract and the sensitive attributes (Parquet).
     validate : bool, default True
         Run every check of the canonical contract.
 
@@ -89,5 +104,15 @@ def load_data(path: str | os.PathLike, *, validate: bool = True) -> LearningData
     """
     kind = detect_format(path)
     if kind == "parquet":
-        return read_parquet(path, validate=validate)
-    return read_oulad(path, validate=validate)
+        return read_parquet(path, courses=courses, as_of=as_of, extra_columns=extra_columns, validate=validate)
+    data = read_oulad(path, validate=validate)
+    if courses is None and as_of is None:
+        return data
+    c = data.courses
+    keep = c["course_id"].isin(known_courses(c, courses)) if courses is not None else pd.Series(True, index=c.index)
+    if as_of is not None:
+        keep &= running(c["start"], c["end"], utc_timestamp(as_of))
+    selected = data.select_courses(c.loc[keep.to_numpy(), "course_id"])
+    if validate:  # the warnings of what is kept, as read_parquet gives them (the whole was logged)
+        selected.warnings = plausibility(selected.tables())
+    return selected

@@ -107,6 +107,37 @@ def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[
         frame[col.name] = num.astype("float64")
 
 
+def _coerce_table(name: str, frame: pd.DataFrame, problems: list[Problem], time_unit=None) -> pd.DataFrame:
+    """One table with canonical dtypes (a shallow copy: columns already canonical are shared)."""
+    spec = SCHEMA[name]
+    frame = frame.reset_index(drop=True).copy(deep=False)
+    missing = [c for c in spec.required if c not in frame.columns]
+    for c in missing:
+        problems.append(
+            Problem(name, c, f"missing required column (found columns: {', '.join(map(str, frame.columns))})", len(frame))
+        )
+    for col in spec.columns + spec.optional:
+        if col.name in frame.columns and col.name not in missing:
+            _coerce_column(name, frame, col, problems, time_unit)
+    return frame
+
+
+def coerce_table(name: str, frame: pd.DataFrame, time_unit=None) -> pd.DataFrame:
+    """One table of the contract (``name``) with canonical dtypes; raise DataValidationError on
+    missing columns or unparseable values (what :func:`coerce_tables` does for one table)."""
+    check_time_unit(time_unit)
+    problems: list[Problem] = []
+    out = _coerce_table(name, frame, problems, time_unit)
+    if problems:
+        raise DataValidationError(problems)
+    return out
+
+
+def as_ids(values) -> pd.Series:
+    """Ids as canonical strings (what coercion makes of an id column), distinct, in first-seen order."""
+    return pd.Series(_as_str(pd.Series(values)).dropna().unique(), dtype="str")
+
+
 def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, pd.DataFrame]:
     """Return the tables with canonical dtypes; raise on missing columns or unparseable values.
 
@@ -124,16 +155,7 @@ def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, 
         if not isinstance(frame, pd.DataFrame):
             problems.append(Problem(name, "*", f"expected a pandas DataFrame, found {type(frame).__name__}", 0))
             continue
-        frame = frame.reset_index(drop=True).copy(deep=False)
-        missing = [c for c in spec.required if c not in frame.columns]
-        for c in missing:
-            problems.append(
-                Problem(name, c, f"missing required column (found columns: {', '.join(map(str, frame.columns))})", len(frame))
-            )
-        for col in spec.columns + spec.optional:
-            if col.name in frame.columns and col.name not in missing:
-                _coerce_column(name, frame, col, problems, time_unit)
-        out[name] = frame
+        out[name] = _coerce_table(name, frame, problems, time_unit)
     unknown = sorted(set(tables) - set(SCHEMA))
     for name in unknown:
         problems.append(Problem(name, "*", f"unknown table (allowed: {', '.join(SCHEMA)})", 0))
@@ -221,25 +243,71 @@ def _control_characters(ids: pd.Series) -> np.ndarray:
     return ids.isin(bad).to_numpy() if len(bad) else np.zeros(len(ids), dtype=bool)
 
 
-def check_tables(t: dict[str, pd.DataFrame]) -> None:
-    """Run every content check of the contract; raise one DataValidationError listing all failures."""
+def _table_problems(name: str, frame: pd.DataFrame) -> list[Problem]:
+    """The checks of one table on its own: control characters in ids, missing required values,
+    duplicate keys."""
+    spec = SCHEMA[name]
     problems: list[Problem] = []
-    for name, spec in SCHEMA.items():
-        frame = t[name]
-        for col in spec.columns + spec.optional:
-            if col.kind == "id" and col.name in frame.columns and (name, col.name) not in _REFERENCED:
-                mask = _control_characters(frame[col.name])
-                if mask.any():
-                    problems.append(_problem(name, col.name, "ids with control characters (tab, newline, NUL...)", frame, mask))
-        for col in spec.columns:
-            if not col.nullable:
-                mask = frame[col.name].isna()
-                if mask.any():
-                    problems.append(_problem(name, col.name, "missing values in a required column", frame, mask))
-        if spec.key:
-            dup = frame.duplicated(list(spec.key), keep=False)
-            if dup.any():
-                problems.append(_problem(name, ",".join(spec.key), "duplicate key", frame, dup))
+    for col in spec.columns + spec.optional:
+        if col.kind == "id" and col.name in frame.columns and (name, col.name) not in _REFERENCED:
+            mask = _control_characters(frame[col.name])
+            if mask.any():
+                problems.append(_problem(name, col.name, "ids with control characters (tab, newline, NUL...)", frame, mask))
+    for col in spec.columns:
+        if not col.nullable:
+            mask = frame[col.name].isna()
+            if mask.any():
+                problems.append(_problem(name, col.name, "missing values in a required column", frame, mask))
+    if spec.key:
+        dup = frame.duplicated(list(spec.key), keep=False)
+        if dup.any():
+            problems.append(_problem(name, ",".join(spec.key), "duplicate key", frame, dup))
+    return problems
+
+
+def activity_problems(act: pd.DataFrame, e: pd.DataFrame) -> list[Problem]:
+    """Every check of activity rows (coerced), given the enrollments: they need no other activity
+    row, so that a large activity table is checked batch by batch (:func:`merge_problems`)."""
+    return _table_problems("activity", act) + _activity_checks(act, e)
+
+
+def _activity_checks(act: pd.DataFrame, e: pd.DataFrame) -> list[Problem]:
+    problems: list[Problem] = []
+    mask = act["clicks"] < 1
+    if mask.any():
+        problems.append(_problem("activity", "clicks", "clicks below 1 (a row is at least one click)", act, mask))
+    mask = act["clicks"] > MAX_CLICKS
+    if mask.any():
+        problems.append(_problem("activity", "clicks", f"clicks above {MAX_CLICKS:,} in one row (not a click count)", act, mask))
+    mask = ~pair_exists(act, e, ["learner_id", "course_id"])
+    if mask.any():
+        problems.append(_problem("activity", "learner_id", "activity of a learner not enrolled in that course", act, mask))
+    return problems
+
+
+def merge_problems(problems: list[Problem]) -> list[Problem]:
+    """Problems found batch by batch as one per check: counts added, the first example rows kept."""
+    merged: dict[tuple[str, str, str], Problem] = {}
+    for p in problems:
+        key = (p.table, p.column, p.problem)
+        if key not in merged:
+            merged[key] = p
+            continue
+        first = merged[key]
+        rows = first.rows if len(first.rows) >= N_SHOWN or p.rows is None else pd.concat([first.rows, p.rows]).head(N_SHOWN)
+        merged[key] = Problem(p.table, p.column, p.problem, first.count + p.count, rows)
+    return list(merged.values())
+
+
+def check_tables(t: dict[str, pd.DataFrame], *, activity: bool = True) -> None:
+    """Run every content check of the contract; raise one DataValidationError listing all failures.
+
+    ``activity=False`` leaves out the checks of activity rows (done batch by batch elsewhere:
+    :func:`activity_problems`)."""
+    problems: list[Problem] = []
+    for name in SCHEMA:
+        if name != "activity" or activity:
+            problems += _table_problems(name, t[name])
 
     c, e, a, s, act = t["courses"], t["enrollments"], t["assessments"], t["submissions"], t["activity"]
     mask = c["end"] < c["start"]
@@ -267,15 +335,8 @@ def check_tables(t: dict[str, pd.DataFrame]) -> None:
         if mask.any():
             problems.append(_problem("enrollments", "final_score", "score outside 0-100", e, mask))
 
-    mask = act["clicks"] < 1
-    if mask.any():
-        problems.append(_problem("activity", "clicks", "clicks below 1 (a row is at least one click)", act, mask))
-    mask = act["clicks"] > MAX_CLICKS
-    if mask.any():
-        problems.append(_problem("activity", "clicks", f"clicks above {MAX_CLICKS:,} in one row (not a click count)", act, mask))
-    mask = ~pair_exists(act, e, ["learner_id", "course_id"])
-    if mask.any():
-        problems.append(_problem("activity", "learner_id", "activity of a learner not enrolled in that course", act, mask))
+    if activity:
+        problems += _activity_checks(act, e)
 
     mask = ~a["course_id"].isin(c["course_id"])
     if mask.any():
