@@ -98,6 +98,7 @@ class LearningData:
         for name in TABLES:
             setattr(self, name, tables[name])
         self.warnings: list[Problem] = _warn(plausibility(tables)) if validate else []
+        self._digest = None  # set by read_parquet with a selection: the digest of the whole folder
 
     # ------------------------------------------------------------------ access
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -183,12 +184,19 @@ class LearningData:
         )
 
     def digest(self) -> str:
-        """A short content hash of all six tables (row order included), for run tracking."""
+        """A short content hash of all six tables (row order included), for run tracking.
+
+        Data read with a selection (``read_parquet(folder, courses=..., as_of=...)``) gives the
+        digest of the whole folder, the same as ``read_parquet(folder).digest()``.
+        """
+        source = getattr(self, "_digest", None)
+        if callable(source):
+            source = self._digest = source()
+        if source is not None:
+            return source
         h = hashlib.sha256()
         for name, frame in self.tables().items():
-            h.update(name.encode())
-            h.update(",".join(map(str, frame.columns)).encode())
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64).tobytes())
+            _hash_table(h, name, frame.columns, [frame])
         return h.hexdigest()[:16]
 
     # ------------------------------------------------------------------ output
@@ -318,8 +326,12 @@ def read_parquet(
         found = as_ids(tables[source][column]) if column in tables[source].columns else pd.Series([], dtype="str")
         tables[n] = _read_table(folder, n, extra_columns=extra_columns, where=(column, found))
     data = LearningData(**tables, validate=validate, time_unit=time_unit)
-    if validate:  # the rows not read are checked too (errors only), in bounded memory
-        check_parquet(folder, time_unit=time_unit)
+    # the rows not read are checked too (errors only), in bounded memory, and the digest is the
+    # whole folder's: run tracking names the input, whatever part of it a job reads
+    if validate:
+        data._digest = check_parquet(folder, time_unit=time_unit)
+    else:
+        data._digest = lambda: _scan(folder, time_unit=time_unit, check=False)
     return data
 
 
@@ -334,40 +346,67 @@ def _shifted(p: Problem, offset: int) -> Problem:
     return Problem(p.table, p.column, p.problem, p.count, p.rows.set_axis(p.rows.index + offset))
 
 
-def check_parquet(folder: str | os.PathLike, *, time_unit=None, batch_rows: int = BATCH_ROWS) -> None:
-    """Every error check of the contract on a canonical Parquet folder, in bounded memory.
+def _hash_table(h, name: str, columns, frames) -> None:
+    """Feed a table (one frame, or its batches in order) to ``h`` as :meth:`LearningData.digest` does."""
+    h.update(name.encode())
+    h.update(",".join(map(str, columns)).encode())
+    for frame in frames:
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64).tobytes())
 
-    The five small tables are read whole (the columns of the contract); activity, the large
-    one, ``batch_rows`` rows at a time, each batch checked against the enrollments
-    (:func:`~learnrisk.data._validate.activity_problems`), so that no copy of the whole
-    activity table is ever made. Raise one DataValidationError listing every failure (counts
-    over the whole file, the first offending rows); warnings are not looked for.
-    """
+
+def _scan(folder: Path, *, time_unit=None, batch_rows: int = BATCH_ROWS, check: bool = True) -> str:
+    """One pass over a Parquet folder in bounded memory: the checks of the contract (errors,
+    with ``check``) and the digest of its six tables (what ``read_parquet(folder).digest()``
+    gives). Small tables are read whole; activity ``batch_rows`` rows at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    folder = Path(folder)
-    tables = {n: _read_table(folder, n, extra_columns=False) for n in TABLES if n != "activity"}
+    raw = {n: _read_table(folder, n) for n in TABLES if n != "activity"}
     try:
         source = pq.ParquetFile(folder / "activity.parquet")
-        columns = [c for c in source.schema_arrow.names if c in contract_columns("activity")]
-        tables["activity"] = source.schema_arrow.empty_table().select(columns).to_pandas()
+        raw["activity"] = source.schema_arrow.empty_table().to_pandas()
     except Exception as exc:
         raise _cannot_read("activity", exc) from exc
-    tables = coerce_tables(tables, time_unit)
-    check_tables(tables, activity=False)
+    tables = coerce_tables(raw, time_unit)
+    del raw
+    if check:
+        check_tables(tables, activity=False)
+    h = hashlib.sha256()
     problems: list[Problem] = []
     offset = 0
-    try:
-        for batch in source.iter_batches(batch_size=batch_rows, columns=columns):
-            frame = batch.to_pandas()
-            try:
-                found = activity_problems(coerce_table("activity", frame, time_unit), tables["enrollments"])
-            except DataValidationError as exc:
-                found = exc.problems
-            problems += [_shifted(p, offset) for p in found]
-            offset += len(frame)
-    except (OSError, pa.ArrowException) as exc:  # a file damaged after its first row groups
-        raise _cannot_read("activity", exc) from exc
+
+    def batches():
+        nonlocal offset
+        try:
+            for batch in source.iter_batches(batch_size=batch_rows):
+                frame = batch.to_pandas()
+                try:
+                    act = coerce_table("activity", frame, time_unit)
+                    if check:
+                        problems.extend(_shifted(p, offset) for p in activity_problems(act, tables["enrollments"]))
+                except DataValidationError as exc:
+                    problems.extend(_shifted(p, offset) for p in exc.problems)
+                    act = frame.iloc[:0]
+                offset += len(frame)
+                yield act
+        except (OSError, pa.ArrowException) as exc:  # a file damaged after its first row groups
+            raise _cannot_read("activity", exc) from exc
+
+    for name in TABLES:
+        _hash_table(h, name, tables[name].columns, batches() if name == "activity" else [tables[name]])
     if problems:
         raise DataValidationError(merge_problems(problems))
+    return h.hexdigest()[:16]
+
+
+def check_parquet(folder: str | os.PathLike, *, time_unit=None, batch_rows: int = BATCH_ROWS) -> str:
+    """Every error check of the contract on a canonical Parquet folder, in bounded memory.
+
+    The five small tables are read whole; activity, the large one, ``batch_rows`` rows at a
+    time, each batch checked against the enrollments
+    (:func:`~learnrisk.data._validate.activity_problems`), so that no copy of the whole
+    activity table is ever made. Raise one DataValidationError listing every failure (counts
+    over the whole file, the first offending rows); warnings are not looked for. Return the
+    digest of the folder's data (what ``read_parquet(folder).digest()`` gives).
+    """
+    return _scan(Path(folder), time_unit=time_unit, batch_rows=batch_rows)
