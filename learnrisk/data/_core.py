@@ -17,6 +17,8 @@ from ..errors import DataValidationError, Problem
 from ..timeline import running, utc_timestamp
 from ._schema import SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
 from ._validate import (
+    ENROLLMENT_KEY,
+    KeyIndex,
     _as_str,
     activity_problems,
     as_ids,
@@ -234,6 +236,17 @@ def known_courses(courses: pd.DataFrame, course_ids) -> pd.Index:
     return ids
 
 
+def selected_offerings(c: pd.DataFrame, courses=None, as_of=None) -> np.ndarray:
+    """Boolean mask over a (coerced) courses table: the offerings of ``courses`` (all if None)
+    running at ``as_of`` (any time if None); ValueError for an unknown course id."""
+    keep = np.ones(len(c), dtype=bool)
+    if courses is not None:
+        keep &= c["course_id"].isin(known_courses(c, courses)).to_numpy()
+    if as_of is not None:
+        keep &= np.asarray(running(c["start"], c["end"], utc_timestamp(as_of)), dtype=bool)
+    return keep
+
+
 def contract_columns(table: str) -> set[str]:
     """The columns ``read_parquet(..., extra_columns=False)`` reads of ``table``: those of the
     contract (required and optional) and the sensitive attributes (the fairness audit's)."""
@@ -312,12 +325,7 @@ def read_parquet(
         tables = {n: _read_table(folder, n, extra_columns=extra_columns) for n in TABLES}
         return LearningData(**tables, validate=validate, time_unit=time_unit)
     c = coerce_table("courses", _read_table(folder, "courses", extra_columns=extra_columns), time_unit)
-    keep = np.ones(len(c), dtype=bool)
-    if courses is not None:
-        keep &= c["course_id"].isin(known_courses(c, courses)).to_numpy()
-    if as_of is not None:
-        keep &= np.asarray(running(c["start"], c["end"], utc_timestamp(as_of)), dtype=bool)
-    tables = {"courses": c[keep]}
+    tables = {"courses": c[selected_offerings(c, courses, as_of)]}
     ids = as_ids(tables["courses"]["course_id"])
     for n in ("enrollments", "activity", "assessments"):
         tables[n] = _read_table(folder, n, extra_columns=extra_columns, where=("course_id", ids))
@@ -371,6 +379,7 @@ def _scan(folder: Path, *, time_unit=None, batch_rows: int = BATCH_ROWS, check: 
     del raw
     if check:
         check_tables(tables, activity=False)
+        enrolled = KeyIndex([tables["enrollments"][k] for k in ENROLLMENT_KEY])  # prepared once for every batch
     h = hashlib.sha256()
     problems: list[Problem] = []
     offset = 0
@@ -383,7 +392,7 @@ def _scan(folder: Path, *, time_unit=None, batch_rows: int = BATCH_ROWS, check: 
                 try:
                     act = coerce_table("activity", frame, time_unit)
                     if check:
-                        problems.extend(_shifted(p, offset) for p in activity_problems(act, tables["enrollments"]))
+                        problems.extend(_shifted(p, offset) for p in activity_problems(act, enrolled))
                 except DataValidationError as exc:
                     problems.extend(_shifted(p, offset) for p in exc.problems)
                     act = frame.iloc[:0]

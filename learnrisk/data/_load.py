@@ -10,11 +10,8 @@ import os
 import zipfile
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import DataValidationError, LearnriskError, Problem
-from ..timeline import running, utc_timestamp
-from ._core import LearningData, known_courses, read_parquet
+from ._core import LearningData, read_parquet, selected_offerings
 from ._oulad import read_oulad
 from ._schema import TABLES
 from ._validate import plausibility
@@ -109,10 +106,7 @@ def load_data(
     if courses is None and as_of is None:
         return data
     c = data.courses
-    keep = c["course_id"].isin(known_courses(c, courses)) if courses is not None else pd.Series(True, index=c.index)
-    if as_of is not None:
-        keep &= running(c["start"], c["end"], utc_timestamp(as_of))
-    selected = data.select_courses(c.loc[keep.to_numpy(), "course_id"])
+    selected = data.select_courses(c.loc[selected_offerings(c, courses, as_of), "course_id"])
     if validate:  # the warnings of what is kept, as read_parquet gives them (the whole was logged)
         selected.warnings = plausibility(selected.tables())
     return selected

@@ -147,7 +147,7 @@ def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, 
     check_time_unit(time_unit)
     problems: list[Problem] = []
     out: dict[str, pd.DataFrame] = {}
-    for name, spec in SCHEMA.items():
+    for name in SCHEMA:
         if name not in tables or tables[name] is None:
             problems.append(Problem(name, "*", "table is missing", 0))
             continue
@@ -185,6 +185,46 @@ def positions(values, uniques) -> np.ndarray:
     return pd.Index(uniques).get_indexer(values)
 
 
+class KeyIndex:
+    """Composite keys (a list of columns, e.g. the enrollments' learner_id and course_id) made
+    ready for :meth:`find`, so that many batches of rows are matched against them at the cost
+    of one preparation (:func:`key_positions` is one use)."""
+
+    def __init__(self, keys: list) -> None:
+        self.cats = [pd.Series((k if isinstance(k, pd.Series) else pd.Series(k)).unique()) for k in keys]
+        self.n_keys = len(keys[0]) if keys else 0
+        key_key = np.zeros(self.n_keys, dtype=np.int64)
+        self.space = 1  # number of possible composite keys
+        for k, cats in zip(keys, self.cats):
+            key_key = key_key * (len(cats) + 1) + positions(k, cats)
+            self.space *= len(cats) + 1
+        self.table = self.order = self.sorted_keys = None
+        if not self.n_keys:
+            return
+        if self.space <= DENSE_KEYS:  # a table over every possible key: one gather per row
+            self.table = np.full(self.space, -1, dtype=np.int64)
+            self.table[key_key[::-1]] = np.arange(self.n_keys - 1, -1, -1)  # the first position wins
+        else:
+            self.order = np.argsort(key_key, kind="stable")
+            self.sorted_keys = key_key[self.order]
+
+    def find(self, rows: list) -> np.ndarray:
+        """Position of each row's composite key among the keys, -1 when absent (the first if repeated)."""
+        n_rows = len(rows[0]) if rows else 0
+        if not self.n_keys:
+            return np.full(n_rows, -1, dtype=np.int64)
+        row_key = np.zeros(n_rows, dtype=np.int64)
+        ok = np.ones(n_rows, dtype=bool)
+        for r, cats in zip(rows, self.cats):
+            rc = positions(r, cats)
+            ok &= rc >= 0
+            row_key = row_key * (len(cats) + 1) + rc
+        if self.table is not None:
+            return np.where(ok, self.table[np.where(ok, row_key, 0)], -1)
+        i = np.minimum(np.searchsorted(self.sorted_keys, row_key), len(self.sorted_keys) - 1)
+        return np.where(ok & (self.sorted_keys[i] == row_key), self.order[i], -1).astype(np.int64)
+
+
 def key_positions(rows: list, keys: list) -> np.ndarray:
     """Position in ``keys`` of each row's composite key, -1 when absent (the first if repeated).
 
@@ -197,29 +237,7 @@ def key_positions(rows: list, keys: list) -> np.ndarray:
     >>> key_positions([pd.Series(["b", "a", "c"]), pd.Series(["X", "Y", "X"])], [e["learner"], e["course"]])
     array([ 2,  1, -1])
     """
-    n_rows = len(rows[0]) if rows else 0
-    row_key = np.zeros(n_rows, dtype=np.int64)
-    key_key = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
-    ok = np.ones(n_rows, dtype=bool)
-    space = 1  # number of possible composite keys
-    for r, k in zip(rows, keys):
-        k = k if isinstance(k, pd.Series) else pd.Series(k)
-        cats = pd.Series(k.unique())
-        rc, kc = positions(r, cats), positions(k, cats)
-        ok &= rc >= 0
-        space *= len(cats) + 1
-        row_key = row_key * (len(cats) + 1) + rc
-        key_key = key_key * (len(cats) + 1) + kc
-    if not len(key_key):
-        return np.full(n_rows, -1, dtype=np.int64)
-    if space <= DENSE_KEYS:  # a table over every possible key: one gather per row
-        table = np.full(space, -1, dtype=np.int64)
-        table[key_key[::-1]] = np.arange(len(key_key) - 1, -1, -1)  # the first position wins
-        return np.where(ok, table[np.where(ok, row_key, 0)], -1)
-    order = np.argsort(key_key, kind="stable")
-    sorted_keys = key_key[order]
-    i = np.minimum(np.searchsorted(sorted_keys, row_key), len(sorted_keys) - 1)
-    return np.where(ok & (sorted_keys[i] == row_key), order[i], -1).astype(np.int64)
+    return KeyIndex(keys).find(rows)
 
 
 def enrollment_positions(rows, enrollments: pd.DataFrame) -> np.ndarray:
@@ -238,7 +256,7 @@ def pair_exists(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> np.
 
 def _control_characters(ids: pd.Series) -> np.ndarray:
     """Which ids hold a control character (looked for among the distinct ids: fast on 10M rows)."""
-    distinct = pd.Series(ids.dropna().unique(), dtype="str")
+    distinct = pd.Series(ids.unique(), dtype="str").dropna()  # not ids.dropna(): a copy of the whole column
     bad = distinct[distinct.str.contains(CONTROL, regex=True)]
     return ids.isin(bad).to_numpy() if len(bad) else np.zeros(len(ids), dtype=bool)
 
@@ -265,13 +283,17 @@ def _table_problems(name: str, frame: pd.DataFrame) -> list[Problem]:
     return problems
 
 
-def activity_problems(act: pd.DataFrame, e: pd.DataFrame) -> list[Problem]:
-    """Every check of activity rows (coerced), given the enrollments: they need no other activity
-    row, so that a large activity table is checked batch by batch (:func:`merge_problems`)."""
+ENROLLMENT_KEY = ["learner_id", "course_id"]
+
+
+def activity_problems(act: pd.DataFrame, e: pd.DataFrame | KeyIndex) -> list[Problem]:
+    """Every check of activity rows (coerced), given the enrollments (or their ``KeyIndex`` on
+    learner_id, course_id): they need no other activity row, so that a large activity table is
+    checked batch by batch (:func:`merge_problems`)."""
     return _table_problems("activity", act) + _activity_checks(act, e)
 
 
-def _activity_checks(act: pd.DataFrame, e: pd.DataFrame) -> list[Problem]:
+def _activity_checks(act: pd.DataFrame, e: pd.DataFrame | KeyIndex) -> list[Problem]:
     problems: list[Problem] = []
     mask = act["clicks"] < 1
     if mask.any():
@@ -279,7 +301,8 @@ def _activity_checks(act: pd.DataFrame, e: pd.DataFrame) -> list[Problem]:
     mask = act["clicks"] > MAX_CLICKS
     if mask.any():
         problems.append(_problem("activity", "clicks", f"clicks above {MAX_CLICKS:,} in one row (not a click count)", act, mask))
-    mask = ~pair_exists(act, e, ["learner_id", "course_id"])
+    enrolled = e if isinstance(e, KeyIndex) else KeyIndex([e[k] for k in ENROLLMENT_KEY])
+    mask = enrolled.find([act[k] for k in ENROLLMENT_KEY]) < 0
     if mask.any():
         problems.append(_problem("activity", "learner_id", "activity of a learner not enrolled in that course", act, mask))
     return problems
