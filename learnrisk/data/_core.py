@@ -14,10 +14,24 @@ import pandas as pd
 
 from .._json import jsonable
 from ..errors import DataValidationError, Problem
-from ._schema import TABLES
-from ._validate import as_of_warnings, check_tables, coerce_tables, plausibility
+from ..timeline import running, utc_timestamp
+from ._schema import SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
+from ._validate import (
+    ENROLLMENT_KEY,
+    KeyIndex,
+    _as_str,
+    activity_problems,
+    as_ids,
+    as_of_warnings,
+    check_tables,
+    coerce_table,
+    coerce_tables,
+    merge_problems,
+    plausibility,
+)
 
 log = logging.getLogger("learnrisk.data")
+BATCH_ROWS = 1_000_000  # activity rows checked at a time by check_parquet
 
 
 def _warn(problems: list[Problem]) -> list[Problem]:
@@ -26,7 +40,7 @@ def _warn(problems: list[Problem]) -> list[Problem]:
         log.warning("warning: %s", p.describe(3))
     return problems
 
-__all__ = ["LearningData", "read_parquet"]
+__all__ = ["LearningData", "check_parquet", "read_parquet"]
 
 
 class LearningData:
@@ -86,6 +100,7 @@ class LearningData:
         for name in TABLES:
             setattr(self, name, tables[name])
         self.warnings: list[Problem] = _warn(plausibility(tables)) if validate else []
+        self._digest = None  # set by read_parquet with a selection: the digest of the whole folder
 
     # ------------------------------------------------------------------ access
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -157,12 +172,7 @@ class LearningData:
 
     def select_courses(self, course_ids) -> LearningData:
         """The same data restricted to some course offerings (learners kept only if enrolled)."""
-        ids = pd.Index(pd.unique(pd.Series(list(course_ids), dtype="str")))
-        unknown = ids.difference(self.courses["course_id"])
-        if len(unknown):
-            raise ValueError(
-                f"unknown course_id {list(unknown)[:5]}; known offerings: {sorted(self.courses['course_id'])[:10]}"
-            )
+        ids = known_courses(self.courses, course_ids)
         e = self.enrollments[self.enrollments["course_id"].isin(ids)]
         a = self.assessments[self.assessments["course_id"].isin(ids)]
         return LearningData(
@@ -176,12 +186,19 @@ class LearningData:
         )
 
     def digest(self) -> str:
-        """A short content hash of all six tables (row order included), for run tracking."""
+        """A short content hash of all six tables (row order included), for run tracking.
+
+        Data read with a selection (``read_parquet(folder, courses=..., as_of=...)``) gives the
+        digest of the whole folder, the same as ``read_parquet(folder).digest()``.
+        """
+        source = getattr(self, "_digest", None)
+        if callable(source):
+            source = self._digest = source()
+        if source is not None:
+            return source
         h = hashlib.sha256()
         for name, frame in self.tables().items():
-            h.update(name.encode())
-            h.update(",".join(map(str, frame.columns)).encode())
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64).tobytes())
+            _hash_table(h, name, frame.columns, [frame])
         return h.hexdigest()[:16]
 
     # ------------------------------------------------------------------ output
@@ -210,14 +227,91 @@ class LearningData:
         return folder
 
 
-def read_parquet(folder: str | os.PathLike, *, validate: bool = True, time_unit=None) -> LearningData:
+def known_courses(courses: pd.DataFrame, course_ids) -> pd.Index:
+    """The distinct ids of ``course_ids`` (strings); ValueError naming any not in ``courses``."""
+    ids = pd.Index(pd.unique(pd.Series(list(course_ids), dtype="str")))
+    unknown = ids.difference(courses["course_id"])
+    if len(unknown):
+        raise ValueError(f"unknown course_id {list(unknown)[:5]}; known offerings: {sorted(courses['course_id'])[:10]}")
+    return ids
+
+
+def selected_offerings(c: pd.DataFrame, courses=None, as_of=None) -> np.ndarray:
+    """Boolean mask over a (coerced) courses table: the offerings of ``courses`` (all if None)
+    running at ``as_of`` (any time if None); ValueError for an unknown course id."""
+    keep = np.ones(len(c), dtype=bool)
+    if courses is not None:
+        keep &= c["course_id"].isin(known_courses(c, courses)).to_numpy()
+    if as_of is not None:
+        keep &= np.asarray(running(c["start"], c["end"], utc_timestamp(as_of)), dtype=bool)
+    return keep
+
+
+def contract_columns(table: str) -> set[str]:
+    """The columns ``read_parquet(..., extra_columns=False)`` reads of ``table``: those of the
+    contract (required and optional) and the sensitive attributes (the fairness audit's)."""
+    spec = SCHEMA[table]
+    return {c.name for c in spec.columns + spec.optional} | set(SENSITIVE_ATTRIBUTES)
+
+
+def _is_string(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _read_table(folder: Path, name: str, *, extra_columns: bool = True, where: tuple[str, pd.Series] | None = None) -> pd.DataFrame:
+    """One ``<name>.parquet``: every column, or the contract's (``extra_columns=False``); with
+    ``where=(column, ids)`` only the rows whose id is in ``ids``.
+
+    A string id column is filtered by pyarrow while it reads (row groups, then rows; the rows
+    of other offerings never become pandas objects); ids stored otherwise (numbers) are
+    filtered after the read, on the canonical strings.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    path = folder / f"{name}.parquet"
+    try:
+        schema = pq.read_schema(path)
+        columns = None if extra_columns else [c for c in schema.names if c in contract_columns(name)]
+        filters = None
+        if where is not None and where[0] in schema.names and _is_string(schema.field(where[0]).type):
+            import pyarrow as pa
+
+            filters = pc.field(where[0]).isin(pa.array(where[1].tolist(), type=schema.field(where[0]).type))
+        frame = pd.read_parquet(path, columns=columns, filters=filters)
+    except Exception as exc:  # pyarrow raises many kinds on a corrupt file
+        raise _cannot_read(name, exc) from exc
+    if where is not None and filters is None and where[0] in frame.columns:
+        frame = frame[_as_str(frame[where[0]]).isin(where[1]).to_numpy()]
+    return frame
+
+
+def read_parquet(
+    folder: str | os.PathLike,
+    *,
+    courses=None,
+    as_of=None,
+    extra_columns: bool = True,
+    validate: bool = True,
+    time_unit=None,
+) -> LearningData:
     """Read a canonical Parquet folder written by :meth:`LearningData.to_parquet`.
+
+    ``courses`` (course ids) and ``as_of`` (a date: the offerings running then, ``start <= t <
+    end``) read only some offerings: the same tables as ``read_parquet(folder)
+    .select_courses(...)``, but the rows of the other offerings are skipped while reading
+    (Parquet filters) and never validated, so that memory and time follow what is read. Given
+    both, the offerings of ``courses`` running at ``as_of``. ``extra_columns=False`` reads only
+    the columns of the contract and the sensitive attributes (:func:`contract_columns`).
 
     ``time_unit`` is for time columns stored as numbers (see :class:`LearningData`).
 
     Examples
     --------
     >>> data = learnrisk.read_parquet("data/synthetic/sample")  # doctest: +SKIP
+    >>> week = learnrisk.read_parquet("data/", as_of="2024-03-04")  # doctest: +SKIP
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -227,10 +321,101 @@ def read_parquet(folder: str | os.PathLike, *, validate: bool = True, time_unit=
         raise DataValidationError(
             [Problem(n, "*", f"file {n}.parquet is missing in {folder}", 0) for n in missing]
         )
-    tables = {}
-    for n in TABLES:
+    if courses is None and as_of is None:
+        tables = {n: _read_table(folder, n, extra_columns=extra_columns) for n in TABLES}
+        return LearningData(**tables, validate=validate, time_unit=time_unit)
+    c = coerce_table("courses", _read_table(folder, "courses", extra_columns=extra_columns), time_unit)
+    tables = {"courses": c[selected_offerings(c, courses, as_of)]}
+    ids = as_ids(tables["courses"]["course_id"])
+    for n in ("enrollments", "activity", "assessments"):
+        tables[n] = _read_table(folder, n, extra_columns=extra_columns, where=("course_id", ids))
+    by = {"submissions": ("assessment_id", "assessments"), "learners": ("learner_id", "enrollments")}
+    for n, (column, source) in by.items():
+        found = as_ids(tables[source][column]) if column in tables[source].columns else pd.Series([], dtype="str")
+        tables[n] = _read_table(folder, n, extra_columns=extra_columns, where=(column, found))
+    data = LearningData(**tables, validate=validate, time_unit=time_unit)
+    # the rows not read are checked too (errors only), in bounded memory, and the digest is the
+    # whole folder's: run tracking names the input, whatever part of it a job reads
+    if validate:
+        data._digest = check_parquet(folder, time_unit=time_unit)
+    else:
+        data._digest = lambda: _scan(folder, time_unit=time_unit, check=False)
+    return data
+
+
+def _cannot_read(name: str, exc: Exception) -> DataValidationError:
+    return DataValidationError([Problem(name, "*", f"cannot read {name}.parquet: {exc}", 0)])
+
+
+def _shifted(p: Problem, offset: int) -> Problem:
+    """A problem of a batch with its example rows numbered as rows of the whole file."""
+    if p.rows is None or not offset:
+        return p
+    return Problem(p.table, p.column, p.problem, p.count, p.rows.set_axis(p.rows.index + offset))
+
+
+def _hash_table(h, name: str, columns, frames) -> None:
+    """Feed a table (one frame, or its batches in order) to ``h`` as :meth:`LearningData.digest` does."""
+    h.update(name.encode())
+    h.update(",".join(map(str, columns)).encode())
+    for frame in frames:
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy(np.uint64).tobytes())
+
+
+def _scan(folder: Path, *, time_unit=None, batch_rows: int = BATCH_ROWS, check: bool = True) -> str:
+    """One pass over a Parquet folder in bounded memory: the checks of the contract (errors,
+    with ``check``) and the digest of its six tables (what ``read_parquet(folder).digest()``
+    gives). Small tables are read whole; activity ``batch_rows`` rows at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = {n: _read_table(folder, n) for n in TABLES if n != "activity"}
+    try:
+        source = pq.ParquetFile(folder / "activity.parquet")
+        raw["activity"] = source.schema_arrow.empty_table().to_pandas()
+    except Exception as exc:
+        raise _cannot_read("activity", exc) from exc
+    tables = coerce_tables(raw, time_unit)
+    del raw
+    if check:
+        check_tables(tables, activity=False)
+        enrolled = KeyIndex([tables["enrollments"][k] for k in ENROLLMENT_KEY])  # prepared once for every batch
+    h = hashlib.sha256()
+    problems: list[Problem] = []
+    offset = 0
+
+    def batches():
+        nonlocal offset
         try:
-            tables[n] = pd.read_parquet(folder / f"{n}.parquet")
-        except Exception as exc:  # pyarrow raises many kinds on a corrupt file
-            raise DataValidationError([Problem(n, "*", f"cannot read {n}.parquet: {exc}", 0)]) from exc
-    return LearningData(**tables, validate=validate, time_unit=time_unit)
+            for batch in source.iter_batches(batch_size=batch_rows):
+                frame = batch.to_pandas()
+                try:
+                    act = coerce_table("activity", frame, time_unit)
+                    if check:
+                        problems.extend(_shifted(p, offset) for p in activity_problems(act, enrolled))
+                except DataValidationError as exc:
+                    problems.extend(_shifted(p, offset) for p in exc.problems)
+                    act = frame.iloc[:0]
+                offset += len(frame)
+                yield act
+        except (OSError, pa.ArrowException) as exc:  # a file damaged after its first row groups
+            raise _cannot_read("activity", exc) from exc
+
+    for name in TABLES:
+        _hash_table(h, name, tables[name].columns, batches() if name == "activity" else [tables[name]])
+    if problems:
+        raise DataValidationError(merge_problems(problems))
+    return h.hexdigest()[:16]
+
+
+def check_parquet(folder: str | os.PathLike, *, time_unit=None, batch_rows: int = BATCH_ROWS) -> str:
+    """Every error check of the contract on a canonical Parquet folder, in bounded memory.
+
+    The five small tables are read whole; activity, the large one, ``batch_rows`` rows at a
+    time, each batch checked against the enrollments
+    (:func:`~learnrisk.data._validate.activity_problems`), so that no copy of the whole
+    activity table is ever made. Raise one DataValidationError listing every failure (counts
+    over the whole file, the first offending rows); warnings are not looked for. Return the
+    digest of the folder's data (what ``read_parquet(folder).digest()`` gives).
+    """
+    return _scan(Path(folder), time_unit=time_unit, batch_rows=batch_rows)

@@ -11,9 +11,10 @@ import zipfile
 from pathlib import Path
 
 from ..errors import DataValidationError, LearnriskError, Problem
-from ._core import LearningData, read_parquet
+from ._core import LearningData, read_parquet, selected_offerings
 from ._oulad import read_oulad
 from ._schema import TABLES
+from ._validate import plausibility
 
 __all__ = ["detect_format", "load_data"]
 
@@ -56,7 +57,9 @@ def detect_format(path: str | os.PathLike) -> str:
     raise LearnriskError(f"cannot recognise learning data at {path}: found {found}; expected {KNOWN[0]} or {KNOWN[1]}")
 
 
-def load_data(path: str | os.PathLike, *, validate: bool = True) -> LearningData:
+def load_data(
+    path: str | os.PathLike, *, courses=None, as_of=None, extra_columns: bool = True, validate: bool = True
+) -> LearningData:
     """Load learning data from a canonical Parquet folder, an OULAD folder or an OULAD zip.
 
     The kind is recognised by content: the six ``<table>.parquet`` files of
@@ -67,6 +70,15 @@ def load_data(path: str | os.PathLike, *, validate: bool = True) -> LearningData
     ----------
     path : str or path-like
         A folder or a ``.zip`` file.
+    courses : course ids, optional
+        Only these offerings (as :meth:`LearningData.select_courses`).
+    as_of : date, optional
+        Only the offerings running then (``start <= as_of < end``; with ``courses``, those of
+        them running then). A Parquet folder is read with filters: the rows of other offerings
+        are skipped while reading and never validated (the scalable path); an OULAD release
+        (CSV) is read and validated whole, then the offerings are selected.
+    extra_columns : bool, default True
+        False reads only the columns of the contract and the sensitive attributes (Parquet).
     validate : bool, default True
         Run every check of the canonical contract.
 
@@ -89,5 +101,12 @@ def load_data(path: str | os.PathLike, *, validate: bool = True) -> LearningData
     """
     kind = detect_format(path)
     if kind == "parquet":
-        return read_parquet(path, validate=validate)
-    return read_oulad(path, validate=validate)
+        return read_parquet(path, courses=courses, as_of=as_of, extra_columns=extra_columns, validate=validate)
+    data = read_oulad(path, validate=validate)
+    if courses is None and as_of is None:
+        return data
+    c = data.courses
+    selected = data.select_courses(c.loc[selected_offerings(c, courses, as_of), "course_id"])
+    if validate:  # the warnings of what is kept, as read_parquet gives them (the whole was logged)
+        selected.warnings = plausibility(selected.tables())
+    return selected

@@ -107,6 +107,37 @@ def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[
         frame[col.name] = num.astype("float64")
 
 
+def _coerce_table(name: str, frame: pd.DataFrame, problems: list[Problem], time_unit=None) -> pd.DataFrame:
+    """One table with canonical dtypes (a shallow copy: columns already canonical are shared)."""
+    spec = SCHEMA[name]
+    frame = frame.reset_index(drop=True).copy(deep=False)
+    missing = [c for c in spec.required if c not in frame.columns]
+    for c in missing:
+        problems.append(
+            Problem(name, c, f"missing required column (found columns: {', '.join(map(str, frame.columns))})", len(frame))
+        )
+    for col in spec.columns + spec.optional:
+        if col.name in frame.columns and col.name not in missing:
+            _coerce_column(name, frame, col, problems, time_unit)
+    return frame
+
+
+def coerce_table(name: str, frame: pd.DataFrame, time_unit=None) -> pd.DataFrame:
+    """One table of the contract (``name``) with canonical dtypes; raise DataValidationError on
+    missing columns or unparseable values (what :func:`coerce_tables` does for one table)."""
+    check_time_unit(time_unit)
+    problems: list[Problem] = []
+    out = _coerce_table(name, frame, problems, time_unit)
+    if problems:
+        raise DataValidationError(problems)
+    return out
+
+
+def as_ids(values) -> pd.Series:
+    """Ids as canonical strings (what coercion makes of an id column), distinct, in first-seen order."""
+    return pd.Series(_as_str(pd.Series(values)).dropna().unique(), dtype="str")
+
+
 def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, pd.DataFrame]:
     """Return the tables with canonical dtypes; raise on missing columns or unparseable values.
 
@@ -116,7 +147,7 @@ def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, 
     check_time_unit(time_unit)
     problems: list[Problem] = []
     out: dict[str, pd.DataFrame] = {}
-    for name, spec in SCHEMA.items():
+    for name in SCHEMA:
         if name not in tables or tables[name] is None:
             problems.append(Problem(name, "*", "table is missing", 0))
             continue
@@ -124,16 +155,7 @@ def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, 
         if not isinstance(frame, pd.DataFrame):
             problems.append(Problem(name, "*", f"expected a pandas DataFrame, found {type(frame).__name__}", 0))
             continue
-        frame = frame.reset_index(drop=True).copy(deep=False)
-        missing = [c for c in spec.required if c not in frame.columns]
-        for c in missing:
-            problems.append(
-                Problem(name, c, f"missing required column (found columns: {', '.join(map(str, frame.columns))})", len(frame))
-            )
-        for col in spec.columns + spec.optional:
-            if col.name in frame.columns and col.name not in missing:
-                _coerce_column(name, frame, col, problems, time_unit)
-        out[name] = frame
+        out[name] = _coerce_table(name, frame, problems, time_unit)
     unknown = sorted(set(tables) - set(SCHEMA))
     for name in unknown:
         problems.append(Problem(name, "*", f"unknown table (allowed: {', '.join(SCHEMA)})", 0))
@@ -163,6 +185,46 @@ def positions(values, uniques) -> np.ndarray:
     return pd.Index(uniques).get_indexer(values)
 
 
+class KeyIndex:
+    """Composite keys (a list of columns, e.g. the enrollments' learner_id and course_id) made
+    ready for :meth:`find`, so that many batches of rows are matched against them at the cost
+    of one preparation (:func:`key_positions` is one use)."""
+
+    def __init__(self, keys: list) -> None:
+        self.cats = [pd.Series((k if isinstance(k, pd.Series) else pd.Series(k)).unique()) for k in keys]
+        self.n_keys = len(keys[0]) if keys else 0
+        key_key = np.zeros(self.n_keys, dtype=np.int64)
+        self.space = 1  # number of possible composite keys
+        for k, cats in zip(keys, self.cats):
+            key_key = key_key * (len(cats) + 1) + positions(k, cats)
+            self.space *= len(cats) + 1
+        self.table = self.order = self.sorted_keys = None
+        if not self.n_keys:
+            return
+        if self.space <= DENSE_KEYS:  # a table over every possible key: one gather per row
+            self.table = np.full(self.space, -1, dtype=np.int64)
+            self.table[key_key[::-1]] = np.arange(self.n_keys - 1, -1, -1)  # the first position wins
+        else:
+            self.order = np.argsort(key_key, kind="stable")
+            self.sorted_keys = key_key[self.order]
+
+    def find(self, rows: list) -> np.ndarray:
+        """Position of each row's composite key among the keys, -1 when absent (the first if repeated)."""
+        n_rows = len(rows[0]) if rows else 0
+        if not self.n_keys:
+            return np.full(n_rows, -1, dtype=np.int64)
+        row_key = np.zeros(n_rows, dtype=np.int64)
+        ok = np.ones(n_rows, dtype=bool)
+        for r, cats in zip(rows, self.cats):
+            rc = positions(r, cats)
+            ok &= rc >= 0
+            row_key = row_key * (len(cats) + 1) + rc
+        if self.table is not None:
+            return np.where(ok, self.table[np.where(ok, row_key, 0)], -1)
+        i = np.minimum(np.searchsorted(self.sorted_keys, row_key), len(self.sorted_keys) - 1)
+        return np.where(ok & (self.sorted_keys[i] == row_key), self.order[i], -1).astype(np.int64)
+
+
 def key_positions(rows: list, keys: list) -> np.ndarray:
     """Position in ``keys`` of each row's composite key, -1 when absent (the first if repeated).
 
@@ -175,29 +237,7 @@ def key_positions(rows: list, keys: list) -> np.ndarray:
     >>> key_positions([pd.Series(["b", "a", "c"]), pd.Series(["X", "Y", "X"])], [e["learner"], e["course"]])
     array([ 2,  1, -1])
     """
-    n_rows = len(rows[0]) if rows else 0
-    row_key = np.zeros(n_rows, dtype=np.int64)
-    key_key = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
-    ok = np.ones(n_rows, dtype=bool)
-    space = 1  # number of possible composite keys
-    for r, k in zip(rows, keys):
-        k = k if isinstance(k, pd.Series) else pd.Series(k)
-        cats = pd.Series(k.unique())
-        rc, kc = positions(r, cats), positions(k, cats)
-        ok &= rc >= 0
-        space *= len(cats) + 1
-        row_key = row_key * (len(cats) + 1) + rc
-        key_key = key_key * (len(cats) + 1) + kc
-    if not len(key_key):
-        return np.full(n_rows, -1, dtype=np.int64)
-    if space <= DENSE_KEYS:  # a table over every possible key: one gather per row
-        table = np.full(space, -1, dtype=np.int64)
-        table[key_key[::-1]] = np.arange(len(key_key) - 1, -1, -1)  # the first position wins
-        return np.where(ok, table[np.where(ok, row_key, 0)], -1)
-    order = np.argsort(key_key, kind="stable")
-    sorted_keys = key_key[order]
-    i = np.minimum(np.searchsorted(sorted_keys, row_key), len(sorted_keys) - 1)
-    return np.where(ok & (sorted_keys[i] == row_key), order[i], -1).astype(np.int64)
+    return KeyIndex(keys).find(rows)
 
 
 def enrollment_positions(rows, enrollments: pd.DataFrame) -> np.ndarray:
@@ -216,30 +256,81 @@ def pair_exists(left: pd.DataFrame, right: pd.DataFrame, cols: list[str]) -> np.
 
 def _control_characters(ids: pd.Series) -> np.ndarray:
     """Which ids hold a control character (looked for among the distinct ids: fast on 10M rows)."""
-    distinct = pd.Series(ids.dropna().unique(), dtype="str")
+    distinct = pd.Series(ids.unique(), dtype="str").dropna()  # not ids.dropna(): a copy of the whole column
     bad = distinct[distinct.str.contains(CONTROL, regex=True)]
     return ids.isin(bad).to_numpy() if len(bad) else np.zeros(len(ids), dtype=bool)
 
 
-def check_tables(t: dict[str, pd.DataFrame]) -> None:
-    """Run every content check of the contract; raise one DataValidationError listing all failures."""
+def _table_problems(name: str, frame: pd.DataFrame) -> list[Problem]:
+    """The checks of one table on its own: control characters in ids, missing required values,
+    duplicate keys."""
+    spec = SCHEMA[name]
     problems: list[Problem] = []
-    for name, spec in SCHEMA.items():
-        frame = t[name]
-        for col in spec.columns + spec.optional:
-            if col.kind == "id" and col.name in frame.columns and (name, col.name) not in _REFERENCED:
-                mask = _control_characters(frame[col.name])
-                if mask.any():
-                    problems.append(_problem(name, col.name, "ids with control characters (tab, newline, NUL...)", frame, mask))
-        for col in spec.columns:
-            if not col.nullable:
-                mask = frame[col.name].isna()
-                if mask.any():
-                    problems.append(_problem(name, col.name, "missing values in a required column", frame, mask))
-        if spec.key:
-            dup = frame.duplicated(list(spec.key), keep=False)
-            if dup.any():
-                problems.append(_problem(name, ",".join(spec.key), "duplicate key", frame, dup))
+    for col in spec.columns + spec.optional:
+        if col.kind == "id" and col.name in frame.columns and (name, col.name) not in _REFERENCED:
+            mask = _control_characters(frame[col.name])
+            if mask.any():
+                problems.append(_problem(name, col.name, "ids with control characters (tab, newline, NUL...)", frame, mask))
+    for col in spec.columns:
+        if not col.nullable:
+            mask = frame[col.name].isna()
+            if mask.any():
+                problems.append(_problem(name, col.name, "missing values in a required column", frame, mask))
+    if spec.key:
+        dup = frame.duplicated(list(spec.key), keep=False)
+        if dup.any():
+            problems.append(_problem(name, ",".join(spec.key), "duplicate key", frame, dup))
+    return problems
+
+
+ENROLLMENT_KEY = ["learner_id", "course_id"]
+
+
+def activity_problems(act: pd.DataFrame, e: pd.DataFrame | KeyIndex) -> list[Problem]:
+    """Every check of activity rows (coerced), given the enrollments (or their ``KeyIndex`` on
+    learner_id, course_id): they need no other activity row, so that a large activity table is
+    checked batch by batch (:func:`merge_problems`)."""
+    return _table_problems("activity", act) + _activity_checks(act, e)
+
+
+def _activity_checks(act: pd.DataFrame, e: pd.DataFrame | KeyIndex) -> list[Problem]:
+    problems: list[Problem] = []
+    mask = act["clicks"] < 1
+    if mask.any():
+        problems.append(_problem("activity", "clicks", "clicks below 1 (a row is at least one click)", act, mask))
+    mask = act["clicks"] > MAX_CLICKS
+    if mask.any():
+        problems.append(_problem("activity", "clicks", f"clicks above {MAX_CLICKS:,} in one row (not a click count)", act, mask))
+    enrolled = e if isinstance(e, KeyIndex) else KeyIndex([e[k] for k in ENROLLMENT_KEY])
+    mask = enrolled.find([act[k] for k in ENROLLMENT_KEY]) < 0
+    if mask.any():
+        problems.append(_problem("activity", "learner_id", "activity of a learner not enrolled in that course", act, mask))
+    return problems
+
+
+def merge_problems(problems: list[Problem]) -> list[Problem]:
+    """Problems found batch by batch as one per check: counts added, the first example rows kept."""
+    merged: dict[tuple[str, str, str], Problem] = {}
+    for p in problems:
+        key = (p.table, p.column, p.problem)
+        if key not in merged:
+            merged[key] = p
+            continue
+        first = merged[key]
+        rows = first.rows if len(first.rows) >= N_SHOWN or p.rows is None else pd.concat([first.rows, p.rows]).head(N_SHOWN)
+        merged[key] = Problem(p.table, p.column, p.problem, first.count + p.count, rows)
+    return list(merged.values())
+
+
+def check_tables(t: dict[str, pd.DataFrame], *, activity: bool = True) -> None:
+    """Run every content check of the contract; raise one DataValidationError listing all failures.
+
+    ``activity=False`` leaves out the checks of activity rows (done batch by batch elsewhere:
+    :func:`activity_problems`)."""
+    problems: list[Problem] = []
+    for name in SCHEMA:
+        if name != "activity" or activity:
+            problems += _table_problems(name, t[name])
 
     c, e, a, s, act = t["courses"], t["enrollments"], t["assessments"], t["submissions"], t["activity"]
     mask = c["end"] < c["start"]
@@ -267,15 +358,8 @@ def check_tables(t: dict[str, pd.DataFrame]) -> None:
         if mask.any():
             problems.append(_problem("enrollments", "final_score", "score outside 0-100", e, mask))
 
-    mask = act["clicks"] < 1
-    if mask.any():
-        problems.append(_problem("activity", "clicks", "clicks below 1 (a row is at least one click)", act, mask))
-    mask = act["clicks"] > MAX_CLICKS
-    if mask.any():
-        problems.append(_problem("activity", "clicks", f"clicks above {MAX_CLICKS:,} in one row (not a click count)", act, mask))
-    mask = ~pair_exists(act, e, ["learner_id", "course_id"])
-    if mask.any():
-        problems.append(_problem("activity", "learner_id", "activity of a learner not enrolled in that course", act, mask))
+    if activity:
+        problems += _activity_checks(act, e)
 
     mask = ~a["course_id"].isin(c["course_id"])
     if mask.any():

@@ -120,10 +120,16 @@ def parse_as_of(as_of: str | dt.date | pd.Timestamp) -> pd.Timestamp:
     return t
 
 
-def _load_data(data) -> tuple[LearningData, str | None]:
+def _load_data(data, as_of: pd.Timestamp) -> tuple[LearningData, str | None]:
+    """A LearningData as is; a path: only the offerings running at ``as_of`` and the columns of
+    the contract (a Parquet folder skips the other rows while reading: memory follows what is
+    scored). When none runs, every offering is read, for the error that names their span."""
     if isinstance(data, LearningData):
         return data, None
-    return load_data(data), str(data)
+    loaded = load_data(data, as_of=as_of, extra_columns=False)
+    if loaded.courses.empty:
+        loaded = load_data(data, validate=False)
+    return loaded, str(data)
 
 
 def _load_model(model, tracking_uri: str | None) -> tuple[Any, str | None]:
@@ -536,7 +542,7 @@ def score(
     out_path = None if out is None else Path(out)
 
     steps("load_data")
-    data, data_path = _load_data(data)
+    data, data_path = _load_data(data, t)
     steps("load_models")
     dropout_model, dropout_uri = _load_model(model, tracking_uri)
     _check_target(dropout_model, "dropout", "--model")
