@@ -19,6 +19,7 @@ line that uses it) stays fast.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -73,55 +74,58 @@ def _is_integer(value) -> bool:
     )
 
 
-def format_probability(p, *, missing: str = MISSING) -> str:
+def _or_missing(fmt):
+    """A formatter that prints ``missing`` (default :data:`MISSING`) for a missing value."""
+
+    @functools.wraps(fmt)
+    def wrapper(value, *args, missing: str = MISSING, **kwargs) -> str:
+        return missing if is_missing(value) else fmt(value, *args, **kwargs)
+
+    return wrapper
+
+
+@_or_missing
+def format_probability(p) -> str:
     """A risk for people: 0.4321 -> '43%', but never '0%' or '100%', which no model can know
     (0.996 -> '>99%', 0.004 -> '<1%')."""
-    if is_missing(p):
-        return missing
     p = float(p)
     return ">99%" if p > 0.99 else "<1%" if p < 0.01 else f"{100 * p:.0f}%"
 
 
-def format_percent(share, digits: int = 0, *, missing: str = MISSING) -> str:
+@_or_missing
+def format_percent(share, digits: int = 0) -> str:
     """A share as a percentage: 0.4321 -> '43%' (``digits`` after the point)."""
-    if is_missing(share):
-        return missing
     return f"{100 * float(share):.{digits}f}%"
 
 
-def format_number(value, digits: int = 3, *, missing: str = MISSING) -> str:
+@_or_missing
+def format_number(value, digits: int = 3) -> str:
     """A number with a fixed count of digits after the point: 0.12345 -> '0.123'."""
-    if is_missing(value):
-        return missing
     return f"{float(value):.{digits}f}"
 
 
-def format_count(value, *, missing: str = MISSING) -> str:
+@_or_missing
+def format_count(value) -> str:
     """A whole number with thousands separators: 12345 -> '12,345'."""
-    if is_missing(value):
-        return missing
     return f"{int(value):,}"
 
 
-def format_signed(value, digits: int = 2, *, missing: str = MISSING) -> str:
+@_or_missing
+def format_signed(value, digits: int = 2) -> str:
     """A number with its sign always shown: 0.5 -> '+0.50', -0.5 -> '-0.50'."""
-    if is_missing(value):
-        return missing
     return f"{float(value):+.{digits}f}"
 
 
-def format_points(change, digits: int = 1, *, signed: bool = True, missing: str = MISSING) -> str:
+@_or_missing
+def format_points(change, digits: int = 1, *, signed: bool = True) -> str:
     """A change of probability in percentage points: 0.052 -> '+5.2 pts' (a typographic minus)."""
-    if is_missing(change):
-        return missing
     spec = f"+.{digits}f" if signed else f".{digits}f"
     return f"{100 * float(change):{spec}} pts".replace("-", _MINUS)
 
 
-def format_cell(value, digits: int = 3, *, missing: str = MISSING) -> str:
+@_or_missing
+def format_cell(value, digits: int = 3) -> str:
     """One cell of a table: missing -> :data:`MISSING`, yes/no, '12,345', '0.123', or the text."""
-    if is_missing(value):
-        return missing
     if _is_bool(value):
         return "yes" if value else "no"
     if _is_integer(value):
