@@ -249,9 +249,11 @@ def selected_offerings(c: pd.DataFrame, courses=None, as_of=None) -> np.ndarray:
 
 def contract_columns(table: str) -> set[str]:
     """The columns ``read_parquet(..., extra_columns=False)`` reads of ``table``: those of the
-    contract (required and optional) and the sensitive attributes (the fairness audit's)."""
+    contract (required and optional), the sensitive attributes (the fairness audit's) and, on
+    enrollments, the caseload columns ``advisor`` and ``advisor_capacity``."""
     spec = SCHEMA[table]
-    return {c.name for c in spec.columns + spec.optional} | set(SENSITIVE_ATTRIBUTES)
+    keep = {c.name for c in spec.columns + spec.optional} | set(SENSITIVE_ATTRIBUTES)
+    return keep | ({"advisor", "advisor_capacity"} if table == "enrollments" else set())  # caseloads
 
 
 def _is_string(t) -> bool:

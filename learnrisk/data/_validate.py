@@ -419,6 +419,8 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
     last event of the data) whose activity stops before ``EARLY_STOP`` of its length; scores that
     look like a 0-1 or 0-10 scale; more than ``CLICKS_WARN`` clicks in one row.
     """
+    # the clock's time is not written into the message: the same data gives the same report
+    when = "the time of the check" if now is None else f"{pd.Timestamp(now):%Y-%m-%d %H:%M} UTC"
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     warnings: list[Problem] = []
     c, act, s, e = t["courses"], t["activity"], t["submissions"], t["enrollments"]
@@ -432,11 +434,11 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
             warnings.append(_problem("activity", "timestamp", what, act, far))
         future = act["timestamp"] > now
         if future.any():
-            warnings.append(_problem("activity", "timestamp", f"events in the future (after {now:%Y-%m-%d %H:%M} UTC)", act, future))
+            warnings.append(_problem("activity", "timestamp", f"events in the future (after {when})", act, future))
     for table, frame, column in (("submissions", s, "submitted_at"), ("enrollments", e, "registered_at")):
         future = frame[column] > now
         if future.any():
-            warnings.append(_problem(table, column, f"events in the future (after {now:%Y-%m-%d %H:%M} UTC)", frame, future))
+            warnings.append(_problem(table, column, f"events in the future (after {when})", frame, future))
 
     if len(act):
         reference = int(last.max())  # the data's last event: offerings that ended before it are over

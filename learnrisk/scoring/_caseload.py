@@ -63,6 +63,13 @@ def _clean(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         out["capacity"] = np.nan
     advisor = frame["advisor"]
     out = out[advisor.notna().to_numpy() & (out["advisor"].str.strip() != "").to_numpy()]
+    # one capacity per advisor, from every row that gives one (whichever learners are listed)
+    given = out.dropna(subset=["capacity"]).groupby("advisor")["capacity"].unique()
+    clash = given[given.map(len) > 1]
+    if len(clash):
+        name = clash.index[0]
+        raise ScoringError(f"{source}: advisor {name!r} has different capacities ({', '.join(f'{c:g}' for c in sorted(clash.iloc[0]))}); give one")
+    out["capacity"] = out["advisor"].map(given.map(lambda v: v[0])).astype("float64")
     return out.drop_duplicates(REQUIRED).reset_index(drop=True)
 
 

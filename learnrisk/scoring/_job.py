@@ -553,6 +553,10 @@ def score(
         _check_target(under, "underperformance", "--underperformance-model")
         models["underperformance"] = under
         uris["underperformance"] = under_uri
+    codes = dict(zip(data.courses["course_id"].astype(str), data.courses["course_code"].astype(str)))
+    for m in models.values():  # each scored offering through its course code's calibrator
+        if hasattr(m, "add_course_codes") and getattr(m, "calibrators_", None):
+            m.add_course_codes(codes)
     band_rule = _bands_rule(bands, top_k, dropout_model)
     if running_courses(data, t).empty:
         raise _outside_every_course(data, t)

@@ -170,7 +170,10 @@ def _curves(e: pd.DataFrame, pos: np.ndarray, ts: np.ndarray, as_of: pd.Timestam
         np.add.at(diff, f[keep], 1)
         np.add.at(diff, la[keep] + 1, -1)
         denom = np.cumsum(diff)[:h]
-        num = seen[m, :h].sum(axis=0)
+        # active learners among the enrolled ones only (a click after a withdrawal, or before a
+        # late registration, is not counted: the share stays within 0-100 %)
+        w = np.arange(h)
+        num = (seen[m, :h] & (f[:, None] <= w) & (w <= la[:, None])).sum(axis=0)
         out.append(
             [
                 {"week": w, "share_active": float(num[w] / denom[w]) if denom[w] else 0.0, "n_enrolled": int(denom[w])}

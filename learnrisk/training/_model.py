@@ -458,7 +458,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             groups = np.arange(len(features))
         offerings = features["course_id"].astype(str).to_numpy() if "course_id" in features.columns else None
         wk = features["week"].to_numpy() if "week" in features.columns else np.zeros(len(features))
-        self.course_codes_ = _code_map(offerings, course_codes)
+        # every offering the caller knows (the test offerings too), not only the training ones
+        self.course_codes_ = {str(k): str(v) for k, v in (course_codes or {}).items()} | _code_map(offerings, course_codes)
         codes = _codes(offerings, self.course_codes_)
         chosen, self.selection_, self.selection_note_ = self.estimator, None, ""
         if isinstance(self.estimator, str) and self.estimator == AUTO:
@@ -542,6 +543,15 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """The label of each row: ``classes_[1]`` where the calibrated probability is 0.5 or more."""
         p = self.predict_proba(features)
         return self.classes_[(p >= 0.5).astype(int)]
+
+    def add_course_codes(self, course_codes: dict[str, str]) -> RiskModel:
+        """Tell a fitted model the course code of offerings it has not seen (``{course_id: code}``,
+        e.g. from ``data.courses``), so that their rows go through their code's calibrator. Ids
+        it does not know otherwise get the part before the last ``-`` (``AAA-2014J`` -> ``AAA``).
+        The scoring job does this with the data it scores."""
+        self._check_fitted()
+        self.course_codes_ = {**getattr(self, "course_codes_", {}), **{str(k): str(v) for k, v in course_codes.items()}}
+        return self
 
     def calibrate_raw(self, raw: np.ndarray, course_id: Any = None) -> np.ndarray:
         """Calibrated probabilities for raw scores (used by the explainer's what-if re-scoring).

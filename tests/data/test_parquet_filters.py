@@ -70,10 +70,11 @@ def test_unknown_course_is_an_error(folder):
 def test_extra_columns_false_reads_the_contract_and_the_sensitive_attributes(world, tmp_path):
     tables = world.tables()
     tables["activity"] = tables["activity"].assign(note="x")
-    tables["enrollments"] = tables["enrollments"].assign(advisor="y")
+    tables["enrollments"] = tables["enrollments"].assign(tutor_note="y", advisor="Ann")
     folder = LearningData(**tables).to_parquet(tmp_path / "extra")
     got = read_parquet(folder, as_of=AS_OF, extra_columns=False)
-    assert "note" not in got.activity.columns and "advisor" not in got.enrollments.columns
+    assert "note" not in got.activity.columns and "tutor_note" not in got.enrollments.columns
+    assert "advisor" in got.enrollments.columns  # the caseload column (score --by advisor) is kept
     assert {"gender", "prior_attempts", "credits"} <= set(got.enrollments.columns)
     assert set(got.activity.columns) <= contract_columns("activity")
     assert "note" in read_parquet(folder, as_of=AS_OF).activity.columns  # the default keeps them

@@ -197,3 +197,16 @@ def test_one_driver_speaks_for_its_group():
 def test_listed_drivers_in_plain_words(default):
     text = " | ".join(default.risk_list["drivers"])
     assert text and " SD " not in text and "log-odds" not in text and "PSI" not in text
+
+
+def test_an_advisors_capacity_comes_from_any_row_and_must_agree():
+    from learnrisk.scoring._caseload import assignments
+
+    rows = pd.DataFrame(
+        {"learner_id": ["a", "b", "c"], "course_id": ["X", "X", "Y"], "advisor": ["Ann", "Ann", "Bo"], "capacity": [None, 7, None]}
+    )
+    got = assignments(None, rows).set_index("learner_id")["capacity"]
+    assert got["a"] == got["b"] == 7 and np.isnan(got["c"])  # Ann's capacity whichever row gives it
+    rows.loc[0, "capacity"] = 3
+    with pytest.raises(ScoringError, match="advisor 'Ann' has different capacities"):
+        assignments(None, rows)

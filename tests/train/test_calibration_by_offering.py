@@ -75,3 +75,16 @@ def test_report_has_ece_per_offering_and_the_worst(trained_auto):
     direct = calibration_by_offering(report.predictions, "model")
     pd.testing.assert_frame_equal(direct, table)
     assert sorted(model.calibrators_) == sorted(set(model.course_codes_.values()))
+
+
+def test_test_offerings_use_their_code_calibrator_whatever_their_id(trained_auto):
+    """The course-code map covers every offering of the data (test ones too), and scoring can add
+    offerings the model never saw, so no id convention is needed to find an offering's code."""
+    data, model, _ = trained_auto
+    codes = dict(zip(data.courses["course_id"], data.courses["course_code"]))
+    assert all(model.course_codes_.get(c) == code for c, code in codes.items())
+    if model.calibrators_:
+        code = next(iter(model.calibrators_))
+        raw = np.linspace(-3, 3, 7)
+        model.add_course_codes({"spring-cohort": code})  # an id that does not follow CODE-PRES
+        np.testing.assert_allclose(model.calibrate_raw(raw, "spring-cohort"), model.calibrators_[code].transform(raw))
