@@ -290,7 +290,7 @@ def synthetic_rows(quick: bool = False) -> list[dict]:
     rows = []
     for target in ("dropout", "underperformance"):
         m, report = learnrisk.train(data, target, weeks=range(1, 13), truth=truth, fairness=False)
-        week8 = report.summary().loc[8]
+        week8 = report.summary.loc[8]
         rows.append(
             {
                 "measure": f"synthetic {target}: AUC / oracle AUC at week 8",
