@@ -41,6 +41,7 @@ __all__ = [
     "TestOfferingsOpt",
     "TopKOpt",
     "TrackingUriOpt",
+    "TrustPickleOpt",
     "WeeksOpt",
     "parse_date",
     "parse_days",
@@ -121,6 +122,14 @@ TrackingUriOpt = Annotated[
         "--tracking-uri",
         envvar="MLFLOW_TRACKING_URI",
         help="MLflow tracking URI for models:/ and runs:/ URIs (default sqlite:///mlflow.db).",
+    ),
+]
+TrustPickleOpt = Annotated[
+    bool,
+    typer.Option(
+        "--trust-pickle",
+        help="Load a model saved as a pickle (model.pkl, the former format). Unpickling runs any code the file "
+        "holds: only for a model whose source you trust; save it again to convert it.",
     ),
 ]
 AsOfOpt = Annotated[

@@ -11,7 +11,7 @@ import learnrisk
 from learnrisk._format import format_points, format_probability, format_signed
 from learnrisk.errors import LearnriskError
 
-from ._options import AsOfOpt, DataOpt, InterventionsOpt, ModelOpt, TrackingUriOpt, parse_date
+from ._options import AsOfOpt, DataOpt, InterventionsOpt, ModelOpt, TrackingUriOpt, TrustPickleOpt, parse_date
 
 NOTE = "Estimated reduction: the model's risk with that driver at the course median; an association, not a causal effect."
 
@@ -28,6 +28,7 @@ def explain(
     top_n: Annotated[int, typer.Option("--top", help="Drivers per learner.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON records instead of tables.")] = False,
     tracking_uri: TrackingUriOpt = None,
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Explain one learner's risk at a date: drivers in plain words and interventions."""
     from rich.console import Console
@@ -35,7 +36,7 @@ def explain(
     console = Console(stderr=True)
     t = parse_date(as_of)
     with console.status("loading the model") as status:
-        m = learnrisk.load_model(model, tracking_uri=tracking_uri)
+        m = learnrisk.load_model(model, tracking_uri=tracking_uri, trust_pickle=trust_pickle)
         catalog = learnrisk.explaining.load_interventions(interventions) if interventions else None
         status.update("reading data")
         d = learnrisk.load_data(data)

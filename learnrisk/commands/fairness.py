@@ -18,6 +18,7 @@ from ._options import (
     ModelOpt,
     TestOfferingsOpt,
     TrackingUriOpt,
+    TrustPickleOpt,
     WeeksOpt,
 )
 
@@ -39,6 +40,7 @@ def fairness(
         int, typer.Option("--permutations", help="Shuffles for the permutation tests (0: the bounds alone decide).")
     ] = 400,
     tracking_uri: TrackingUriOpt = None,
+    trust_pickle: TrustPickleOpt = False,
     markdown: Annotated[
         Path | None, typer.Option("--markdown", help="Also write the audit as Markdown (for a model card) to this file.")
     ] = None,
@@ -58,7 +60,7 @@ def fairness(
 
     console = Console(stderr=True)
     with console.status("loading the model") as status:
-        m = learnrisk.load_model(model, tracking_uri=tracking_uri)
+        m = learnrisk.load_model(model, tracking_uri=tracking_uri, trust_pickle=trust_pickle)
         status.update("reading data")
         d = learnrisk.load_data(data)
         status.update(f"auditing {m.target} model (features, scores, {permutations} shuffles per attribute)")

@@ -28,6 +28,7 @@ from ._options import (
     OutOpt,
     TopKOpt,
     TrackingUriOpt,
+    TrustPickleOpt,
 )
 
 STEPS = {
@@ -84,6 +85,7 @@ def score(
     capacity: CapacityOpt = None,
     interventions: InterventionsOpt = None,
     tracking_uri: TrackingUriOpt = None,
+    trust_pickle: TrustPickleOpt = False,
 ) -> None:
     """Score every active enrollment of the running offerings and write the weekly risk list."""
     from rich.console import Console
@@ -124,6 +126,7 @@ def score(
             capacity=capacity,
             tracking_uri=tracking_uri,
             on_step=on_step,
+            trust_pickle=trust_pickle,
         )
         progress.update(task, completed=len(STEPS))
     s = result.summary

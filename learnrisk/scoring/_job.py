@@ -132,12 +132,12 @@ def _load_data(data, as_of: pd.Timestamp) -> tuple[LearningData, str | None]:
     return loaded, str(data)
 
 
-def _load_model(model, tracking_uri: str | None) -> tuple[Any, str | None]:
+def _load_model(model, tracking_uri: str | None, trust_pickle: bool = False) -> tuple[Any, str | None]:
     """A model object as is; a URI or folder through :func:`learnrisk.load_model`."""
     if hasattr(model, "predict_proba"):
         return model, None
 
-    return load_model(str(model), tracking_uri=tracking_uri), str(model)
+    return load_model(str(model), tracking_uri=tracking_uri, trust_pickle=trust_pickle), str(model)
 
 
 def _check_target(model, expected: str, option: str) -> None:
@@ -480,6 +480,7 @@ def score(
     capacity: int | None = None,
     tracking_uri: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    trust_pickle: bool = False,
 ) -> ScoreResult:
     """Score every active enrollment of the offerings running at ``as_of``; write the weekly list.
 
@@ -508,6 +509,8 @@ def score(
     tracking_uri : MLflow tracking URI for model URIs (default: ``MLFLOW_TRACKING_URI`` or
         ``sqlite:///mlflow.db``)
     on_step : called with the name of each step as it starts (the CLI's progress display)
+    trust_pickle : load a model saved as a pickle (``model.pkl``, the former format); refused
+        by default, since unpickling runs any code the file holds
 
     Returns
     -------
@@ -544,12 +547,12 @@ def score(
     steps("load_data")
     data, data_path = _load_data(data, t)
     steps("load_models")
-    dropout_model, dropout_uri = _load_model(model, tracking_uri)
+    dropout_model, dropout_uri = _load_model(model, tracking_uri, trust_pickle)
     _check_target(dropout_model, "dropout", "--model")
     models = {"dropout": dropout_model}
     uris = {"dropout": dropout_uri}
     if underperformance_model is not None:
-        under, under_uri = _load_model(underperformance_model, tracking_uri)
+        under, under_uri = _load_model(underperformance_model, tracking_uri, trust_pickle)
         _check_target(under, "underperformance", "--underperformance-model")
         models["underperformance"] = under
         uris["underperformance"] = under_uri

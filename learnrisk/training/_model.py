@@ -26,9 +26,7 @@ it that way. ``predict`` gives the class at a 0.5 calibrated probability.
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +41,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
-from ..errors import ConfigError, LearnriskError, ModelLoadError, NotFittedError
+from ..errors import ConfigError, LearnriskError, NotFittedError
 from ..metrics import rank_average, roc_auc
+from ._persist import read_model, write_model
 
 KEYS = ("learner_id", "course_id", "week", "cutoff")
 MIN_ISOTONIC_ROWS = 1000
@@ -625,35 +624,23 @@ class RiskModel(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ io
     def save(self, path: str | os.PathLike) -> Path:
-        """Save to a folder (``model.pkl`` and a readable ``model.json``); load with RiskModel.load."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        with open(path / "model.pkl", "wb") as fh:
-            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        info = {
-            "target": self.target,
-            "kind": getattr(self, "kind_", None),
-            "features": getattr(self, "feature_names_", None),
-            "metadata": self.metadata,
-        }
-        (path / "model.json").write_text(json.dumps(info, indent=2, default=str))
-        return path
+        """Save to a folder: ``model.json`` (and ``booster.txt`` for LightGBM), no pickle.
+
+        Every fitted attribute is stored as data (see :mod:`learnrisk.training._persist`), so
+        :meth:`load` never runs code from the folder. Load with :meth:`load` or
+        :func:`learnrisk.load_model`.
+        """
+        return write_model(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> RiskModel:
-        """Load a model saved with :meth:`save` (a folder, or its ``model.pkl``)."""
-        path = Path(path)
-        file = path / "model.pkl" if path.is_dir() else path
-        if not file.exists():
-            raise ModelLoadError(f"no saved RiskModel at {path} (expected a folder with model.pkl)")
-        try:
-            with open(file, "rb") as fh:
-                model = pickle.load(fh)
-        except Exception as exc:
-            raise ModelLoadError(f"cannot read the model at {file}: {exc}") from exc
-        if not isinstance(model, cls):
-            raise ModelLoadError(f"{file} holds a {type(model).__name__}, not a RiskModel")
-        return model
+    def load(cls, path: str | os.PathLike, *, trust_pickle: bool = False) -> RiskModel:
+        """Load a model saved with :meth:`save` (a folder, or its ``model.json``).
+
+        A folder of the former format (``model.pkl`` only) is refused with ModelLoadError:
+        unpickling runs any code the file holds. ``trust_pickle=True`` loads it anyway, for a
+        file whose source you trust (save it again to convert it).
+        """
+        return read_model(cls, path, trust_pickle=trust_pickle)
 
     def __repr__(self, N_CHAR_MAX: int = 700) -> str:
         est = self.estimator if isinstance(self.estimator, str) else type(self.estimator).__name__

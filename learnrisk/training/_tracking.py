@@ -32,6 +32,8 @@ from ._model import RiskModel
 
 DEFAULT_URI = "sqlite:///mlflow.db"
 CHAMPION = "champion"
+COURSE = "course_id"
+PYFUNC_CODE = Path(__file__).with_name("_pyfunc.py")  # the pyfunc, logged as a model from code
 PIP_REQUIREMENTS = ["pandas", "numpy", "scikit-learn", "lightgbm", "pyarrow"]
 
 
@@ -77,17 +79,45 @@ def _experiment(name: str, uri: str) -> str:
 
 # ---------------------------------------------------------------------------- pyfunc
 def synthetic_input_example(model: RiskModel, n: int = 5) -> pd.DataFrame:
-    """Model input rows made by the synthetic generator (never a real learner's row)."""
+    """Model input rows made by the synthetic generator (never a real learner's row).
+
+    The columns are the model's source columns with the dtypes the signature expects: numbers
+    as numbers, category columns (sensitive attributes, with ``include_sensitive``) as plain
+    strings taken from the model's own categories (MLflow cannot check a pandas category
+    column against a string column), then ``course_id`` (an optional column of the signature:
+    the per-course-code calibrators read it).
+    """
     week = int(min(model.metadata.get("weeks", [4]) or [4]))
     data = synthetic.generate(n_learners=80, n_courses=1, offerings=1, seed=12345)
     feats = build_features(data, weeks=[max(week, 1)], include_sensitive=bool(model.metadata.get("include_sensitive")))
     cols = list(model.source_columns_)
     example = feats.reindex(columns=cols).head(n).reset_index(drop=True)
-    for c in cols:  # a column the synthetic data lacks gets the training median
-        if example[c].isna().all() and c in model.reference_:
+    cats = getattr(model, "categories_", {}) or {}
+    for c in cols:
+        if c in cats:  # a value the model knows, as a plain string
+            values = example[c].astype("object")
+            known = values.isin(cats[c])
+            example[c] = pd.Series(values.where(known, cats[c][0] if cats[c] else "unknown"), dtype=str)
+        elif example[c].isna().all() and c in model.reference_:  # a column the synthetic data lacks: the training median
             edges = model.reference_[c]["edges"]
             example[c] = edges[len(edges) // 2] if edges else 0.0
+    if COURSE not in example.columns:
+        example[COURSE] = pd.Series(feats[COURSE].head(n).astype(str).to_numpy(), dtype=str)
     return example
+
+
+def model_signature(model: RiskModel, example: pd.DataFrame):
+    """The pyfunc signature: the example's columns, ``course_id`` optional; probabilities out."""
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import ColSpec, Schema
+
+    with warnings.catch_warnings():
+        # "integer columns cannot represent missing values": week is always present
+        warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
+        inferred = infer_signature(example, model.predict_proba(example))
+    optional = {COURSE} - set(model.source_columns_)
+    inputs = Schema([ColSpec(c.type, c.name, required=c.name not in optional) for c in inferred.inputs.inputs])
+    return ModelSignature(inputs=inputs, outputs=inferred.outputs)
 
 
 # ---------------------------------------------------------------------------- gate
@@ -388,9 +418,7 @@ def log_run(
     ``promote=True`` moves the alias ``champion`` to the new version only when the quality
     gate passes; the returned ``gate`` says why either way.
     """
-    import matplotlib.pyplot as plt
     import mlflow
-    from mlflow.models import infer_signature
 
     uri = resolve_tracking_uri(tracking_uri)
     _configure(uri)
@@ -399,70 +427,80 @@ def log_run(
         exp_id = _experiment(experiment, uri)
     except Exception as exc:
         raise ModelLoadError(f"cannot reach the tracking store at {uri}: {str(exc).splitlines()[0][:200]}") from exc
-    md = model.metadata
     with mlflow.start_run(experiment_id=exp_id) as run:
-        mlflow.set_tags({"learnrisk.target": model.target, "learnrisk.kind": model.kind_})
-        mlflow.log_params(
-            {
-                "target": model.target,
-                "model": md.get("model"),
-                "weeks": f"{min(md['weeks'])}-{max(md['weeks'])}" if md.get("weeks") else None,
-                "train_offerings": ",".join(report.train_offerings)[:500],
-                "test_offerings": ",".join(report.test_offerings)[:500],
-                "calibration": model.calibrator_.method_,
-                "include_sensitive": md.get("include_sensitive"),
-                "n_features": len(model.feature_names_),
-                "top_k": report.top_k,
-                **_estimator_params(model),
-            }
-        )
-        sizes = {"n_train_rows": md.get("n_train_rows"), "n_test_rows": md.get("n_test_rows")}
-        digest = md.get("data_digest") or (data.digest() if data is not None else None)  # train() hashed it
-        if digest:
-            mlflow.set_tag("learnrisk.data_digest", digest)
-        if data is not None:
-            sizes.update({f"n_{t}": len(f) for t, f in data.tables().items()})
-        mlflow.log_params(sizes)
-        _log_metrics(report)
-        if report.fairness is not None:  # metrics, audit tables and per-group ROC plots
-            report.fairness.log_to_mlflow(run.info.run_id)
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            table = report.metrics.copy()
-            table["week"] = table["week"].astype(str)
-            table.to_csv(tmp / "evaluation.csv", index=False)
-            mlflow.log_artifact(str(tmp / "evaluation.csv"))
-            card_text = card or model_card(model, report)
-            mlflow.log_text(card_text, "model_card.md")
-            if plots:
-                for name, make in _plots(report):
-                    try:
-                        fig = make()
-                    except Exception as exc:  # a plot must never lose a run
-                        mlflow.set_tag(f"learnrisk.plot_error.{name}", str(exc)[:250])
-                        continue
-                    mlflow.log_figure(fig, f"plots/{name}.png")
-                    plt.close(fig)
-            model.save(tmp / "risk_model")
-            example = synthetic_input_example(model)
-            with warnings.catch_warnings():
-                # "integer columns cannot represent missing values": week is always present
-                warnings.filterwarnings("ignore", message=".*[Ii]nteger column", category=UserWarning)
-                signature = infer_signature(example, model.predict_proba(example))
-            from ._pyfunc import RiskModelPyfunc
-
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=RiskModelPyfunc(),
-                artifacts={"risk_model": str(tmp / "risk_model")},
-                signature=signature,
-                input_example=example,
-                pip_requirements=PIP_REQUIREMENTS,
-            )
-        tracked = TrackedRun(run.info.run_id, info.model_uri, uri, experiment)
-        if register:
-            tracked = _register(tracked, register, model, report, gate, promote)
+        try:
+            tracked = _log_in_run(model, report, run, uri, experiment, data, card, plots)
+            if register:
+                tracked = _register(tracked, register, model, report, gate, promote)
+        except Exception as exc:
+            # the run ends as FAILED (the with block); say so in one line rather than leave it silently
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            mlflow.set_tag("learnrisk.error", first)
+            raise LearnriskError(
+                f"logging to MLflow failed, run {run.info.run_id} in {uri} (experiment {experiment}) ended as FAILED: {first}"
+            ) from exc
     return tracked
+
+
+def _log_in_run(model: RiskModel, report, run, uri: str, experiment: str, data, card: str | None, plots: bool) -> TrackedRun:
+    """Everything ``log_run`` logs in the active run, the pyfunc model last."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    md = model.metadata
+    mlflow.set_tags({"learnrisk.target": model.target, "learnrisk.kind": model.kind_})
+    mlflow.log_params(
+        {
+            "target": model.target,
+            "model": md.get("model"),
+            "weeks": f"{min(md['weeks'])}-{max(md['weeks'])}" if md.get("weeks") else None,
+            "train_offerings": ",".join(report.train_offerings)[:500],
+            "test_offerings": ",".join(report.test_offerings)[:500],
+            "calibration": model.calibrator_.method_,
+            "include_sensitive": md.get("include_sensitive"),
+            "n_features": len(model.feature_names_),
+            "top_k": report.top_k,
+            **_estimator_params(model),
+        }
+    )
+    sizes = {"n_train_rows": md.get("n_train_rows"), "n_test_rows": md.get("n_test_rows")}
+    digest = md.get("data_digest") or (data.digest() if data is not None else None)  # train() hashed it
+    if digest:
+        mlflow.set_tag("learnrisk.data_digest", digest)
+    if data is not None:
+        sizes.update({f"n_{t}": len(f) for t, f in data.tables().items()})
+    mlflow.log_params(sizes)
+    _log_metrics(report)
+    if report.fairness is not None:  # metrics, audit tables and per-group ROC plots
+        report.fairness.log_to_mlflow(run.info.run_id)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        table = report.metrics.copy()
+        table["week"] = table["week"].astype(str)
+        table.to_csv(tmp / "evaluation.csv", index=False)
+        mlflow.log_artifact(str(tmp / "evaluation.csv"))
+        card_text = card or model_card(model, report)
+        mlflow.log_text(card_text, "model_card.md")
+        if plots:
+            for name, make in _plots(report):
+                try:
+                    fig = make()
+                except Exception as exc:  # a plot must never lose a run
+                    mlflow.set_tag(f"learnrisk.plot_error.{name}", str(exc)[:250])
+                    continue
+                mlflow.log_figure(fig, f"plots/{name}.png")
+                plt.close(fig)
+        model.save(tmp / "risk_model")  # model.json (+ booster.txt): no pickle
+        example = synthetic_input_example(model)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(PYFUNC_CODE),  # a model from code: the wrapper is not pickled
+            artifacts={"risk_model": str(tmp / "risk_model")},
+            signature=model_signature(model, example),
+            input_example=example,
+            pip_requirements=PIP_REQUIREMENTS,
+        )
+    return TrackedRun(run.info.run_id, info.model_uri, uri, experiment)
 
 
 def _estimator_params(model: RiskModel) -> dict[str, Any]:
@@ -522,12 +560,15 @@ def _register(tracked: TrackedRun, name: str, model: RiskModel, report, gate: Ga
     client = mlflow.tracking.MlflowClient()
     mv = mlflow.register_model(tracked.model_uri, name)
     tracked.name, tracked.version = name, str(mv.version)
-    champion = None
+    champion, unreadable = None, None
     try:
         champion = load_model(f"models:/{name}@{CHAMPION}", tracking_uri=tracked.tracking_uri)
-    except ModelLoadError:
-        champion = None
+    except ModelLoadError as exc:
+        if _has_alias(client, name, CHAMPION):  # there is a champion, but it cannot be read (a pickle)
+            unreadable = str(exc)
     result = check_gate(report, gate, champion)
+    if unreadable:
+        result.warnings.append(f"the current champion could not be loaded, so it was not compared: {unreadable[:400]}")
     tracked.gate = result
     for key, value in result.tags().items():
         client.set_model_version_tag(name, mv.version, key, value)
@@ -536,6 +577,14 @@ def _register(tracked: TrackedRun, name: str, model: RiskModel, report, gate: Ga
         client.set_registered_model_alias(name, CHAMPION, mv.version)
         tracked.promoted = True
     return tracked
+
+
+def _has_alias(client, name: str, alias: str) -> bool:
+    try:
+        client.get_model_version_by_alias(name, alias)
+    except Exception:
+        return False
+    return True
 
 
 def _log_gate(result: GateResult, run_id: str) -> None:
@@ -553,11 +602,14 @@ def _log_gate(result: GateResult, run_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------- loading
-def load_model(uri: str | os.PathLike, *, tracking_uri: str | None = None) -> RiskModel:
+def load_model(uri: str | os.PathLike, *, tracking_uri: str | None = None, trust_pickle: bool = False) -> RiskModel:
     """Load a RiskModel: ``models:/NAME@champion``, ``models:/NAME/3``, ``runs:/ID/model``, or a
     folder saved with :meth:`RiskModel.save`.
 
     Raises ModelLoadError with one line when the model is missing or the store does not answer.
+    Nothing is unpickled: the model is read from the ``risk_model`` folder of the artifact
+    (``model.json``) by :meth:`RiskModel.load`; the pyfunc's code file is not run. A model saved
+    as a pickle (``model.pkl``, the former format) is refused unless ``trust_pickle=True``.
 
     Examples
     --------
@@ -568,15 +620,15 @@ def load_model(uri: str | os.PathLike, *, tracking_uri: str | None = None) -> Ri
         path = Path(text)
         if not path.exists():
             raise ModelLoadError(f"no model at {path}: give a saved RiskModel folder or an MLflow URI like models:/NAME@champion")
-        return RiskModel.load(path)
+        return RiskModel.load(path, trust_pickle=trust_pickle)
     import mlflow
 
     turi = resolve_tracking_uri(tracking_uri)
     _configure(turi)
     try:
-        with tempfile.TemporaryDirectory(prefix="learnrisk-model-") as tmp:  # unpickled into memory
+        with tempfile.TemporaryDirectory(prefix="learnrisk-model-") as tmp:  # read into memory
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=text, dst_path=tmp))
-            model = RiskModel.load(local / "artifacts" / "risk_model")
+            model = RiskModel.load(local / "artifacts" / "risk_model", trust_pickle=trust_pickle)
     except ModelLoadError:
         raise
     except Exception as exc:

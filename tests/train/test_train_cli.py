@@ -22,7 +22,7 @@ def test_train_command_registers_and_prints_table(folder, tmp_path):
     else:
         assert "not promoted: the quality gate failed" in out.stdout
     assert (tmp_path / "mlflow.db").exists()  # the embedded default store in the working folder
-    assert (tmp_path / "saved" / "model.pkl").exists()
+    assert (tmp_path / "saved" / "model.json").exists() and not (tmp_path / "saved" / "model.pkl").exists()  # issue 12: no pickle
     card = (tmp_path / "card.md").read_text()
     assert "## Per-week metrics" in card and "Sensitive attributes as model features: **no" in card
 
