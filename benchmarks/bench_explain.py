@@ -79,7 +79,7 @@ def _models(quick: bool):
 
     cfg = TRAIN_QUICK if quick else TRAIN_FULL
     folder = DATA / f"explain-model-{_name(cfg)}"
-    if (folder / "model.pkl").exists() and (folder / "lgbm300.txt").exists():
+    if (folder / "model.json").exists() and (folder / "lgbm300.txt").exists():
         return RiskModel.load(folder), lightgbm.Booster(model_file=str(folder / "lgbm300.txt"))
     data = generate(**cfg)
     feats = build_features(data, weeks=range(2, 11))

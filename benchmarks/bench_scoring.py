@@ -76,7 +76,7 @@ def _models(quick: bool) -> tuple[Path, Path]:
     cfg = TRAIN_QUICK if quick else TRAIN_FULL
     base = DATA / f"scoring-models-{_name(cfg)}"
     paths = (base / "dropout", base / "underperformance")
-    if all((p / "model.pkl").exists() for p in paths):
+    if all((p / "model.json").exists() for p in paths):
         return paths
     from learnrisk import build_features, targets
     from learnrisk.synthetic import generate

@@ -219,6 +219,10 @@ class Calibrator(BaseEstimator):
         return hasattr(self, "method_")
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):  # exp of a large raw score is inf, and 1 / (1 + inf) is 0: right
+            return self._transform(np.asarray(raw, dtype=float))
+
+    def _transform(self, raw: np.ndarray) -> np.ndarray:
         method = getattr(self, "method_", None)
         if method is None:
             raise NotFittedError("this Calibrator is not fitted yet; call fit() first")

@@ -105,7 +105,7 @@ def test_a_model_significantly_worse_than_logistic_refuses(logistic):
     _, report = logistic
     weak = copy.copy(report)
     weak.model = copy.copy(report.model)
-    weak.model.kind_ = "tree"  # pretend it is another kind of model, scored like the rule
+    weak.model.kind_, weak.model.chosen_ = "tree", "lgbm-reg-50"  # pretend it is another model, scored like the rule
     preds = report.predictions.copy()
     preds["model"] = preds["rule"] + 1e-6 * preds["logistic"]
     weak.predictions = preds
@@ -136,3 +136,15 @@ def test_a_passed_promotion_exits_0_and_promote_needs_register(folder, tracking_
     assert "promoted: gate-cli-ok@champion -> version 1" in out
     code, out, err = run_cli(capsys, "train", "--data", folder, "--promote", "--no-mlflow")
     assert code == 2 and "--promote needs --register" in err
+
+
+def test_a_linear_model_other_than_the_baseline_is_checked_against_it(logistic):
+    """auto's regularized logistic-reg is not the baseline: it is compared (non-inferiority)."""
+    _, report = logistic
+    other = copy.copy(report)
+    other.model = copy.copy(report.model)
+    other.model.chosen_ = "logistic-reg"
+    c = checks(check_gate(other))
+    assert c["logistic"].passed is not None  # a check, not a line of information
+    assert c["logistic"].passed == (c["logistic"].low >= -Gate().max_auc_loss)
+    assert checks(check_gate(report))["logistic"].passed is None  # the baseline itself: information
