@@ -152,7 +152,9 @@ def test_models_uri_whose_artifact_is_a_pickle_is_refused(tmp_path, tracking_uri
     crafted, marker = crafted_folder(tmp_path)
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    with mlflow.start_run() as run:
+    # an experiment of this store (the process's active experiment may belong to another test's store)
+    experiment = mlflow.create_experiment("crafted", artifact_location=(tmp_path / "artifacts").as_uri())
+    with mlflow.start_run(experiment_id=experiment) as run:
         mlflow.log_artifacts(str(crafted), artifact_path="model/artifacts/risk_model")
     with pytest.raises(ModelLoadError, match="cannot read the model") as err:
         load_model(f"runs:/{run.info.run_id}/model", tracking_uri=tracking_uri)
