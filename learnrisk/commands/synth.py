@@ -33,8 +33,7 @@ def _effect(text: str) -> float | str:
 
 def _written_by_synth(fmt: str) -> set[str]:
     """The names of the files ``synth --format fmt`` writes into ``--out``."""
-    from learnrisk.data._oulad import FILES as OULAD_FILES
-    from learnrisk.data._schema import TABLES
+    from learnrisk.data import OULAD_FILES, TABLES
 
     return {f"{t}.parquet" for t in TABLES} if fmt == "parquet" else set(OULAD_FILES)
 

@@ -2,8 +2,20 @@
 
 from ._core import LearningData, read_parquet
 from ._load import load_data
+from ._oulad import FILES as OULAD_FILES
 from ._oulad import read_oulad
 from ._oulad_write import write_oulad
 from ._schema import OUTCOMES, SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
 
-__all__ = ["OUTCOMES", "SCHEMA", "SENSITIVE_ATTRIBUTES", "TABLES", "LearningData", "load_data", "read_oulad", "read_parquet", "write_oulad"]
+__all__ = [
+    "OULAD_FILES",
+    "OUTCOMES",
+    "SCHEMA",
+    "SENSITIVE_ATTRIBUTES",
+    "TABLES",
+    "LearningData",
+    "load_data",
+    "read_oulad",
+    "read_parquet",
+    "write_oulad",
+]

@@ -201,10 +201,6 @@ def _bands_rule(bands, top_k: int, model) -> dict:
     }
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -700, 700)))
-
-
 def raw_scores(model, features: pd.DataFrame, p: np.ndarray) -> np.ndarray:
     """The model's raw score (:meth:`RiskModel.decision_function`); the logit of ``p`` for a
     model without one."""
