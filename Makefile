@@ -16,7 +16,7 @@ setup: .venv/.synced  ## Create the virtual environment from uv.lock (installs u
 
 .venv/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	@touch $@
 
 demo: setup  ## Main job: synthetic data -> trained, registered, promoted models -> this week's risk list
