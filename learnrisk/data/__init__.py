@@ -5,10 +5,12 @@ from ._load import load_data
 from ._oulad import FILES as OULAD_FILES
 from ._oulad import read_oulad
 from ._oulad_write import write_oulad
-from ._schema import OUTCOMES, SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
+from ._schema import OPTIONAL_SCHEMA, OPTIONAL_TABLES, OUTCOMES, SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
 
 __all__ = [
     "OULAD_FILES",
+    "OPTIONAL_SCHEMA",
+    "OPTIONAL_TABLES",
     "OUTCOMES",
     "SCHEMA",
     "SENSITIVE_ATTRIBUTES",

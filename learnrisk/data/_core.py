@@ -15,7 +15,7 @@ import pandas as pd
 from .._json import jsonable
 from ..errors import DataValidationError, Problem
 from ..timeline import running, utc_timestamp
-from ._schema import SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
+from ._schema import OPTIONAL_TABLES, SENSITIVE_ATTRIBUTES, SPECS, TABLES
 from ._validate import (
     ENROLLMENT_KEY,
     KeyIndex,
@@ -71,6 +71,11 @@ class LearningData:
     activity: pd.DataFrame
     assessments: pd.DataFrame
     submissions: pd.DataFrame
+    # optional tables (``None`` when the source has none): see ``data._schema.OPTIONAL_SCHEMA``
+    actions: pd.DataFrame | None
+    assignments: pd.DataFrame | None
+    hr: pd.DataFrame | None
+    kpis: pd.DataFrame | None
 
     def __init__(
         self,
@@ -81,6 +86,10 @@ class LearningData:
         assessments: pd.DataFrame,
         submissions: pd.DataFrame,
         *,
+        actions: pd.DataFrame | None = None,
+        assignments: pd.DataFrame | None = None,
+        hr: pd.DataFrame | None = None,
+        kpis: pd.DataFrame | None = None,
         validate: bool = True,
         time_unit: str | dict[str, str] | None = None,
     ) -> None:
@@ -92,13 +101,17 @@ class LearningData:
                 activity=activity,
                 assessments=assessments,
                 submissions=submissions,
+                actions=actions,
+                assignments=assignments,
+                hr=hr,
+                kpis=kpis,
             ),
             time_unit,
         )
         if validate:
             check_tables(tables)
-        for name in TABLES:
-            setattr(self, name, tables[name])
+        for name in SPECS:
+            setattr(self, name, tables.get(name))
         self.warnings: list[Problem] = _warn(plausibility(tables)) if validate else []
         self._digest = None  # set by read_parquet with a selection: the digest of the whole folder
 
@@ -106,6 +119,18 @@ class LearningData:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The six tables by name, in contract order."""
         return {name: getattr(self, name) for name in TABLES}
+
+    def optional_tables(self) -> dict[str, pd.DataFrame]:
+        """The optional tables this data has (actions, assignments, hr, kpis), by name."""
+        return {name: getattr(self, name) for name in OPTIONAL_TABLES if getattr(self, name, None) is not None}
+
+    def all_tables(self) -> dict[str, pd.DataFrame]:
+        """The six tables, then the optional tables present: what ``to_parquet`` writes."""
+        return {**self.tables(), **self.optional_tables()}
+
+    def replace(self, **tables) -> LearningData:
+        """A copy with some tables replaced (``None`` removes an optional table), validated."""
+        return LearningData(**{**self.all_tables(), **tables})
 
     def validate(self) -> LearningData:
         """Run every check of the contract again; return ``self`` or raise DataValidationError.
@@ -124,7 +149,7 @@ class LearningData:
         than 10,000 clicks in one row; with ``as_of``, also running offerings whose last event
         is more than 14 days before it (stale data). ``docs/data.md`` lists every check.
         """
-        tables = coerce_tables(self.tables())
+        tables = coerce_tables(self.all_tables())
         check_tables(tables)
         self.warnings = _warn(plausibility(tables))
         if as_of is None:
@@ -159,7 +184,7 @@ class LearningData:
             "submissions": ("submitted_at", "submitted_at"),
         }
         rows = []
-        for name, frame in self.tables().items():
+        for name, frame in self.all_tables().items():
             lo = hi = pd.NaT
             if name in spans and len(frame):
                 lo, hi = frame[spans[name][0]].min(), frame[spans[name][1]].max()
@@ -167,7 +192,7 @@ class LearningData:
         return pd.DataFrame(rows).set_index("table")
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{n}={len(f):,}" for n, f in self.tables().items())
+        counts = ", ".join(f"{n}={len(f):,}" for n, f in self.all_tables().items())
         return f"LearningData({counts})"
 
     def select_courses(self, course_ids) -> LearningData:
@@ -182,6 +207,7 @@ class LearningData:
             activity=self.activity[self.activity["course_id"].isin(ids)],
             assessments=a,
             submissions=self.submissions[self.submissions["assessment_id"].isin(a["assessment_id"])],
+            **{n: _optional_rows(n, f, ids, e["learner_id"]) for n, f in self.optional_tables().items()},
             validate=False,
         )
 
@@ -197,7 +223,7 @@ class LearningData:
         if source is not None:
             return source
         h = hashlib.sha256()
-        for name, frame in self.tables().items():
+        for name, frame in self.all_tables().items():
             _hash_table(h, name, frame.columns, [frame])
         return h.hexdigest()[:16]
 
@@ -211,7 +237,7 @@ class LearningData:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
         try:
-            for name, frame in self.tables().items():
+            for name, frame in self.all_tables().items():
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
             if folder.exists():
                 old = folder.with_name(f".{folder.name}.old")
@@ -225,6 +251,16 @@ class LearningData:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return folder
+
+
+def _optional_rows(name: str, frame: pd.DataFrame, course_ids, learner_ids) -> pd.DataFrame:
+    """The rows of an optional table that belong to some offerings: by course where the table
+    names one, else (hr) the rows of the learners enrolled in them; kpis are kept whole."""
+    if "course_id" in frame.columns:
+        return frame[frame["course_id"].isin(course_ids)]
+    if name == "hr":
+        return frame[frame["learner_id"].isin(learner_ids)]
+    return frame
 
 
 def known_courses(courses: pd.DataFrame, course_ids) -> pd.Index:
@@ -251,7 +287,7 @@ def contract_columns(table: str) -> set[str]:
     """The columns ``read_parquet(..., extra_columns=False)`` reads of ``table``: those of the
     contract (required and optional), the sensitive attributes (the fairness audit's) and, on
     enrollments, the caseload columns ``advisor`` and ``advisor_capacity``."""
-    spec = SCHEMA[table]
+    spec = SPECS[table]
     keep = {c.name for c in spec.columns + spec.optional} | set(SENSITIVE_ATTRIBUTES)
     return keep | ({"advisor", "advisor_capacity"} if table == "enrollments" else set())  # caseloads
 
@@ -323,8 +359,9 @@ def read_parquet(
         raise DataValidationError(
             [Problem(n, "*", f"file {n}.parquet is missing in {folder}", 0) for n in missing]
         )
+    present = [n for n in OPTIONAL_TABLES if (folder / f"{n}.parquet").exists()]
     if courses is None and as_of is None:
-        tables = {n: _read_table(folder, n, extra_columns=extra_columns) for n in TABLES}
+        tables = {n: _read_table(folder, n, extra_columns=extra_columns) for n in (*TABLES, *present)}
         return LearningData(**tables, validate=validate, time_unit=time_unit)
     c = coerce_table("courses", _read_table(folder, "courses", extra_columns=extra_columns), time_unit)
     tables = {"courses": c[selected_offerings(c, courses, as_of)]}
@@ -335,6 +372,9 @@ def read_parquet(
     for n, (column, source) in by.items():
         found = as_ids(tables[source][column]) if column in tables[source].columns else pd.Series([], dtype="str")
         tables[n] = _read_table(folder, n, extra_columns=extra_columns, where=(column, found))
+    for n in present:
+        frame = _read_table(folder, n, extra_columns=extra_columns)
+        tables[n] = _optional_rows(n, coerce_table(n, frame, time_unit), ids, as_ids(tables["enrollments"]["learner_id"]))
     data = LearningData(**tables, validate=validate, time_unit=time_unit)
     # the rows not read are checked too (errors only), in bounded memory, and the digest is the
     # whole folder's: run tracking names the input, whatever part of it a job reads
@@ -371,7 +411,8 @@ def _scan(folder: Path, *, time_unit=None, batch_rows: int = BATCH_ROWS, check: 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    raw = {n: _read_table(folder, n) for n in TABLES if n != "activity"}
+    optional = [n for n in OPTIONAL_TABLES if (folder / f"{n}.parquet").exists()]
+    raw = {n: _read_table(folder, n) for n in (*TABLES, *optional) if n != "activity"}
     try:
         source = pq.ParquetFile(folder / "activity.parquet")
         raw["activity"] = source.schema_arrow.empty_table().to_pandas()
@@ -403,7 +444,7 @@ def _scan(folder: Path, *, time_unit=None, batch_rows: int = BATCH_ROWS, check: 
         except (OSError, pa.ArrowException) as exc:  # a file damaged after its first row groups
             raise _cannot_read("activity", exc) from exc
 
-    for name in TABLES:
+    for name in (*TABLES, *optional):
         _hash_table(h, name, tables[name].columns, batches() if name == "activity" else [tables[name]])
     if problems:
         raise DataValidationError(merge_problems(problems))

@@ -1,4 +1,5 @@
-"""The canonical data contract: six tables, their required columns, kinds and keys.
+"""The canonical data contract: six tables, their required columns, kinds and keys; and the
+optional tables some sources carry (advisors' actions; corporate assignments, HR records, KPIs).
 
 One place states the contract; coercion (``_coerce``) and validation (``_validate``) read it.
 """
@@ -95,3 +96,60 @@ SCHEMA: dict[str, TableSpec] = {
         optional=(Column("is_banked", "int", True),),
     ),
 }
+
+
+# Optional tables: absent unless a source has them; when present, checked like the six (kinds,
+# required values, keys) and carried through Parquet, selection and the digest.
+# ``actions``: what advisors did (docs/impact.md). ``assignments``, ``hr``, ``kpis``: corporate
+# learning (docs/corporate.md); HR rows have an effective date and obey the as-of rule.
+ACTION_STATUSES = ("planned", "done", "no_response")
+OPTIONAL_SCHEMA: dict[str, TableSpec] = {
+    "actions": TableSpec(
+        "actions",
+        (
+            Column("learner_id", "id"),
+            Column("course_id", "id"),
+            Column("acted_at", "time"),
+            Column("intervention_id", "id"),
+            Column("status", "str"),
+        ),
+        optional=(
+            Column("actor", "id", True),
+            Column("channel", "str", True),
+            Column("useful", "str", True),
+        ),
+    ),
+    "assignments": TableSpec(
+        "assignments",
+        (
+            Column("learner_id", "id"),
+            Column("course_id", "id"),
+            Column("assigned_at", "time"),
+            Column("due_at", "time"),
+        ),
+        key=("learner_id", "course_id"),
+        optional=(Column("required", "int", True), Column("recertification_of", "id", True)),
+    ),
+    "hr": TableSpec(
+        "hr",
+        (Column("learner_id", "id"), Column("effective_from", "time")),
+        key=("learner_id", "effective_from"),
+        optional=(
+            Column("department", "str", True),
+            Column("role", "str", True),
+            Column("job_level", "float", True),
+            Column("manager_id", "id", True),
+            Column("location", "str", True),
+            Column("employment_status", "str", True),
+            Column("hired_at", "time", True),
+        ),
+    ),
+    "kpis": TableSpec(
+        "kpis",
+        (Column("subject_id", "id"), Column("metric", "str"), Column("period_start", "time"), Column("value", "float")),
+        key=("subject_id", "metric", "period_start"),
+        optional=(Column("subject_kind", "str", True), Column("period_end", "time", True)),
+    ),
+}
+OPTIONAL_TABLES = tuple(OPTIONAL_SCHEMA)
+SPECS: dict[str, TableSpec] = {**SCHEMA, **OPTIONAL_SCHEMA}

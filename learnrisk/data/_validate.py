@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import ConfigError, DataValidationError, Problem
 from ..timeline import DAY, NAT, SELF_PACED, TIME_UNITS, parse_times, running, to_ns
-from ._schema import OUTCOMES, PACINGS, SCHEMA, TIME_DTYPE, Column
+from ._schema import ACTION_STATUSES, OUTCOMES, PACINGS, SCHEMA, SPECS, TIME_DTYPE, Column
 
 N_SHOWN = 5
 INT64_MAX = np.iinfo(np.int64).max
@@ -109,7 +109,7 @@ def _coerce_column(table: str, frame: pd.DataFrame, col: Column, problems: list[
 
 def _coerce_table(name: str, frame: pd.DataFrame, problems: list[Problem], time_unit=None) -> pd.DataFrame:
     """One table with canonical dtypes (a shallow copy: columns already canonical are shared)."""
-    spec = SCHEMA[name]
+    spec = SPECS[name]
     frame = frame.reset_index(drop=True).copy(deep=False)
     missing = [c for c in spec.required if c not in frame.columns]
     for c in missing:
@@ -156,9 +156,15 @@ def coerce_tables(tables: dict[str, pd.DataFrame], time_unit=None) -> dict[str, 
             problems.append(Problem(name, "*", f"expected a pandas DataFrame, found {type(frame).__name__}", 0))
             continue
         out[name] = _coerce_table(name, frame, problems, time_unit)
-    unknown = sorted(set(tables) - set(SCHEMA))
+    for name in SPECS:
+        if name not in SCHEMA and tables.get(name) is not None:
+            if not isinstance(tables[name], pd.DataFrame):
+                problems.append(Problem(name, "*", f"expected a pandas DataFrame, found {type(tables[name]).__name__}", 0))
+            else:
+                out[name] = _coerce_table(name, tables[name], problems, time_unit)
+    unknown = sorted(set(tables) - set(SPECS))
     for name in unknown:
-        problems.append(Problem(name, "*", f"unknown table (allowed: {', '.join(SCHEMA)})", 0))
+        problems.append(Problem(name, "*", f"unknown table (allowed: {', '.join(SPECS)})", 0))
     if problems:
         raise DataValidationError(problems)
     return out
@@ -264,7 +270,7 @@ def _control_characters(ids: pd.Series) -> np.ndarray:
 def _table_problems(name: str, frame: pd.DataFrame) -> list[Problem]:
     """The checks of one table on its own: control characters in ids, missing required values,
     duplicate keys."""
-    spec = SCHEMA[name]
+    spec = SPECS[name]
     problems: list[Problem] = []
     for col in spec.columns + spec.optional:
         if col.kind == "id" and col.name in frame.columns and (name, col.name) not in _REFERENCED:
@@ -360,6 +366,7 @@ def check_tables(t: dict[str, pd.DataFrame], *, activity: bool = True) -> None:
 
     if activity:
         problems += _activity_checks(act, e)
+    problems += optional_problems(t)
 
     mask = ~a["course_id"].isin(c["course_id"])
     if mask.any():
@@ -383,6 +390,38 @@ def check_tables(t: dict[str, pd.DataFrame], *, activity: bool = True) -> None:
 
     if problems:
         raise DataValidationError(problems)
+
+
+def optional_problems(t: dict[str, pd.DataFrame]) -> list[Problem]:
+    """The checks of the optional tables present in ``t`` (see ``OPTIONAL_SCHEMA``): each on its
+    own (required values, keys), then against the six (an action or an assignment names an
+    enrollment; known statuses)."""
+    problems: list[Problem] = []
+    for name in SPECS:
+        if name not in SCHEMA and name in t:
+            problems += _table_problems(name, t[name])
+    e = t["enrollments"]
+    for name in ("actions", "assignments"):
+        if name in t:
+            frame = t[name]
+            mask = ~pair_exists(frame, e, ENROLLMENT_KEY)
+            if mask.any():
+                problems.append(_problem(name, "learner_id", f"{name[:-1]} of a learner not enrolled in the course", frame, mask))
+    if "actions" in t:
+        frame = t["actions"]
+        mask = frame["status"].notna() & ~frame["status"].isin(ACTION_STATUSES)
+        if mask.any():
+            problems.append(_problem("actions", "status", f"unknown status (allowed: {', '.join(ACTION_STATUSES)})", frame, mask))
+        if "useful" in frame.columns:
+            mask = frame["useful"].notna() & ~frame["useful"].isin(("yes", "no"))
+            if mask.any():
+                problems.append(_problem("actions", "useful", "unknown answer (allowed: yes, no or empty)", frame, mask))
+    if "assignments" in t:
+        frame = t["assignments"]
+        mask = frame["due_at"] < frame["assigned_at"]
+        if mask.any():
+            problems.append(_problem("assignments", "due_at", "due before assigned", frame, mask))
+    return problems
 
 
 # --------------------------------------------------------------------------- plausibility

@@ -121,7 +121,7 @@ def test_not_a_dataframe_and_unknown_table(tiny):
         coerce_tables(tables)
     assert [(p.table, p.problem) for p in err.value.problems] == [
         ("learners", "expected a pandas DataFrame, found list"),
-        ("grades", "unknown table (allowed: courses, learners, enrollments, activity, assessments, submissions)"),
+        ("grades", "unknown table (allowed: courses, learners, enrollments, activity, assessments, submissions, actions, assignments, hr, kpis)"),
     ]
 
 
