@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "read_oulad": ".data",
     "read_parquet": ".data",
     "write_oulad": ".data",
+    # sources (platform exports)
+    "from_frames": ".sources",
     # errors
     "ConfigError": ".errors",
     "DataValidationError": ".errors",
@@ -55,6 +57,7 @@ _SUBMODULES = (
     "features",
     "metrics",
     "scoring",
+    "sources",
     "synthetic",
     "targets",
     "timeline",

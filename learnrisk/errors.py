@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "RowsNotFoundError",
     "ScoringError",
+    "SourceError",
     "SyntheticConfigError",
 ]
 
@@ -105,6 +106,11 @@ class ConfigError(LearnriskError, ValueError):
 class FeatureSpecError(LearnriskError, ValueError):
     """Raised when the cutoffs (weeks, days, as-of) or the activity-family map given to
     :func:`learnrisk.build_features` are not valid."""
+
+
+class SourceError(LearnriskError, ValueError):
+    """A platform export (xAPI, Caliper, Moodle, Canvas, edX, a mapped CSV) that cannot be read:
+    the message names the statement, event or row and says what is wrong with it."""
 
 
 class SyntheticConfigError(LearnriskError, ValueError):

@@ -1,0 +1,21 @@
+"""Data in from the platforms institutions run: one's own frames, a CSV with a column map,
+xAPI statements (files or a live LRS), Caliper events, Moodle (database or exports), Canvas
+Data 2 tables and Open edX tracking logs.
+
+Every reader returns :class:`~learnrisk.data.LearningData` through :func:`from_frames`, which owns
+the rules shared by all (events summed into activity, derived enrollments and course dates, what
+is dropped and why), and fills an :class:`ImportReport`. ``learnrisk import --from KIND`` writes
+the canonical Parquet folder and prints the report; ``learnrisk synth --format KIND`` writes the
+synthetic data in the platform's format (a round trip for every reader). ``docs/data.md`` has one
+section per source.
+"""
+
+from __future__ import annotations
+
+from ._frames import EVENT_COLUMNS, ImportReport, events_to_activity, from_frames
+from ._registry import READERS, WRITERS, read, register, write
+
+# each format module registers its reader and writer on import:
+# from . import csv_mapped, xapi, caliper, moodle, canvas, edx  (added as they land)
+
+__all__ = ["EVENT_COLUMNS", "READERS", "WRITERS", "ImportReport", "events_to_activity", "from_frames", "read", "register", "write"]
