@@ -13,9 +13,9 @@ section per source.
 from __future__ import annotations
 
 from ._frames import EVENT_COLUMNS, ImportReport, events_to_activity, from_frames
-from ._registry import READERS, WRITERS, read, register, write
+from ._registry import FILES, READERS, WRITERS, read, register, write
 
 # each format module registers its reader and writer on import:
 # from . import csv_mapped, xapi, caliper, moodle, canvas, edx  (added as they land)
 
-__all__ = ["EVENT_COLUMNS", "READERS", "WRITERS", "ImportReport", "events_to_activity", "from_frames", "read", "register", "write"]
+__all__ = ["EVENT_COLUMNS", "FILES", "READERS", "WRITERS", "ImportReport", "events_to_activity", "from_frames", "read", "register", "write"]

@@ -17,13 +17,23 @@ from ._frames import ImportReport
 
 READERS: dict[str, Callable[..., Any]] = {}
 WRITERS: dict[str, Callable[..., list[Path]]] = {}
+FILES: dict[str, tuple[str, ...]] = {}  # the names a writer writes in its folder (synth --out checks)
 
 
-def register(kind: str, *, reader: Callable[..., Any] | None = None, writer: Callable[..., list[Path]] | None = None) -> None:
+def register(
+    kind: str,
+    *,
+    reader: Callable[..., Any] | None = None,
+    writer: Callable[..., list[Path]] | None = None,
+    files: tuple[str, ...] = (),
+) -> None:
+    """Make format ``kind`` known to ``learnrisk import --from`` (reader) and ``learnrisk synth
+    --format`` (writer, writing ``files`` into its folder)."""
     if reader is not None:
         READERS[kind] = reader
     if writer is not None:
         WRITERS[kind] = writer
+        FILES[kind] = tuple(files)
 
 
 def _known(kind: str, table: dict, what: str) -> Callable:
