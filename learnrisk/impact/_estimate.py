@@ -59,7 +59,8 @@ CAVEATS = (
     "Observational: advisors chose whom to contact. The estimates adjust only for what the lists recorded "
     "(predicted risk, week); whatever else moved an advisor (a reply, a known circumstance) is confounding. "
     "Purdue's Course Signals reported retention gains that were confounded (students who took more courses "
-    "persisted anyway): read an observational effect as a hypothesis for a randomized hold-out.",
+    "persisted anyway): read an observational effect as a hypothesis for a randomized hold-out. Learners who "
+    "leave before an advisor calls cannot be contacted, so the comparison credits contact with their departure.",
     "Interference: learners of one course talk to each other and share tutors; a contact can reach a "
     "held-out learner, which shrinks the difference.",
     "Outcomes changed by contact: where contact works, the listed learners' outcomes are no longer those "
@@ -291,6 +292,7 @@ def estimate_impact(
     *,
     from_=None,
     to=None,
+    designs: tuple[str, ...] = ("randomized", "observational"),
     seed: int = 0,
 ) -> ImpactResult:
     """Estimate the effect of contact on withdrawal and on not passing (module doc).
@@ -301,6 +303,7 @@ def estimate_impact(
     data : the data with the outcomes and the actions (a LearningData or a path for
         :func:`learnrisk.load_data`), read after the offerings of the lists have ended
     from_, to : the as-of dates of the lists to use (``YYYY-MM-DD``, both included)
+    designs : which estimates to make (default both; the observational one fits models)
     seed : the cross-fitting folds of the AIPW estimate
 
     Returns
@@ -321,7 +324,10 @@ def estimate_impact(
         raise ImpactError(
             f"none of the {len(units)} listed learners has an outcome yet; estimate the impact once their offerings have ended"
         )
-    rows = _randomized(units) + _observational(units, seed)
+    unknown = set(designs) - {"randomized", "observational"}
+    if unknown:
+        raise ImpactError(f"unknown design {sorted(unknown)}; allowed: randomized, observational")
+    rows = (_randomized(units) if "randomized" in designs else []) + (_observational(units, seed) if "observational" in designs else [])
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     pending = int((~units["known"]).sum())
     caveats = CAVEATS + ((f"{pending} listed learners of offerings not yet ended have no outcome and are left out.",) if pending else ())
