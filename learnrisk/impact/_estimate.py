@@ -129,7 +129,7 @@ def _probability_model(X: np.ndarray, y: np.ndarray):
     if len(np.unique(y)) < 2:
         value = float(y.mean()) if len(y) else 0.5
         return lambda Z_: np.full(len(Z_), value)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000)).fit(X, y)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=200)).fit(X, y)
     return lambda Z_: model.predict_proba(Z_)[:, 1]
 
 
@@ -316,6 +316,9 @@ def estimate_impact(
     >>> res = learnrisk.impact.estimate_impact("risk-lists", "data/")      # doctest: +SKIP
     >>> res.effect("randomized", "withdrawal")                              # doctest: +SKIP
     """
+    unknown = set(designs) - {"randomized", "observational"}
+    if unknown:
+        raise ImpactError(f"unknown design {sorted(unknown)}; allowed: randomized, observational")
     listings = lists if isinstance(lists, pd.DataFrame) else read_lists(lists, from_, to)
     if not isinstance(data, LearningData):
         data = load_data(data)
@@ -324,9 +327,6 @@ def estimate_impact(
         raise ImpactError(
             f"none of the {len(units)} listed learners has an outcome yet; estimate the impact once their offerings have ended"
         )
-    unknown = set(designs) - {"randomized", "observational"}
-    if unknown:
-        raise ImpactError(f"unknown design {sorted(unknown)}; allowed: randomized, observational")
     rows = (_randomized(units) if "randomized" in designs else []) + (_observational(units, seed) if "observational" in designs else [])
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     pending = int((~units["known"]).sum())
