@@ -22,7 +22,7 @@ Designs (``docs/impact.md`` says what each can and cannot show):
   contacted, ATT, with a Wald interval), and a doubly robust AIPW estimate of the average
   effect (ATE): a propensity model (logistic regression of contact on the list's predicted
   risks and week) and one outcome model per arm, cross-fitted on two folds, propensities
-  clipped to [0.02, 0.98], interval from the influence function.
+  clipped to [0.02, 0.98], interval from the influence function (intervals are cut to [-1, 1]).
 
 EconML's ``LinearDRLearner`` would give the same AIPW estimate; it is not used because with
 scikit-learn 1.9 it passes a column vector to the classifiers (a DataConversionWarning, an
@@ -148,7 +148,7 @@ def _aipw(X: np.ndarray, t: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[f
         tt, yy = t[out], y[out]
         psi[out] = m1 - m0 + tt * (yy - m1) / e - (~tt) * (yy - m0) / (1 - e)
     est, se = psi.mean(), psi.std(ddof=1) / np.sqrt(n)
-    return (est, est - Z * se, est + Z * se)
+    return (float(est), max(est - Z * se, -1.0), min(est + Z * se, 1.0))  # a difference of probabilities
 
 
 def _stratified(risk: np.ndarray, t: np.ndarray, y: np.ndarray, strata: int = 5) -> tuple[float, float, float]:
@@ -169,7 +169,7 @@ def _stratified(risk: np.ndarray, t: np.ndarray, y: np.ndarray, strata: int = 5)
     if weight == 0:
         return (np.nan, np.nan, np.nan)
     est, se = est / weight, np.sqrt(var) / weight
-    return (est, est - Z * se, est + Z * se)
+    return (float(est), max(est - Z * se, -1.0), min(est + Z * se, 1.0))
 
 
 # ------------------------------------------------------------------------------ units
