@@ -23,6 +23,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from .._format import to_number
 from ..errors import ScoringError
 
 __all__ = [
@@ -46,13 +47,10 @@ SHEET_COLUMNS = [
 
 def check_holdout(share: float) -> float:
     """The hold-out share as a float in [0, 0.5]; ScoringError otherwise."""
-    try:
-        share = float(share)
-    except (TypeError, ValueError):
-        raise ScoringError(f"holdout must be a share between 0 and 0.5 (like 0.1), found {share!r}") from None
-    if not 0 <= share <= 0.5:
-        raise ScoringError(f"holdout must be a share between 0 and 0.5 (like 0.1), found {share}")
-    return share
+    value = to_number(share)
+    if value is None or not 0 <= value <= 0.5:
+        raise ScoringError(f"holdout must be a share between 0 and 0.5 (like 0.1), found {share!r}")
+    return value
 
 
 def holdout_mask(course_ids, learner_ids, share: float, salt: str = DEFAULT_SALT) -> np.ndarray:

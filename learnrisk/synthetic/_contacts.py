@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._format import to_number
 from ..data import LearningData
 from ..errors import SyntheticConfigError
 from ..timeline import DAY, NEVER, to_ns
@@ -45,13 +46,10 @@ TRUTH_COLUMNS = [
 
 
 def _share(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise SyntheticConfigError(f"{name} must be a number between 0 and 1, found {value!r}") from None
-    if not 0 <= value <= 1:
-        raise SyntheticConfigError(f"{name} must be between 0 and 1, found {value}")
-    return value
+    number = to_number(value)
+    if number is None or not 0 <= number <= 1:
+        raise SyntheticConfigError(f"{name} must be a number between 0 and 1, found {value!r}")
+    return number
 
 
 def _logit(p) -> np.ndarray:
