@@ -72,7 +72,7 @@ CHANGE_POINTS = 0.01
 HISTORY_LISTS = 8  # earlier lists read for each learner's trend
 MAX_INTERVENTIONS = 3
 TOP_DRIVERS = 3
-FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json")
+FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json", "actions-to-fill.csv")
 
 
 @dataclass(frozen=True)
@@ -694,7 +694,7 @@ def score(
             except BaseException:
                 staged.discard()
                 raise
-            paths = {f: folder / f for f in FILES + ("actions-to-fill.csv",) + (("holdout.csv",) if holdout > 0 else ())}
+            paths = {f: folder / f for f in FILES + (("holdout.csv",) if holdout > 0 else ())}
             paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem in pages for ext in ("csv", "html")})
         if out_path is None:
             summary["timings"] = steps.snapshot()
