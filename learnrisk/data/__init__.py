@@ -5,8 +5,8 @@ from ._load import load_data
 from ._oulad import FILES as OULAD_FILES
 from ._oulad import read_oulad
 from ._oulad_write import write_oulad
-from ._validate import check_optional_table
 from ._schema import OPTIONAL_SCHEMA, OPTIONAL_TABLES, OUTCOMES, SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
+from ._validate import check_optional_table
 
 __all__ = [
     "OULAD_FILES",
