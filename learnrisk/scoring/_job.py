@@ -57,8 +57,8 @@ from ..features import build_features, catalog
 from ..training import load_model
 from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
-from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
+from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._overview import course_overviews, learner_facts, running_courses
 from ._report import render_caseload, render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
