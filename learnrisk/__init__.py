@@ -55,6 +55,7 @@ _SUBMODULES = (
     "explaining",
     "fairness",
     "features",
+    "impact",
     "metrics",
     "scoring",
     "sources",
@@ -83,7 +84,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
-    from . import data, errors, explaining, fairness, features, metrics, scoring, synthetic, targets, timeline, training
+    from . import data, errors, explaining, fairness, features, impact, metrics, scoring, synthetic, targets, timeline, training
     from .data import LearningData, load_data, read_oulad, read_parquet, write_oulad
     from .errors import ConfigError, DataValidationError, LearnriskError, ModelLoadError, NotFittedError, ScoringError
     from .explaining import Explanation, explain

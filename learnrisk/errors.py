@@ -19,6 +19,7 @@ __all__ = [
     "ExplainError",
     "FairnessAuditError",
     "FeatureSpecError",
+    "ImpactError",
     "InterventionCatalogError",
     "LearnriskError",
     "ModelLoadError",
@@ -135,6 +136,12 @@ class RowsNotFoundError(ExplainError, KeyError):
 
 class FairnessAuditError(LearnriskError, ValueError):
     """Raised when the rows given to the audit cannot be audited (missing columns, bad values)."""
+
+
+class ImpactError(LearnriskError, ValueError):
+    """Raised when an action cannot be recorded (an unknown enrollment or intervention, a bad
+    status, a bad row of an actions sheet) or an impact cannot be estimated (no lists, no
+    outcomes yet); the message names the value or the row."""
 
 
 class NotFittedError(LearnriskError, ValueError, AttributeError):

@@ -58,6 +58,7 @@ from ..training import load_model
 from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
+from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._overview import course_overviews, learner_facts, running_courses
 from ._report import render_caseload, render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
@@ -71,7 +72,7 @@ CHANGE_POINTS = 0.01
 HISTORY_LISTS = 8  # earlier lists read for each learner's trend
 MAX_INTERVENTIONS = 3
 TOP_DRIVERS = 3
-FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json")
+FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json", "actions-to-fill.csv")
 
 
 @dataclass(frozen=True)
@@ -477,6 +478,8 @@ def score(
     tracking_uri: str | None = None,
     on_step: Callable[[str], None] | None = None,
     trust_pickle: bool = False,
+    holdout: float = 0.0,
+    holdout_salt: str = DEFAULT_SALT,
 ) -> ScoreResult:
     """Score every active enrollment of the offerings running at ``as_of``; write the weekly list.
 
@@ -507,6 +510,11 @@ def score(
     on_step : called with the name of each step as it starts (the CLI's progress display)
     trust_pickle : load a model saved as a pickle (``model.pkl``, the former format); refused
         by default, since unpickling runs any code the file holds
+    holdout : share (0 to 0.5, default 0: off) of the listed learners kept out of the advisors'
+        list by a deterministic hash of learner, course and ``holdout_salt``, written to
+        ``holdout.csv`` (a randomized evaluation design the institution must approve:
+        ``docs/impact.md``); the rest are ranked again
+    holdout_salt : another salt draws another hold-out; keep it for the whole offering
 
     Returns
     -------
@@ -536,6 +544,7 @@ def score(
         raise ScoringError(f"by must be 'course' or 'advisor', found {by!r}")
     if caseload is not None and by != "advisor":
         raise ScoringError("a caseload is used with by='advisor' (--by advisor)")
+    holdout = check_holdout(holdout)
     t = parse_as_of(as_of)
     name = t.strftime("%Y-%m-%d")
     out_path = None if out is None else Path(out)
@@ -576,6 +585,7 @@ def score(
         p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
         raw_u = raw_scores(models["underperformance"], features, p_u)
     risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
+    risk, held = split_holdout(risk, holdout, holdout_salt, band_rule["capacity"])
     caseloads = []
     if assigned is not None:
         caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
@@ -614,7 +624,11 @@ def score(
                     previous_name = None
         risk = compare_with_previous(risk, previous)
         risk.insert(0, "as_of", pd.Series([name] * len(risk), dtype="str"))
-        risk = risk[COLUMNS + (["advisor"] if assigned is not None else [])]
+        if data.actions is not None:  # who has been contacted, when and how (before t)
+            risk = risk.merge(contacted_before(data.actions, t), on=KEYS, how="left", validate="one_to_one")
+            risk["contacted"] = risk["contacted"].fillna("").astype("str")
+        extra = (["advisor"] if assigned is not None else []) + (["contacted"] if data.actions is not None else [])
+        risk = risk[COLUMNS + extra]
         if caseloads:
             caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
 
@@ -638,6 +652,8 @@ def score(
             recovered=recovered,
             version=__version__,
         )
+        summary["holdout"] = {"share": holdout, "salt": holdout_salt if holdout > 0 else None, "held_out": len(held),
+                              "file": "holdout.csv" if holdout > 0 else None}
         summary["caseloads"] = {
             c.advisor: {"capacity": c.capacity, "served": c.served, "courses": list(c.courses), "file": caseload_filename(c.advisor)}
             for c in caseloads
@@ -663,6 +679,9 @@ def score(
                 staged.write_bytes("risk_list.csv", csv_bytes(risk))
                 staged.write_bytes("risk_list.parquet", parquet_bytes(risk))
                 staged.write_bytes("report.html", html.encode())
+                staged.write_bytes("actions-to-fill.csv", csv_bytes(actions_sheet(risk)))
+                if holdout > 0:
+                    staged.write_bytes("holdout.csv", csv_bytes(holdout_rows(held, name)))
                 if pages:
                     (staged.path / "caseload").mkdir()
                 for stem, (c, page) in pages.items():
@@ -675,7 +694,7 @@ def score(
             except BaseException:
                 staged.discard()
                 raise
-            paths = {f: folder / f for f in FILES}
+            paths = {f: folder / f for f in FILES + (("holdout.csv",) if holdout > 0 else ())}
             paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem in pages for ext in ("csv", "html")})
         if out_path is None:
             summary["timings"] = steps.snapshot()

@@ -185,6 +185,7 @@ def _people(rows: pd.DataFrame, details: dict, history: dict, course_risks: dict
                 "contact_now": bool(r.get("contact_now", False)),
                 "change": change if isinstance(change, str) else "",
                 "last_active": r.get("last_active") or "",
+                "contacted": r.get("contacted") or "",
                 "missed": int(r.get("missed_assessments", 0) or 0),
                 "spark": sparkline_svg(trend),
                 "drivers": d.get("drivers", []),

@@ -24,7 +24,7 @@ from learnrisk.errors import ScoringError
 from learnrisk.scoring import score
 from tests.scoring.conftest import AS_OF, NEXT_WEEK, cli_command, cli_env, snapshot
 
-FILES = ["report.html", "risk_list.csv", "risk_list.parquet", "summary.json"]
+FILES = ["actions-to-fill.csv", "report.html", "risk_list.csv", "risk_list.parquet", "summary.json"]
 
 
 def _score(world, out: Path, as_of: str = AS_OF, **kw):
