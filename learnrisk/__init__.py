@@ -54,6 +54,7 @@ _SUBMODULES = (
     "fairness",
     "features",
     "metrics",
+    "monitoring",
     "scoring",
     "synthetic",
     "targets",
