@@ -40,10 +40,10 @@ def render_monitor(result, *, repeated_lists: int = 3) -> str:
     d = result.to_dict()
     tables = [
         ("Never listed, then withdrew or did not pass", d["missed"], ["course_id", "learner_id", "lists", "max_risk", "outcome"],
-         "Every learner who withdrew or did not pass was named by some list."),
+         "Nobody: every learner with the outcome was named by some list."),
         (f"Listed {REPEATED_LISTS} times or more, no action recorded", d["repeated"],
          ["course_id", "learner_id", "n_listed", "first_listed", "last_listed", "max_risk", "outcome"],
-         "Every learner listed again and again has an action recorded."),
+         f"Nobody was listed {REPEATED_LISTS} times or more without an action recorded."),
         ("Listed learners an intervention reached (outcomes may have changed)", d["touched"],
          ["course_id", "learner_id", "n_listed", "acted_at", "intervention_id", "outcome"], "No action of status done on a listed learner."),
         ("Per course, lists pooled", d["courses"],
