@@ -130,9 +130,11 @@ class MonitorResult:
         out["churn"] = float(self.quality.loc[self.quality["course_id"] == ALL, "churn"].mean())
         return out
 
-    def to_dict(self) -> dict:
-        """JSON-safe content of ``monitor.json``."""
-        return jsonable(
+    def to_dict(self, *, learners: bool = True) -> dict:
+        """JSON-safe content of ``monitor.json``; ``learners=False`` leaves out the learner
+        lists (``missed``, ``repeated``, ``touched``: their counts are in ``overall``), as
+        logged to MLflow, where no learner id goes."""
+        d = jsonable(
             {
                 "period": self.period,
                 "lists": self.lists,
@@ -146,6 +148,10 @@ class MonitorResult:
                 "run_id": self.run_id,
             }
         )
+        if not learners:
+            for k in ("missed", "repeated", "touched"):
+                del d[k]
+        return d
 
     def __repr__(self) -> str:
         o = self.overall()
@@ -435,7 +441,8 @@ def write_monitor(result: MonitorResult, out: Path) -> dict[str, Path]:
 
 def log_monitoring(result: MonitorResult, tracking_uri: str, *, experiment: str = "learnrisk-monitoring") -> str:
     """One MLflow run for the period: per-list metrics (``step`` = list number, in date order),
-    the pooled figures, and ``monitor.json`` as an artifact; an earlier run of the same period
+    the pooled figures, and ``monitor.json`` without the learner lists as an artifact (no
+    learner id goes to MLflow); an earlier run of the same period
     in ``experiment`` is deleted first. Returns the run id."""
     import tempfile
 
@@ -469,7 +476,7 @@ def log_monitoring(result: MonitorResult, tracking_uri: str, *, experiment: str 
                 mlflow.log_metrics(m, step=int(step))
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / "monitor.json"
-            p.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+            p.write_text(json.dumps(result.to_dict(learners=False), indent=2, allow_nan=False))
             mlflow.log_artifact(str(p))
         return run.info.run_id
 

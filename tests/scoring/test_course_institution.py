@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,6 +78,9 @@ def test_monitor_logs_one_mlflow_run_per_period(written, full, tmp_path):
     runs = client.search_runs([exp.experiment_id])
     assert [r.info.run_id for r in runs] == [m.run_id]
     assert runs[0].data.metrics["precision_now"] == pytest.approx(m.overall()["precision_now"])
+    logged = Path(mlflow.artifacts.download_artifacts(run_id=m.run_id, artifact_path="monitor.json", dst_path=str(tmp_path), tracking_uri=written["uri"]))
+    text = logged.read_text()  # the figures, never a learner id
+    assert json.loads(text)["overall"]["missed"] == len(m.missed) and "learner_id" not in text and "L0" not in text
     again = monitor(written["out"], full["data"], period=(None, PREVIOUS), tracking_uri=written["uri"], out=tmp_path)
     assert again.period == m.period
     assert [r.info.run_id for r in client.search_runs([exp.experiment_id])] == [again.run_id] != [m.run_id]
