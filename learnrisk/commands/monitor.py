@@ -40,13 +40,16 @@ def monitor(
     def pct(v: float) -> str:
         return "—" if v != v else format_percent(v)
 
+    def dec(v: float) -> str:
+        return "—" if v != v else f"{v:.3f}"
+
     typer.echo(f"period {res.period}: {o['lists']} lists, {o['lists_with_outcomes']} with outcomes")
     typer.echo(
         f"  at capacity: precision {pct(o['precision_now'])} (95% {pct(o['precision_now_lo'])}–{pct(o['precision_now_hi'])}), "
         f"recall {pct(o['recall_now'])} (95% {pct(o['recall_now_lo'])}–{pct(o['recall_now_hi'])})"
     )
     typer.echo(f"  listed: precision {pct(o['precision_listed'])}, recall {pct(o['recall_listed'])}; "
-               f"mean AUC {o['auc']:.3f}, mean ECE {o['ece']:.3f}, churn {pct(o['churn'])}")
+               f"mean AUC {dec(o['auc'])}, mean ECE {dec(o['ece'])}, churn {pct(o['churn'])}")
     typer.echo(f"  never listed then withdrew or did not pass: {o['missed']}; "
                f"listed 3+ times without action: {o['repeated_without_action']}")
     for note in res.notes:

@@ -118,6 +118,11 @@ class MonitorResult:
     paths: dict[str, Path] = field(default_factory=dict)
     run_id: str | None = None
 
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per list, the offerings pooled (``course_id == "all"``), indexed by as-of."""
+        return self.quality[self.quality["course_id"] == ALL].drop(columns="course_id").set_index("as_of")
+
     def overall(self) -> dict:
         """The lists of the period pooled (``course_id == "all"`` rows summed): the headline."""
         q = self.quality[(self.quality["course_id"] == ALL) & (self.quality["n_labelled"] > 0)]

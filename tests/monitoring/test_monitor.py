@@ -110,6 +110,7 @@ def test_intervals_running_offering_and_pooled(result):
     assert (o["n_now"], o["tp_now"], o["positives"]) == (5, 2, 11)
     assert o["precision_now"] == pytest.approx(2 / 5) and o["recall_now"] == pytest.approx(2 / 11)
     assert result.period == "2024-01-08_2024-01-22"
+    assert result.summary.loc["2024-01-15", "churn"] == pytest.approx(1 / 3)
     assert any("still running" in n for n in result.notes)
 
 
