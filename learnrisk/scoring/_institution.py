@@ -32,12 +32,24 @@ def course_trends(out: Path | None, earlier: list[str]) -> dict[str, list[tuple[
     return trends
 
 
-def past_quality(out: Path | None) -> dict | None:
+def past_quality(out: Path | None, before: str | None = None) -> dict | None:
     """The newest monitoring result in ``out/monitor/`` (``period``, ``overall``, ``courses``,
-    ``link`` relative to an as-of folder), or None when ``learnrisk monitor`` has not run."""
+    ``link`` relative to an as-of folder), or None when ``learnrisk monitor`` has not run.
+
+    Newest: the period whose last list is latest (then whose first list is latest). With
+    ``before`` (an as-of date ``YYYY-MM-DD``), only periods whose last list is earlier than it,
+    so that re-running an old week does not show lists published after it.
+    """
     if out is None or not (out / "monitor").is_dir():
         return None
-    found = sorted(p for p in (out / "monitor").glob("*/monitor.json") if p.is_file())
+
+    def ends(p: Path) -> tuple[str, str]:
+        first, _, last = p.parent.name.partition("_")
+        return (last or first, first)
+
+    found = sorted((p for p in (out / "monitor").glob("*/monitor.json") if p.is_file()), key=ends)
+    if before is not None:
+        found = [p for p in found if ends(p)[0] < before]
     for path in reversed(found):
         try:
             d = json.loads(path.read_text())

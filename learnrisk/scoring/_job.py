@@ -433,7 +433,7 @@ def _views(data, t, overviews, risk, summary, out_path: Path, earlier: list[str]
     codes = dict(zip(data.courses["course_id"].astype(str), data.courses["course_code"].astype(str)))
     pages["institution"] = (None, render_institution(
         as_of=t, overviews=overviews, risk_list=risk, summary=summary,
-        trends=course_trends(out_path, earlier[-HISTORY_LISTS:]), quality=past_quality(out_path), codes=codes))  # fmt: skip
+        trends=course_trends(out_path, earlier[-HISTORY_LISTS:]), quality=past_quality(out_path, t.strftime("%Y-%m-%d")), codes=codes))  # fmt: skip
     return pages
 
 

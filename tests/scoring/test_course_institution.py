@@ -210,3 +210,16 @@ def test_view_in_headless_chromium(written, page, tmp_path):
         png = tmp_path / f"{page}-{width}.png"
         _chromium("--hide-scrollbars", f"--window-size={width},1400", f"--screenshot={png}", path.as_uri(), profile=tmp_path / "p")
         assert png.stat().st_size > 10_000
+
+
+def test_past_quality_reads_the_newest_period_before_the_list(tmp_path):
+    from learnrisk.scoring._institution import past_quality
+
+    assert past_quality(tmp_path) is None
+    for period in ("2014-10-06_2014-11-24", "2014-11-03_2014-11-17", "2014-12-01_2014-12-08"):
+        (tmp_path / "monitor" / period).mkdir(parents=True)
+        (tmp_path / "monitor" / period / "monitor.json").write_text(json.dumps({"period": period, "overall": {}, "courses": []}))
+    assert past_quality(tmp_path)["period"] == "2014-12-01_2014-12-08"
+    got = past_quality(tmp_path, before="2014-12-01")
+    assert got["period"] == "2014-10-06_2014-11-24" and got["link"] == "../monitor/2014-10-06_2014-11-24/monitor.html"
+    assert past_quality(tmp_path, before="2014-11-01") is None
