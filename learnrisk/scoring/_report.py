@@ -13,6 +13,13 @@ distribution, the weekly engagement curve, the most often missed assessments) an
 list of listed learners (high and medium bands, and everyone to contact now) with trend, last
 active date, missed assessments, drivers and recommended interventions, and a footer saying how
 to read it. :func:`render_caseload` draws an advisor's caseload with the same table.
+
+The CSS and the script live in ``templates/_style.css.j2`` and ``_script.js.j2``, included
+inline by every page: the report, the course view (:func:`render_course`,
+``course/<course_id>.html``, figures from ``_course``) and the institution view
+(:func:`render_institution`, ``institution.html``, trends and past quality from
+``_institution``), and ``learnrisk monitor``'s page. The report links to those two views,
+written beside it; nothing else.
 """
 
 from __future__ import annotations
