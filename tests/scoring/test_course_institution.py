@@ -27,7 +27,7 @@ from learnrisk.scoring._overview import course_overviews
 from learnrisk.scoring._report import render_course
 from tests.scoring.conftest import AS_OF, as_of_ts
 from tests.scoring.test_report_browser import BROWSER
-from tests.scoring.test_report_interactive import _chromium
+from tests.scoring.test_report_interactive import _chromium, _contrast
 
 PREVIOUS = "2014-11-24"
 
@@ -168,7 +168,8 @@ function measure(f) {{
   r.before = rows();
   t.querySelectorAll("th button")[0].click(); r.asc = rows();
   t.querySelectorAll("th button")[0].click(); r.desc = rows();
-  var q = d.getElementById("q"); r.label = d.querySelector('label[for="q"]').textContent;
+  var q = d.getElementById("q"), lab = d.querySelector('label[for="q"]'); r.label = lab.textContent;
+  r.color = d.defaultView.getComputedStyle(lab).color; r.bg = d.defaultView.getComputedStyle(d.body).backgroundColor;
   q.value = r.before[r.before.length - 1]; q.dispatchEvent(new Event("input")); r.search = rows();
   r.h1 = d.querySelector("h1").textContent;
   return r;
@@ -201,7 +202,7 @@ def test_view_in_headless_chromium(written, page, tmp_path):
     assert found and found.group(1), proc.stdout[:2000]
     for width, r in json.loads(html.unescape(found.group(1))).items():
         assert r["overflow"] <= 0, (page, width, r["overflow"])
-        assert len(r["before"]) > 1 and r["label"] == "Search"
+        assert len(r["before"]) > 1 and r["label"] == "Search" and _contrast(r["color"], r["bg"]) >= 4.5
         key = (lambda v: float(v)) if all(re.fullmatch(r"[\d.]+", v) for v in r["before"]) else str
         assert r["asc"] == sorted(r["before"], key=key) and r["desc"] == sorted(r["before"], key=key, reverse=True)
         assert r["before"][-1] in r["search"] and len(r["search"]) < len(r["before"])
