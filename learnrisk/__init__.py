@@ -57,6 +57,7 @@ _SUBMODULES = (
     "features",
     "impact",
     "metrics",
+    "monitoring",
     "scoring",
     "sources",
     "synthetic",

@@ -23,6 +23,7 @@ __all__ = [
     "InterventionCatalogError",
     "LearnriskError",
     "ModelLoadError",
+    "MonitorError",
     "NotFittedError",
     "Problem",
     "RowsNotFoundError",
@@ -98,6 +99,11 @@ class ModelLoadError(LearnriskError, RuntimeError):
 class ScoringError(LearnriskError, RuntimeError):
     """Raised by the weekly scoring job: an as-of date outside every course, an output folder
     that exists (without ``force``) or is locked by another run, a model of the wrong target."""
+
+
+class MonitorError(LearnriskError, ValueError):
+    """Raised by :func:`learnrisk.monitoring.monitor`: no published list in the folder or the
+    period, a period whose end is before its start, an unknown target."""
 
 
 class ConfigError(LearnriskError, ValueError):

@@ -60,7 +60,9 @@ from ._caseload import assignments, build_caseloads, caseload_filename
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._overview import course_overviews, learner_facts, running_courses
-from ._report import render_caseload, render_report
+from ._course import course_diagnostics, course_filename
+from ._institution import course_trends, past_quality
+from ._report import render_caseload, render_course, render_institution, render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
 from ._tables import csv_bytes, parquet_bytes, read_previous
 
@@ -421,6 +423,21 @@ def _with_caseloads(risk: pd.DataFrame, caseloads: list, assigned: pd.DataFrame)
     return out
 
 
+def _views(data, t, overviews, risk, summary, out_path: Path, earlier: list[str]) -> dict[str, tuple[None, str]]:
+    """``course/<course>.html`` per running offering and ``institution.html`` (``_course``, ``_institution``)."""
+    diagnostics = course_diagnostics(data, t, overviews)
+    pages: dict[str, tuple[None, str]] = {
+        f"course/{course_filename(ov.course_id)}": (None, render_course(
+            as_of=t, overview=ov, diagnostics=diagnostics[ov.course_id], risk_list=risk, summary=summary))
+        for ov in overviews
+    }  # fmt: skip
+    codes = dict(zip(data.courses["course_id"].astype(str), data.courses["course_code"].astype(str)))
+    pages["institution"] = (None, render_institution(
+        as_of=t, overviews=overviews, risk_list=risk, summary=summary,
+        trends=course_trends(out_path, earlier[-HISTORY_LISTS:]), quality=past_quality(out_path, t.strftime("%Y-%m-%d")), codes=codes))  # fmt: skip
+    return pages
+
+
 def _history(out_path: Path, folders: list[str]) -> dict[tuple[str, str], list[tuple[str, float]]]:
     """Per (course_id, learner_id): [(as-of, risk), ...] over the earlier lists, oldest first."""
     hist: dict[tuple[str, str], list[tuple[str, float]]] = {}
@@ -669,6 +686,8 @@ def score(
             )
             for c in caseloads
         }
+        if out_path is not None:  # the course views and the institution view (docs/scoring.md)
+            pages.update(_views(data, t, overviews, risk, summary, out_path, earlier))
 
         paths: dict[str, Path] = {}
         folder = None
@@ -682,10 +701,10 @@ def score(
                 staged.write_bytes("actions-to-fill.csv", csv_bytes(actions_sheet(risk)))
                 if holdout > 0:
                     staged.write_bytes("holdout.csv", csv_bytes(holdout_rows(held, name)))
-                if pages:
-                    (staged.path / "caseload").mkdir()
                 for stem, (c, page) in pages.items():
-                    staged.write_bytes(f"{stem}.csv", csv_bytes(c.rows[CASELOAD_COLUMNS]))
+                    (staged.path / stem).parent.mkdir(exist_ok=True)
+                    if c is not None:
+                        staged.write_bytes(f"{stem}.csv", csv_bytes(c.rows[CASELOAD_COLUMNS]))
                     staged.write_bytes(f"{stem}.html", page.encode())
                 summary["timings"] = steps.snapshot()
                 staged.write_bytes("summary.json", summary_bytes(summary))
@@ -695,7 +714,8 @@ def score(
                 staged.discard()
                 raise
             paths = {f: folder / f for f in FILES + (("holdout.csv",) if holdout > 0 else ())}
-            paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem in pages for ext in ("csv", "html")})
+            paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem, (c, _) in pages.items()
+                          for ext in (("csv", "html") if c is not None else ("html",))})
         if out_path is None:
             summary["timings"] = steps.snapshot()
     return ScoreResult(
