@@ -18,7 +18,7 @@ what that costs (``docs/sources-moodle.md``):
   id: ``-o course=ID`` names the offering; dates with ``-o start=`` and ``-o end=`` (ISO dates),
   else derived from the first and last event.
 - **no edulevel, no role, no enrolment, no grades**: teachers' actions are read as activity
-  unless a learner map leaves them out; enrollments are derived at each learner's first event.
+  unless a learner map leaves them out (or ``-o exclude_users=5,9``); enrollments are derived at each learner's first event.
 
 A row without a time or a user is an error naming its line; rows whose description names no
 user, and rows from the command line or a restore (``Origin`` cli/restore), are dropped and
@@ -46,7 +46,7 @@ REPORT_COLUMNS = (
 )
 _USER = re.compile(r"The user with id '(\d+)'")
 _MODULE = re.compile(r"course module id '(\d+)'")
-_OPTIONS = {"course", "time_format", "timezone", "learners", "learner_map", "start", "end"}
+_OPTIONS = {"course", "time_format", "timezone", "learners", "learner_map", "exclude_users", "start", "end"}
 
 
 def read_logs_report(path: Path, *, report: ImportReport, **options) -> LearningData:
@@ -63,7 +63,7 @@ def read_logs_report(path: Path, *, report: ImportReport, **options) -> Learning
     learners = options.get("learners", "description")
     if learners not in ("description", "name"):
         raise ConfigError(f"moodle: learners must be 'description' or 'name', found {learners!r}")
-    raw = pd.read_csv(path, dtype="str", keep_default_na=False)
+    raw = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8-sig")
     missing = [c for c in REPORT_COLUMNS if c not in raw.columns]
     if missing:
         raise SourceError(f"moodle: {path.name} is not a Logs report download: no column {missing[0]!r}")
@@ -82,6 +82,8 @@ def read_logs_report(path: Path, *, report: ImportReport, **options) -> Learning
     else:
         raw = raw.assign(learner_id=_by_name(raw["User full name"], options.get("learner_map"), path))
         raw = _dropped(raw, raw["learner_id"].isna(), "log rows of people not in the learner map", report)
+    excluded = [u.strip() for u in str(options.get("exclude_users") or "").split(",") if u.strip()]
+    raw = _dropped(raw, raw["learner_id"].isin(excluded), "log rows of excluded users (-o exclude_users)", report)
     events = pd.DataFrame({
         "learner_id": raw["learner_id"], "course_id": str(options["course"]), "timestamp": raw["timestamp"],
         "activity_type": report_activity_types(raw["Component"], raw["Event name"]),

@@ -82,6 +82,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "quiz_attempts": ("quiz", "userid", "state", "preview", "timefinish"),
 }
 TABLES = tuple(COLUMNS)
+_TEXT = {"shortname", "fullname", "idnumber", "eventname", "component", "crud", "name", "status", "state", "itemtype", "itemmodule"}
 LOG = "logstore_standard_log"
 SITE = 1  # Moodle's SITEID: course 1 is the front page, never an offering
 CONTEXT_MODULE = 70
@@ -224,16 +225,18 @@ class _CsvExports(_Tables):
         missing = [c for c in COLUMNS[name] if c not in header]
         if missing:
             raise SourceError(f"moodle: {path.name} has no column {missing[0]!r} (Moodle's {name} table has it; export every column)")
-        return pd.read_csv(path, usecols=list(COLUMNS[name]), keep_default_na=False, na_values=[""], dtype="str", **kw)
+        text = {c: "str" for c in COLUMNS[name] if c in _TEXT}  # numbers are parsed by read_csv, checked by _ints
+        return pd.read_csv(path, usecols=list(COLUMNS[name]), keep_default_na=False, na_values=[""], dtype=text, **kw)
 
     def table(self, name: str) -> pd.DataFrame:
         return self._read(name)
 
     def log_chunks(self) -> Iterator[pd.DataFrame]:
-        for chunk in self._read(LOG, chunksize=self._opts.chunk_rows):
-            if self._opts.courses:
-                chunk = chunk[pd.to_numeric(chunk["courseid"], errors="coerce").isin(self._opts.courses)]
-            yield chunk
+        with self._read(LOG, chunksize=self._opts.chunk_rows) as reader:
+            for chunk in reader:
+                if self._opts.courses:
+                    chunk = chunk[pd.to_numeric(chunk["courseid"], errors="coerce").isin(self._opts.courses)]
+                yield chunk
 
 
 def _check_tables(names: set[str], prefix: str, where: str) -> None:
@@ -367,7 +370,7 @@ def _labels(e: pd.DataFrame, t, opts: Options) -> pd.DataFrame:
 
 def _percent(g: pd.DataFrame) -> pd.Series:
     span = (g["grademax"] - g["grademin"].fillna(0)).where(lambda s: s > 0)
-    return ((g["finalgrade"] - g["grademin"].fillna(0)) / span * 100).clip(0, 100)
+    return ((g["finalgrade"] - g["grademin"].fillna(0)) * 100 / span).clip(0, 100).round(9)
 
 
 def _passed(g: pd.DataFrame, pass_mark: float | None) -> pd.Series:
@@ -468,11 +471,14 @@ def _assemble(tables: _Tables, opts: Options, report: ImportReport) -> LearningD
     t = _read_tables(tables, opts)
     learner = _learner_ids(t, opts)
     courses = _courses(t, opts, report)
-    parts, read = [], 0
-    for chunk in tables.log_chunks():
-        read += len(chunk)
-        events = log_events(chunk, courses, learner, opts, report, opts.prefix + LOG)
-        parts.append(events_to_activity(events, report, time_unit="s"))
+    parts, read, chunks = [], 0, tables.log_chunks()
+    try:
+        for chunk in chunks:
+            read += len(chunk)
+            events = log_events(chunk, courses, learner, opts, report, opts.prefix + LOG)
+            parts.append(events_to_activity(events, report, time_unit="s"))
+    finally:
+        chunks.close()  # the file or the cursor, also when a row is refused
     report.read = read
     activity = sum_activity(parts) if parts else None
     e = _enrollments(t, courses, learner, opts, report)
@@ -488,7 +494,10 @@ def _assemble(tables: _Tables, opts: Options, report: ImportReport) -> LearningD
         act = activity if activity is not None else pd.DataFrame({"course_id": [], "timestamp": pd.Series(dtype="datetime64[ns, UTC]")})
         derived = _derived_courses(c.loc[undated, "course_id"], act, e, a, report).set_index("course_id")["end"]
         c.loc[undated, "end"] = c.loc[undated, "course_id"].map(derived).to_numpy()
-        report.notes[-1] = report.notes[-1].replace("start and end derived", "end derived (enddate 0)")
+        report.notes[-1] = (
+            f"{int(undated.sum()):,} offering(s) with no end date (enddate 0): end derived as the UTC midnight after the "
+            "last event or due date; set the course end date in Moodle where known"
+        )
     c["end"] = c["end"].fillna(c["start"] + pd.Timedelta(DAY, unit="ns"))
     return from_frames(
         courses=c, enrollments=e.drop(columns=["userid", "moodle_course"]), activity=activity,
