@@ -167,13 +167,19 @@ class _Database(_Tables):
         self._sa, self._opts = sa, opts
         shown = re.sub(r"//[^@/]*@", "//***@", url)
         self.where = shown
+        self._engine = None
         try:
             self._engine = sa.create_engine(url)
             names = set(sa.inspect(self._engine).get_table_names())
         except Exception as exc:  # noqa: BLE001 - every driver has its own exception classes
+            self.close()
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SourceError(f"moodle: cannot read the database {shown}: {first}") from None
-        _check_tables(names, opts.prefix, shown)
+        try:
+            _check_tables(names, opts.prefix, shown)
+        except SourceError:
+            self.close()
+            raise
         self._quote = self._engine.dialect.identifier_preparer.quote
 
     def _select(self, name: str) -> str:
@@ -203,7 +209,8 @@ class _Database(_Tables):
                 return
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 class _CsvExports(_Tables):
@@ -551,6 +558,9 @@ def _ids(values, first: int) -> dict:
     return {v: i for i, v in enumerate(sorted(pd.unique(pd.Series(values).dropna().astype("str"))), start=first)}
 
 
+_DECIMALS = {"grademax", "grademin", "gradepass", "aggregationcoef", "aggregationcoef2", "rawgrade", "finalgrade", "sumgrades"}
+
+
 def _is_quiz(kind: pd.Series) -> np.ndarray:
     k = kind.astype("str").str.lower()
     return (k.str.contains("quiz") | k.isin(["cma", "test"])).to_numpy()
@@ -648,7 +658,11 @@ def write_moodle(data: LearningData, out: Path, *, prefix: str = "mdl_", pass_ma
     paths = []
     for name in TABLES:
         path = out / f"{prefix}{name}.csv"
-        tables[name].to_csv(path, index=False)
+        frame = tables[name]
+        for col in frame.columns:  # Moodle's int columns stay integers when some are NULL
+            if col not in _DECIMALS and frame[col].dtype.kind == "f":
+                frame[col] = frame[col].astype("Int64")
+        frame.to_csv(path, index=False)
         paths.append(path)
     return paths
 
