@@ -18,7 +18,8 @@ what that costs (``docs/sources-moodle.md``):
   id: ``-o course=ID`` names the offering; dates with ``-o start=`` and ``-o end=`` (ISO dates),
   else derived from the first and last event.
 - **no edulevel, no role, no enrolment, no grades**: teachers' actions are read as activity
-  unless a learner map leaves them out (or ``-o exclude_users=5,9``); enrollments are derived at each learner's first event.
+  unless a learner map leaves them out (or ``-o exclude_users=5,9``); enrollments are derived
+  at each learner's first event.
 
 A row without a time or a user is an error naming its line; rows whose description names no
 user, and rows from the command line or a restore (``Origin`` cli/restore), are dropped and
