@@ -307,13 +307,18 @@ def _read_tables(tables: _Tables, opts: Options) -> dict[str, pd.DataFrame]:
     return t
 
 
+def _given(values: pd.Series) -> pd.Series:
+    """Text values, with Moodle's "not set" ('' or NULL) as missing."""
+    text = values.astype("object").where(values.notna()).map(lambda v: v if pd.isna(v) else str(v).strip())
+    return text.where(text.fillna("") != "").astype("str")
+
+
 def _learner_ids(t: dict[str, pd.DataFrame], opts: Options) -> pd.Series:
     """Moodle user id -> learner id (``user.id``, or ``user.idnumber`` with ``-o ids=idnumber``)."""
     users = t["user"]
     ids = users["id"].astype("str")
     if opts.ids == "idnumber":
-        idn = users["idnumber"].where(users["idnumber"].fillna("").str.strip() != "")
-        ids = idn.fillna(ids)
+        ids = _given(users["idnumber"]).fillna(ids)
     return pd.Series(ids.to_numpy(), index=users["id"].astype("int64").to_numpy())
 
 
@@ -325,7 +330,7 @@ def _courses(t, opts: Options, report: ImportReport) -> pd.DataFrame:
         if unknown:
             raise SourceError(f"moodle: course id {unknown[0]} (-o courses) is not in the course table")
         c = c[c["id"].isin(opts.courses)]
-    code = c["idnumber"].where(c["idnumber"].fillna("").str.strip() != "").fillna(c["shortname"])
+    code = _given(c["idnumber"]).fillna(c["shortname"])
     return pd.DataFrame({
         "moodle_id": c["id"].astype("int64").to_numpy(), "course_id": c["shortname"].to_numpy(),
         "course_code": code.to_numpy(), "title": c["fullname"].to_numpy(),
@@ -396,8 +401,7 @@ def _assessments(t, courses: pd.DataFrame, opts: Options) -> pd.DataFrame:
         gi = items[items["itemmodule"] == module].drop_duplicates("iteminstance").set_index("iteminstance")
         own = f"{module}-" + m["id"].astype("str")
         if opts.ids == "idnumber":
-            idn = m["id"].map(gi["idnumber"])
-            own = idn.where(idn.fillna("").str.strip() != "").fillna(own)
+            own = _given(m["id"].map(gi["idnumber"])).fillna(own)
         coef2, coef = m["id"].map(gi["aggregationcoef2"]), m["id"].map(gi["aggregationcoef"])
         parts.append(pd.DataFrame({
             "assessment_id": own.to_numpy(), "moodle_module": module, "moodle_id": m["id"].astype("int64").to_numpy(),
@@ -456,9 +460,20 @@ def log_events(chunk: pd.DataFrame, courses: pd.DataFrame, learner, opts: Option
         "learner_id": ev["userid"].astype("int64").map(learner).to_numpy(dtype="object"),
         "course_id": ev["courseid"].astype("int64").map(courses.set_index("moodle_id")["course_id"]).to_numpy(),
         "timestamp": ev["timecreated"].astype("int64").to_numpy(),
-        "activity_type": activity_types(ev["component"], ev["eventname"], ev["crud"]).to_numpy(),
+        "activity_type": _types(ev),
         "resource_id": ev["contextinstanceid"].astype("str").where(module).to_numpy(dtype="object"),
     })
+
+
+def _types(ev: pd.DataFrame) -> np.ndarray:
+    """:func:`activity_types` of the log rows, worked out once per distinct (component, event, crud)."""
+    parts = [pd.factorize(ev[c].fillna("")) for c in ("component", "eventname", "crud")]
+    combined = np.zeros(len(ev), dtype="int64")
+    for codes, uniques in parts:
+        combined = combined * len(uniques) + codes
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    kinds = [pd.Series(np.asarray(uniques, dtype="object")[codes[first]]) for codes, uniques in parts]
+    return activity_types(*kinds).to_numpy(dtype="object")[inverse]
 
 
 def _drop(frame: pd.DataFrame, mask: pd.Series, reason: str, report: ImportReport) -> pd.DataFrame:
@@ -527,9 +542,10 @@ def read_moodle(source, *, report: ImportReport, mapping=None, **options) -> Lea
         raise ConfigError("moodle: --mapping is not used (Moodle's tables are known); use -o options (docs/sources-moodle.md)")
     src = str(source)
     if "://" in src:
-        db = _Database(src, Options.parse(options))
+        opts = Options.parse(options)
+        db = _Database(src, opts)
         try:
-            return _assemble(db, db._opts, report)
+            return _assemble(db, opts, report)
         finally:
             db.close()
     path = Path(src)
