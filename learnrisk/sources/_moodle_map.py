@@ -1,5 +1,6 @@
-"""Moodle's components and events as activity types: one map for the database, the table exports
-and the Logs report (``docs/sources-moodle.md`` lists the families each type falls into)."""
+"""Moodle's vocabulary: the tables and columns read, and components and events as activity types
+(one map for the database, the table exports and the Logs report; ``docs/sources-moodle.md``
+lists the families each type falls into)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,34 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["COMPONENT_NAMES", "CONTRIBUTIONS", "activity_types", "report_activity_types"]
+__all__ = ["COLUMNS", "COMPONENT_NAMES", "CONTEXT_MODULE", "CONTRIBUTIONS", "EDULEVEL_TEACHING", "LOG", "SITE", "TABLES", "activity_types", "report_activity_types"]
+
+# The columns read from each table (nothing else is selected); the fixture DDL from Moodle's
+# install.xml is checked against this (tests/sources/test_moodle_fixtures.py).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "course": ("id", "shortname", "fullname", "idnumber", "startdate", "enddate"),
+    "user": ("id", "idnumber", "deleted"),
+    "enrol": ("id", "courseid", "status"),
+    "user_enrolments": ("id", "enrolid", "userid", "status", "timestart", "timeend", "timecreated", "timemodified"),
+    "logstore_standard_log": (
+        "id", "eventname", "component", "crud", "edulevel", "contextlevel", "contextinstanceid",
+        "userid", "courseid", "realuserid", "anonymous", "timecreated",
+    ),
+    "assign": ("id", "course", "name", "duedate"),
+    "assign_submission": ("assignment", "userid", "status", "latest", "timemodified"),
+    "grade_items": (
+        "id", "courseid", "itemtype", "itemmodule", "iteminstance", "itemnumber", "idnumber",
+        "grademax", "grademin", "gradepass", "aggregationcoef", "aggregationcoef2",
+    ),
+    "grade_grades": ("itemid", "userid", "finalgrade", "timemodified"),
+    "quiz": ("id", "course", "name", "timeclose"),
+    "quiz_attempts": ("quiz", "userid", "state", "preview", "timefinish"),
+}
+TABLES = tuple(COLUMNS)
+LOG = "logstore_standard_log"
+SITE = 1  # Moodle's SITEID: course 1 is the front page, never an offering
+CONTEXT_MODULE = 70
+EDULEVEL_TEACHING = 1
 
 # core events in a course that are the course page itself
 _HOMEPAGE_EVENTS = ("\\core\\event\\course_viewed",)

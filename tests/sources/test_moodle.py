@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import learnrisk
-from learnrisk import sources
+from learnrisk import sources, synthetic
 from learnrisk.errors import ConfigError, SourceError
 from learnrisk.sources.moodle import COLUMNS, TABLES
 
@@ -26,6 +26,14 @@ def written(tmp_path_factory):
     paths = sources.write("moodle", data, folder)
     assert sorted(p.name for p in paths) == sorted(f"mdl_{t}.csv" for t in TABLES)
     return data, folder
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A small site (one offering) to break in many ways."""
+    folder = tmp_path_factory.mktemp("moodle-tiny") / "exports"
+    sources.write("moodle", synthetic.generate(n_learners=8, n_courses=1, offerings=1, seed=2), folder)
+    return None, folder
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +75,7 @@ def test_courses_are_selected_by_moodle_id(written):
     assert set(data.activity["course_id"]) == set(data.courses["course_id"])
     assert set(data.assessments["course_id"]) == set(data.courses["course_id"])
     assert report.read < int(small_data().activity["clicks"].sum())  # filtered in the query, not after
+    assert not report.dropped  # other offerings' submissions are not read, so not "dropped"
 
 
 def test_synth_writes_the_moodle_format_and_import_reads_it(tmp_path, capsys):
@@ -98,9 +107,9 @@ def _broken(written, tmp_path, table: str | None = None, edit=None):
     return folder
 
 
-def _null(column: str, value: str = ""):
+def _null(column: str, value: str = "", row: int = 4):
     def edit(frame):
-        frame.loc[4, column] = value
+        frame.loc[row, column] = value
     return edit
 
 
@@ -111,13 +120,15 @@ def _null(column: str, value: str = ""):
         (None, None, ("-o", "prefix=moodle_"), "no Moodle tables with the prefix 'moodle_' in"),
         ("logstore_standard_log", _null("userid"), (), "mdl_logstore_standard_log row id=5 has no user (userid is empty)"),
         ("logstore_standard_log", _null("timecreated"), (), "mdl_logstore_standard_log row id=5 has no time"),
-        ("course", _null("startdate", "soon"), (), "mdl_course row id=5: startdate is 'soon', not a number"),
+        ("course", _null("startdate", "soon", row=1), (), "mdl_course row id=2: startdate is 'soon', not a number"),
         (None, None, ("-o", "courses=99"), "course id 99 (-o courses) is not in the course table"),
         (None, None, ("-o", "colour=red"), "unknown option 'colour'"),
+        (None, None, ("-o", "chunk_rows=0"), "chunk_rows must be a whole number of at least 1, found '0'"),
+        ("logstore_standard_log", _null("timecreated", "0"), (), "mdl_logstore_standard_log row id=5 has no time"),
     ],
 )
-def test_bad_input_is_one_line_and_nothing_is_written(written, tmp_path, capsys, table, edit, options, message):
-    folder = _broken(written, tmp_path, table, edit) if table else written[1]
+def test_bad_input_is_one_line_and_nothing_is_written(tiny, tmp_path, capsys, table, edit, options, message):
+    folder = _broken(tiny, tmp_path, table, edit) if table else tiny[1]
     out = tmp_path / "out"
     code, _, err = run_cli(capsys, "import", folder, "--from", "moodle", "--out", out, *options)
     assert code == 2, err
@@ -126,13 +137,13 @@ def test_bad_input_is_one_line_and_nothing_is_written(written, tmp_path, capsys,
     assert not out.exists()
 
 
-def test_unknown_prefix_names_the_one_found(written):
+def test_unknown_prefix_names_the_one_found(tiny):
     with pytest.raises(SourceError, match="tables found with the prefixes 'mdl_'"):
-        sources.read("moodle", written[1], prefix="moodle_")
+        sources.read("moodle", tiny[1], prefix="moodle_")
 
 
-def test_a_missing_column_and_a_wrong_source_are_named(written, tmp_path):
-    folder = _broken(written, tmp_path, "assign", lambda f: f.drop(columns="duedate", inplace=True))
+def test_a_missing_column_and_a_wrong_source_are_named(tiny, tmp_path):
+    folder = _broken(tiny, tmp_path, "assign", lambda f: f.drop(columns="duedate", inplace=True))
     with pytest.raises(SourceError, match=r"mdl_assign.csv has no column 'duedate'"):
         sources.read("moodle", folder)
     with pytest.raises(SourceError, match="neither a database URL"):
@@ -140,4 +151,4 @@ def test_a_missing_column_and_a_wrong_source_are_named(written, tmp_path):
     with pytest.raises(SourceError, match="cannot read the database postgresql\\+psycopg://\\*\\*\\*@"):
         sources.read("moodle", "postgresql+psycopg://reader:secret@127.0.0.1:1/moodle?connect_timeout=2")
     with pytest.raises(ConfigError, match="ids must be 'id' or 'idnumber'"):
-        sources.read("moodle", written[1], ids="email")
+        sources.read("moodle", tiny[1], ids="email")
