@@ -152,3 +152,13 @@ def test_a_missing_column_and_a_wrong_source_are_named(tiny, tmp_path):
         sources.read("moodle", "postgresql+psycopg://reader:secret@127.0.0.1:1/moodle?connect_timeout=2")
     with pytest.raises(ConfigError, match="ids must be 'id' or 'idnumber'"):
         sources.read("moodle", tiny[1], ids="email")
+
+
+def test_exports_without_the_prefix_in_their_names(tiny, tmp_path):
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    for path in tiny[1].glob("mdl_*.csv"):
+        shutil.copy(path, folder / path.name.removeprefix("mdl_"))
+    plain, prefixed = sources.read("moodle", folder), sources.read("moodle", tiny[1])
+    for name, frame in prefixed.all_tables().items():
+        pd.testing.assert_frame_equal(plain.all_tables()[name], frame, obj=name)
