@@ -2,7 +2,7 @@
 
 The site: ``learnrisk.synthetic.generate(n_learners=3000, n_courses=3, offerings=2)`` written
 as Moodle's tables by ``learnrisk.sources.write("moodle", ...)`` (one ``logstore_standard_log``
-row per click: about 4.1 million rows, 547 MB of CSV), cached in ``benchmarks/_data/moodle-*/`` (git-ignored).
+row per click: about 4.1 million rows, 620 MB of CSV), cached in ``benchmarks/_data/moodle-*/`` (git-ignored).
 Each read runs in a fresh Python process (``read("moodle", folder, ids="idnumber",
 chunk_rows=N)``) that reports the time of the call and its own peak resident memory (VmHWM),
 for two window sizes: the log is summed into activity one window at a time, so the peak should
