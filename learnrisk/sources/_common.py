@@ -1,0 +1,151 @@
+"""What the file-based readers (mapped CSV, Canvas Data 2, Open edX) share: reader options given
+as ``-o key=value`` strings, the strict mode, times that name the record they came from, and
+reading a table written as CSV, JSON lines or Parquet.
+
+**Strict mode.** A record that cannot be read at all (a time that does not parse, a line that is
+not JSON, a column the mapping names but the file lacks) is always an error naming the file and
+line. A record that is readable but unusable (no learner, no course, a learner not enrolled, an
+event kind the reader does not map) is dropped and counted in the :class:`ImportReport` with the
+reason; ``-o strict=true`` turns the first such reason into an error instead.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataValidationError, SourceError
+from ..timeline import parse_times
+from ._frames import ImportReport
+
+__all__ = ["check_strict", "dumps_line", "parse_options", "read_json_lines", "read_table", "record_where", "source_times"]
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def parse_options(kind: str, options: Mapping[str, object], allowed: Mapping[str, object]) -> dict[str, object]:
+    """``options`` checked against ``allowed`` (name -> default; a bool default makes a yes/no
+    option and accepts ``true``/``false`` strings from ``-o``).
+
+    >>> parse_options("edx", {"strict": "true"}, {"strict": False, "zone": "UTC"})
+    {'strict': True, 'zone': 'UTC'}
+    """
+    out = dict(allowed)
+    for key, value in options.items():
+        if key not in allowed:
+            known = ", ".join(sorted(allowed)) or "(none)"
+            raise SourceError(f"unknown option {key!r} for --from {kind}; known: {known} (docs/data.md)")
+        if isinstance(allowed[key], bool) and not isinstance(value, bool):
+            text = str(value).strip().lower()
+            if text not in _TRUE + _FALSE:
+                raise SourceError(f"option {key} for --from {kind} takes true or false, found {value!r}")
+            value = text in _TRUE
+        out[key] = value
+    return out
+
+
+def check_strict(report: ImportReport, strict: bool) -> None:
+    """In strict mode, the first reason anything was dropped becomes an error."""
+    if not strict or not report.dropped:
+        return
+    reason, n = report.dropped.most_common(1)[0]
+    ex = report.examples.get(reason) or []
+    shown = f" (e.g. {', '.join(ex)})" if ex else ""
+    raise SourceError(
+        f"{report.source}: {n:,} record{'s' if n != 1 else ''} dropped: {reason}{shown}; "
+        "strict mode refuses them (without -o strict=true they are dropped and counted)"
+    )
+
+
+def source_times(values: pd.Series, name: str, where, unit: str | None = None, hint: str = "") -> pd.Series:
+    """``values`` parsed by :func:`learnrisk.timeline.parse_times`; a bad value becomes one
+    :class:`SourceError` naming its record (``where(index)`` gives ``file:line``) and the value."""
+    try:
+        return parse_times(values, name, unit=unit)
+    except DataValidationError as e:
+        p = e.problems[0]
+        idx = p.rows.index[0] if len(p.rows) else values.index[0]
+        raise SourceError(f"{where(idx)}: {name} {values.loc[idx]!r}: {p.problem}{hint}") from None
+
+
+def read_json_lines(path: Path) -> Iterable[tuple[int, dict]]:
+    """``(line number, object)`` of each non-empty line of a JSON-lines file (``.gz`` too); a line
+    that is not a JSON object is an error naming ``file:line``."""
+    import orjson
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError as e:
+                raise SourceError(f"{path.name}:{n}: not valid JSON ({e})") from None
+            if not isinstance(obj, dict):
+                raise SourceError(f"{path.name}:{n}: a JSON object was expected, found {type(obj).__name__}")
+            yield n, obj
+
+
+def read_table(path: Path, *, flatten: bool = True) -> pd.DataFrame:
+    """A table written as CSV (``.csv``, ``.csv.gz``), JSON lines (``.jsonl``, ``.json``,
+    ``.jsonl.gz``, ``.json.gz``) or Parquet: CSV values as text (empty cells missing), JSON
+    objects flattened into dotted columns (``value.user_id``); the frame's ``attrs["lines"]``
+    holds the source line of each row (for messages)."""
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        frame = pd.read_parquet(path)
+        frame = _flatten_structs(frame) if flatten else frame
+        frame.attrs["lines"] = None
+        return frame
+    if name.endswith((".csv", ".csv.gz")):
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+            raise SourceError(f"{path.name}: cannot read it as CSV ({str(e).strip().splitlines()[0]})") from None
+        frame.attrs["lines"] = None  # row i is line i + 2 (after the header)
+        return frame
+    if name.endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz", ".ndjson")):
+        lines, rows = [], []
+        for n, obj in read_json_lines(path):
+            lines.append(n)
+            rows.append(obj)
+        frame = pd.json_normalize(rows) if flatten and rows else pd.DataFrame(rows)
+        frame.attrs["lines"] = lines
+        return frame
+    raise SourceError(f"{path.name}: unknown file type; give .csv, .jsonl, .json (lines) or .parquet (gzip allowed)")
+
+
+def record_where(path: Path, frame: pd.DataFrame):
+    """A function giving ``file:line`` of a row index of a frame from :func:`read_table`."""
+    lines = frame.attrs.get("lines")
+    if path.name.lower().endswith((".parquet", ".pq")):
+        return lambda i: f"{path.name} row {int(i) + 1}"
+    if lines is None:
+        return lambda i: f"{path.name}:{int(i) + 2}"
+    return lambda i: f"{path.name}:{lines[int(i)]}"
+
+
+def _flatten_structs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Struct columns of a Parquet file (``key``, ``value``, ``meta``) as dotted columns."""
+    parts = []
+    for col in frame.columns:
+        first = frame[col].dropna().head(1)
+        if len(first) and isinstance(first.iloc[0], dict):
+            inner = pd.json_normalize(frame[col].map(lambda v: v if isinstance(v, dict) else {}).tolist())
+            inner.columns = [f"{col}.{c}" for c in inner.columns]
+            inner.index = frame.index
+            parts.append(inner)
+        else:
+            parts.append(frame[[col]])
+    return pd.concat(parts, axis=1) if parts else frame
+
+
+def dumps_line(obj: dict) -> bytes:
+    """One JSON-lines record (compact, UTF-8, newline-terminated)."""
+    import orjson
+
+    return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
