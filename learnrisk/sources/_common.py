@@ -15,6 +15,7 @@ import gzip
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, SourceError
@@ -63,6 +64,11 @@ def check_strict(report: ImportReport, strict: bool) -> None:
 def source_times(values: pd.Series, name: str, where, unit: str | None = None, hint: str = "") -> pd.Series:
     """``values`` parsed by :func:`learnrisk.timeline.parse_times`; a bad value becomes one
     :class:`SourceError` naming its record (``where(index)`` gives ``file:line``) and the value."""
+    if unit is None and (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        # fast path for ISO 8601 text; anything it cannot read goes to the strict parser (and its message)
+        fast = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce")
+        if not (fast.isna() & values.notna()).any():
+            return fast.astype("datetime64[ns, UTC]")
     try:
         return parse_times(values, name, unit=unit)
     except DataValidationError as e:
@@ -112,11 +118,23 @@ def read_table(path: Path, *, flatten: bool = True) -> pd.DataFrame:
         lines, rows = [], []
         for n, obj in read_json_lines(path):
             lines.append(n)
-            rows.append(obj)
-        frame = pd.json_normalize(rows) if flatten and rows else pd.DataFrame(rows)
-        frame.attrs["lines"] = lines
+            rows.append(_flat(obj) if flatten else obj)
+        frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+        frame.attrs["lines"] = np.asarray(lines, dtype=np.int64)  # an array: pandas deep-copies attrs
         return frame
     raise SourceError(f"{path.name}: unknown file type; give .csv, .jsonl, .json (lines) or .parquet (gzip allowed)")
+
+
+def _flat(obj: dict) -> dict:
+    """One level of nesting as dotted names: ``{"value": {"user_id": 1}}`` -> ``{"value.user_id": 1}``."""
+    out = {}
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            for kk, vv in v.items():
+                out[f"{k}.{kk}"] = vv
+        else:
+            out[k] = v
+    return out
 
 
 def record_where(path: Path, frame: pd.DataFrame):

@@ -15,7 +15,10 @@ NOT_CARRIED = set(catalog().query("group == 'background'")["name"])
 
 
 def synthetic() -> learnrisk.LearningData:
-    return learnrisk.synthetic.generate(40, 1, 2, seed=11)
+    """40 learners in two offerings; at most 2 clicks per activity row (formats that write one
+    record per click stay small: about 13,000 records)."""
+    data = learnrisk.synthetic.generate(40, 1, 2, seed=11)
+    return data.replace(activity=data.activity.assign(clicks=data.activity["clicks"].clip(upper=2)))
 
 
 def clicks(data, families: bool = False, resources: bool = True) -> pd.Series:
