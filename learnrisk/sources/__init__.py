@@ -17,7 +17,7 @@ from ._registry import FILES, READERS, WRITERS, read, register, write
 
 # each format module registers its reader and writer on import:
 # from . import csv_mapped, xapi, caliper, moodle, canvas, edx  (added as they land)
-from . import canvas, csv_mapped  # noqa: F401
+from . import canvas, csv_mapped, edx  # noqa: F401
 from .csv_mapped import read_csv
 
 __all__ = ["EVENT_COLUMNS", "FILES", "READERS", "WRITERS", "ImportReport", "events_to_activity", "from_frames", "read", "read_csv", "register", "write"]
