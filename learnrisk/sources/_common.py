@@ -22,7 +22,20 @@ from ..errors import DataValidationError, SourceError
 from ..timeline import parse_times
 from ._frames import ImportReport
 
-__all__ = ["check_strict", "dumps_line", "parse_options", "read_json_lines", "read_table", "record_where", "source_times"]
+__all__ = ["OULAD_FAMILIES", "check_strict", "dumps_line", "parse_options", "read_json_lines", "read_table", "record_where", "source_times"]
+
+# The writers (synth --format canvas|edx) turn activity types into platform events of the same
+# family. The generator writes OULAD's vocabulary; these are its families as the feature catalog's
+# default map gives them (tests/sources check that they agree); any other type is written as a
+# course-home request and reads back as "other". (The catalog lives in features/, above sources/.)
+OULAD_FAMILIES: dict[str, str] = {
+    "forumng": "forum", "ouwiki": "forum", "oucollaborate": "forum", "ouelluminate": "forum",
+    "quiz": "quiz", "externalquiz": "quiz", "questionnaire": "quiz",
+    "oucontent": "content", "subpage": "content", "resource": "content", "url": "content", "glossary": "content",
+    "dataplus": "content", "page": "content", "htmlactivity": "content", "folder": "content", "sharedsubpage": "content",
+    "dualpane": "other", "repeatactivity": "other",
+    "homepage": "other",
+}
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 

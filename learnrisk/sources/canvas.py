@@ -48,7 +48,7 @@ import pandas as pd
 
 from ..data import LearningData
 from ..errors import SourceError
-from ._common import check_strict, dumps_line, parse_options, read_table, record_where, source_times
+from ._common import OULAD_FAMILIES, check_strict, dumps_line, parse_options, read_table, record_where, source_times
 from ._frames import ImportReport, from_frames
 from ._registry import register
 
@@ -329,8 +329,6 @@ def write_canvas(data: LearningData, out: Path, format: str = "jsonl") -> list[P
     (read it back with ``-o course_id=sis``). Each activity row becomes ``clicks`` requests to a
     controller of its family; every enrollment is a StudentEnrollment, withdrawn ones deleted at
     their withdrawal; points possible are the weights."""
-    from learnrisk.features import family_of
-
     if format not in ("jsonl", "csv", "parquet"):
         raise SourceError(f"format for the canvas writer is jsonl, csv or parquet, found {format!r}")
     out = Path(out)
@@ -365,7 +363,7 @@ def write_canvas(data: LearningData, out: Path, format: str = "jsonl") -> list[P
         },
     }
     act = data.activity
-    fam = act["activity_type"].map(family_of(pd.unique(act["activity_type"])))
+    fam = act["activity_type"].map(OULAD_FAMILIES).fillna("other")
     rep = np.repeat(np.arange(len(act)), act["clicks"].to_numpy(dtype=np.int64))
     controller = fam.map({f: cp[0] for f, cp in _FAMILY_CONTROLLER.items()}).to_numpy()[rep]
     part = fam.map({f: cp[1] for f, cp in _FAMILY_CONTROLLER.items()}).to_numpy()[rep]

@@ -41,7 +41,7 @@ import pandas as pd
 
 from ..data import LearningData
 from ..errors import SourceError
-from ._common import check_strict, dumps_line, parse_options, read_json_lines, source_times
+from ._common import OULAD_FAMILIES, check_strict, dumps_line, parse_options, read_json_lines, source_times
 from ._frames import ImportReport, from_frames
 from ._registry import register
 
@@ -289,8 +289,6 @@ def write_edx(data: LearningData, out: Path) -> list[Path]:
     ``problem_check`` (grade = score x weight / 100, max_grade = weight)."""
     import yaml
 
-    from learnrisk.features import family_of
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     users = {v: 1001 + i for i, v in enumerate(sorted(data.learners["learner_id"]))}
@@ -313,7 +311,7 @@ def write_edx(data: LearningData, out: Path) -> list[Path]:
             lines.append((r.withdrawn_at, base(r.withdrawn_at, r.learner_id, course, _ENROLL[1], "server",
                                                 {"course_id": course, "user_id": users[r.learner_id], "mode": "audit"})))
     act = data.activity
-    fam = act["activity_type"].map(family_of(pd.unique(act["activity_type"])))
+    fam = act["activity_type"].map(OULAD_FAMILIES).fillna("other")
     for t, learner, course, f, n in zip(act["timestamp"], act["learner_id"], act["course_id"], fam, act["clicks"]):
         event_type, source = _FAMILY_EVENT[f]
         event_type = event_type.format(course=keys[course])

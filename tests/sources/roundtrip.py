@@ -38,3 +38,4 @@ def assert_same_features(original, read_back, skip=()) -> None:
     keep = [c for c in a.columns if c not in NOT_CARRIED and c not in set(skip)]
     assert len(a) > 50
     pd.testing.assert_frame_equal(a[keep].reset_index(drop=True), b[keep].reset_index(drop=True), check_dtype=False)
+

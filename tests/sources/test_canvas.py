@@ -146,3 +146,11 @@ def test_bad_input_is_one_line_naming_the_record(tmp_path, capsys):
     assert code == 2 and "strict mode refuses them" in err and not out.exists()
     with pytest.raises(SourceError, match="neither web_logs nor enrollments found"):
         sources.read("canvas", tmp_path / "web_logs")
+
+
+def test_the_writers_families_agree_with_the_feature_catalog():
+    from learnrisk.features import family_of
+    from learnrisk.sources._common import OULAD_FAMILIES
+
+    assert family_of(list(OULAD_FAMILIES)) == OULAD_FAMILIES
+    assert set(learnrisk.synthetic.generate(8, 1, 1, seed=5).activity["activity_type"]) <= set(OULAD_FAMILIES)
