@@ -255,7 +255,7 @@ def _enrollments(enr: pd.DataFrame, events: pd.DataFrame, report: ImportReport) 
     seen = seen.merge(out[key], on=key, how="left", indicator=True)
     extra = seen[seen["_merge"] == "left_only"].drop(columns="_merge")
     if len(extra):
-        report.note(f"{len(extra):,} learners active in a course without an enrollment event in the logs: enrolled at their first event")
+        report.note(f"{len(extra):,} learner{'s' if len(extra) != 1 else ''} active in a course without an enrollment event in the logs: enrolled at the first event")
         extra = extra.assign(withdrawn_at=pd.Series(pd.NaT, index=extra.index, dtype="datetime64[ns, UTC]"),
                              outcome=pd.Series(None, index=extra.index, dtype="str"))
         out = pd.concat([out, extra], ignore_index=True)
