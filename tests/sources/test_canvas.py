@@ -120,15 +120,17 @@ def test_round_trip_through_canvas_data_2(round_trip, tmp_path, capsys):
     assert_same_features(data, back)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_csv_and_parquet_layouts_read_the_same(tmp_path, fmt):
+def test_csv_and_parquet_layouts_read_the_same(tmp_path):
     small = learnrisk.synthetic.generate(8, 1, 1, seed=5)
     small = small.replace(activity=small.activity.head(300))
-    sources.write("canvas", small, tmp_path / "a")
-    sources.write("canvas", small, tmp_path / "b", format=fmt)
-    a, b = sources.read("canvas", tmp_path / "a"), sources.read("canvas", tmp_path / "b")
-    for table in ("activity", "enrollments", "courses", "assessments", "submissions"):
-        pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_dtype=False)
+    sources.write("canvas", small, tmp_path / "jsonl")
+    a = sources.read("canvas", tmp_path / "jsonl")
+    for fmt in ("csv", "parquet"):
+        sources.write("canvas", small, tmp_path / fmt, format=fmt)
+        assert (tmp_path / fmt / "web_logs" / f"part-00000.{fmt}").is_file()
+        b = sources.read("canvas", tmp_path / fmt)
+        for table in ("activity", "enrollments", "courses", "assessments", "submissions"):
+            pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_dtype=False)
 
 
 def test_bad_input_is_one_line_naming_the_record(tmp_path, capsys):
