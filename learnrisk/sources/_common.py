@@ -109,33 +109,57 @@ def read_json_lines(path: Path) -> Iterable[tuple[int, dict]]:
             yield n, obj
 
 
-def read_table(path: Path, *, flatten: bool = True) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
     """A table written as CSV (``.csv``, ``.csv.gz``), JSON lines (``.jsonl``, ``.json``,
-    ``.jsonl.gz``, ``.json.gz``) or Parquet: CSV values as text (empty cells missing), JSON
-    objects flattened into dotted columns (``value.user_id``); the frame's ``attrs["lines"]``
-    holds the source line of each row (for messages)."""
+    ``.ndjson``, gzipped too) or Parquet: CSV values as text (empty cells missing); nested
+    objects (JSON) and structs (Parquet) one level deep as dotted columns (``value.user_id``).
+    :func:`record_where` names a row's file and line for messages.
+
+    JSON lines go through Arrow's reader (fast, typed); a file it refuses (a line that is not
+    JSON, a field whose type changes between lines) is read line by line, so that the message
+    names the line."""
+    import pyarrow as pa
+
     name = path.name.lower()
     if name.endswith((".parquet", ".pq")):
-        frame = pd.read_parquet(path)
-        frame = _flatten_structs(frame) if flatten else frame
-        frame.attrs["lines"] = None
+        import pyarrow.parquet as pq
+
+        frame = _flat_arrow(pq.read_table(path))
+        frame.attrs["where"] = ("row", None)
         return frame
     if name.endswith((".csv", ".csv.gz")):
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
             raise SourceError(f"{path.name}: cannot read it as CSV ({str(e).strip().splitlines()[0]})") from None
-        frame.attrs["lines"] = None  # row i is line i + 2 (after the header)
+        frame.attrs["where"] = ("csv", None)  # row i is line i + 2 (after the header)
         return frame
-    if name.endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz", ".ndjson")):
+    if name.endswith((".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz")):
+        import pyarrow.json as pj
+
+        try:
+            frame = _flat_arrow(pj.read_json(path))
+            frame.attrs["where"] = ("json", None)  # row i is the (i + 1)-th non-empty line
+            return frame
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
         lines, rows = [], []
         for n, obj in read_json_lines(path):
             lines.append(n)
-            rows.append(_flat(obj) if flatten else obj)
+            rows.append(_flat(obj))
         frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
-        frame.attrs["lines"] = np.asarray(lines, dtype=np.int64)  # an array: pandas deep-copies attrs
+        frame.attrs["where"] = ("lines", np.asarray(lines, dtype=np.int64))  # an array: pandas deep-copies attrs
         return frame
     raise SourceError(f"{path.name}: unknown file type; give .csv, .jsonl, .json (lines) or .parquet (gzip allowed)")
+
+
+def _flat_arrow(table) -> pd.DataFrame:
+    """An Arrow table with its struct columns flattened one level (``value.user_id``)."""
+    import pyarrow as pa
+
+    if any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    return table.to_pandas()
 
 
 def _flat(obj: dict) -> dict:
@@ -150,29 +174,30 @@ def _flat(obj: dict) -> dict:
     return out
 
 
+def _nth_line(path: Path, index: int) -> int:
+    """The line number of the ``index``-th (0-based) non-empty line: read only for a message."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        seen = -1
+        for n, raw in enumerate(fh, start=1):
+            if raw.strip():
+                seen += 1
+                if seen == index:
+                    return n
+    return index + 1
+
+
 def record_where(path: Path, frame: pd.DataFrame):
-    """A function giving ``file:line`` of a row index of a frame from :func:`read_table`."""
-    lines = frame.attrs.get("lines")
-    if path.name.lower().endswith((".parquet", ".pq")):
+    """A function giving ``file:line`` (``file row n`` for Parquet) of a row of a frame read by
+    :func:`read_table` (by its position)."""
+    how, lines = frame.attrs.get("where", ("csv", None))
+    if how == "row":
         return lambda i: f"{path.name} row {int(i) + 1}"
-    if lines is None:
+    if how == "csv":
         return lambda i: f"{path.name}:{int(i) + 2}"
+    if how == "json":
+        return lambda i: f"{path.name}:{_nth_line(path, int(i))}"
     return lambda i: f"{path.name}:{lines[int(i)]}"
-
-
-def _flatten_structs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Struct columns of a Parquet file (``key``, ``value``, ``meta``) as dotted columns."""
-    parts = []
-    for col in frame.columns:
-        first = frame[col].dropna().head(1)
-        if len(first) and isinstance(first.iloc[0], dict):
-            inner = pd.json_normalize(frame[col].map(lambda v: v if isinstance(v, dict) else {}).tolist())
-            inner.columns = [f"{col}.{c}" for c in inner.columns]
-            inner.index = frame.index
-            parts.append(inner)
-        else:
-            parts.append(frame[[col]])
-    return pd.concat(parts, axis=1) if parts else frame
 
 
 def dumps_line(obj: dict) -> bytes:

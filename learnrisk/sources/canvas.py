@@ -95,14 +95,15 @@ def _load(source: Path, table: str, report: ImportReport) -> pd.DataFrame | None
     if not files:
         return None
     frames, wheres = [], []
-    for path in files:
+    for k, path in enumerate(files):
         frame = read_table(path)
-        where = record_where(path, frame)
+        wheres.append(record_where(path, frame))
         frame = frame.rename(columns=lambda c: str(c).removeprefix("value.").replace("key.", "", 1) if str(c).startswith(("value.", "key.")) else str(c))
-        frame["_where"] = pd.Series(range(len(frame)), index=frame.index).map(where).astype("str")
+        frame["_file"], frame["_row"] = k, np.arange(len(frame))
         frame.attrs = {}
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["wheres"] = wheres
     report.read += len(frame)
     if "id" not in frame.columns:
         raise SourceError(f"{files[0].name}: Canvas Data 2 records have a key id (key.id); columns found: {', '.join(frame.columns[:8])}")
@@ -118,7 +119,11 @@ def _load(source: Path, table: str, report: ImportReport) -> pd.DataFrame | None
 
 
 def _where(frame: pd.DataFrame):
-    return lambda i: frame.loc[i, "_where"]
+    """``file:line`` of a row (by its index label), for messages."""
+    wheres = frame.attrs.get("wheres")
+    if not wheres:
+        return lambda i: f"record {int(frame.at[i, '_row']) + 1}"
+    return lambda i: wheres[int(frame.at[i, "_file"])](int(frame.at[i, "_row"]))
 
 
 def _ids(values: pd.Series) -> pd.Series:
@@ -132,7 +137,7 @@ def _ids(values: pd.Series) -> pd.Series:
 
 def _col(frame: pd.DataFrame, name: str, table: str) -> pd.Series:
     if name not in frame.columns:
-        raise SourceError(f"{table}: Canvas Data 2 column {name} is missing (found {', '.join(c for c in frame.columns if c != '_where')})")
+        raise SourceError(f"{table}: Canvas Data 2 column {name} is missing (found {', '.join(c for c in frame.columns if not c.startswith('_'))})")
     return frame[name]
 
 

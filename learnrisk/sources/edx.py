@@ -150,22 +150,28 @@ def _event_object(value):
 
 
 def _records(files: list[Path], report: ImportReport):
-    """One tuple per event: where, time, user id, username, course, event type, source, event."""
+    """One tuple per event: where, time, user id, username, course, event type, source, event
+    (parsed only for the events whose payload is read: enrollments and graded problems)."""
     for path in files:
+        name = path.name
         for n, obj in read_json_lines(path):
             report.read += 1
-            where = f"{path.name}:{n}"
             event_type = obj.get("event_type")
             if not event_type or not isinstance(event_type, str):
-                raise SourceError(f"{where}: an event without event_type")
+                raise SourceError(f"{name}:{n}: an event without event_type")
             time = obj.get("time")
             if not time:
-                raise SourceError(f"{where}: an event without time ({event_type})")
-            context = obj.get("context") if isinstance(obj.get("context"), dict) else {}
-            event = _event_object(obj.get("event"))
-            user_id = context.get("user_id", event.get("user_id") if event_type in _ENROLL else None)
-            course = context.get("course_id") or (event.get("course_id") if event_type in _ENROLL else None)
-            yield (where, time, None if user_id in (None, "") else str(user_id), obj.get("username") or None,
+                raise SourceError(f"{name}:{n}: an event without time ({event_type})")
+            context = obj.get("context")
+            context = context if isinstance(context, dict) else {}
+            payload = event_type in _ENROLL or event_type == "problem_check"
+            event = _event_object(obj.get("event")) if payload else {}
+            user_id = context.get("user_id")
+            course = context.get("course_id")
+            if event_type in _ENROLL:
+                user_id = event.get("user_id") if user_id in (None, "") else user_id
+                course = course or event.get("course_id")
+            yield (f"{name}:{n}", time, None if user_id in (None, "") else str(user_id), obj.get("username") or None,
                    course or None, event_type, obj.get("event_source") or "", event, context)
 
 
@@ -176,6 +182,7 @@ def read_edx(source, *, report: ImportReport | None = None, mapping=None, learne
     report = report if report is not None else ImportReport("edx")
     extra, course_dates = _mapping(mapping)
     rows, problems, enroll, unknown = [], [], [], {}
+    types: dict[tuple[str, str], str | None] = {}  # event types repeat: classify each once
     for where, time, user_id, username, course, event_type, src, event, context in _records(_files(Path(source)), report):
         if event_type in _ENROLL:
             enroll.append((where, time, user_id, username, course, event_type == _ENROLL[0]))
@@ -188,7 +195,9 @@ def read_edx(source, *, report: ImportReport | None = None, mapping=None, learne
             problems.append((where, time, user_id, username, course, event.get("problem_id"), event.get("grade"),
                              event.get("max_grade"), module.get("display_name")))
             continue
-        kind = activity_type(event_type, src, extra)
+        kind = types.get((event_type, src), "?")
+        if kind == "?":
+            kind = types[(event_type, src)] = activity_type(event_type, src, extra)
         if kind is None:
             unknown[event_type] = unknown.get(event_type, 0) + 1
             continue
@@ -215,7 +224,7 @@ def read_edx(source, *, report: ImportReport | None = None, mapping=None, learne
 
 def _usernames(*frames: pd.DataFrame) -> dict[str, str]:
     """username -> the user id seen with it (events carrying both)."""
-    pairs = pd.concat([f[["username", "user_id"]] for f in frames], ignore_index=True).dropna()
+    pairs = pd.concat([f[["username", "user_id"]] for f in frames], ignore_index=True).dropna().drop_duplicates("username")
     return dict(zip(pairs["username"], pairs["user_id"]))
 
 
