@@ -129,7 +129,7 @@ def read_table(path: Path) -> pd.DataFrame:
         return frame
     if name.endswith((".csv", ".csv.gz")):
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
             raise SourceError(f"{path.name}: cannot read it as CSV ({str(e).strip().splitlines()[0]})") from None
         frame.attrs["where"] = ("csv", None)  # row i is line i + 2 (after the header)

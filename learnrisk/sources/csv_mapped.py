@@ -187,6 +187,10 @@ class _Mapping:
                 raise SourceError(f"{self.at(t, 'times', col)}: {col} is not a time column")
             self.time_spec(t, col)
         have = set(spec.get("columns") or {}) | set(spec.get("constants") or {})
+        for part in ("values", "times"):
+            for col in spec.get(part) or {}:
+                if col not in have:
+                    raise SourceError(f"{self.at(t, part, col)}: {col} is neither under columns nor under constants of {t}")
         missing = [c for c in _REQUIRED[t] if c not in have]
         if missing:
             raise SourceError(
@@ -250,7 +254,7 @@ def _read_table(m: _Mapping, table: str, path: Path, csv_opts: dict) -> pd.DataF
     if csv_opts:
         try:
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                              sep=csv_opts.get("delimiter", ","), encoding=csv_opts.get("encoding", "utf-8"))
+                              sep=csv_opts.get("delimiter", ","), encoding=csv_opts.get("encoding", "utf-8-sig"))
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
             raise SourceError(f"{path.name}: cannot read it as CSV ({str(e).strip().splitlines()[0]})") from None
         raw.attrs["lines"] = None

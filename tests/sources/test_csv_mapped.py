@@ -108,8 +108,8 @@ def test_epoch_seconds_constants_and_one_source_file(tmp_path):
     assert data.courses["course_id"].tolist() == ["ONE-2024"]
 
 
-def test_a_count_column_and_a_mapping_given_as_a_dict(tmp_path):
-    (tmp_path / "events.csv").write_text("u,c,t,a,n\nu1,C,2024-01-08T10:00:00Z,page,4\nu1,C,2024-01-08T10:00:00Z,page,1\n")
+def test_a_count_column_a_mapping_given_as_a_dict_and_a_byte_order_mark(tmp_path):
+    (tmp_path / "events.csv").write_text("\ufeffu,c,t,a,n\nu1,C,2024-01-08T10:00:00Z,page,4\nu1,C,2024-01-08T10:00:00Z,page,1\n")
     mapping = {"events": {"columns": {"learner_id": "u", "course_id": "c", "timestamp": "t", "activity_type": "a", "clicks": "n"}}}
     assert sources.read_csv(tmp_path, mapping).activity["clicks"].tolist() == [5]
 
@@ -124,6 +124,7 @@ def test_a_count_column_and_a_mapping_given_as_a_dict(tmp_path):
         (_MAP.replace("{unit: s}", "{format: '%d/%m/%Y', zone: Mars/Olympus}"), r"unknown time zone 'Mars/Olympus'"),
         (_MAP.replace("  constants: {course_id: ONE-2024}\n", ""), r"mapping.yaml:1: events: no source column for course_id; map it under columns"),
         ("evnts: {}\n", r"mapping.yaml:1: evnts: unknown key; allowed: events, activity"),
+        (_MAP + "  values: {resource_id: {a: b}}\n", r"mapping.yaml:5: events.values.resource_id: resource_id is neither under columns nor under constants"),
         ("events: [\n", r"mapping.yaml:\d+: not valid YAML"),
     ],
 )
