@@ -55,7 +55,7 @@ from ..data import LearningData
 from ..data._schema import OUTCOMES, SCHEMA, SENSITIVE_ATTRIBUTES
 from ..errors import SourceError
 from ..timeline import TIME_UNITS
-from ._common import check_strict, parse_options, read_table, record_where, source_times
+from ._common import check_strict, parse_options, record_where, source_times
 from ._frames import ImportReport, from_frames
 from ._registry import register
 
@@ -232,8 +232,8 @@ def _parse_time(values: pd.Series, spec: dict, name: str, where, hint: str) -> p
             i = bad[bad].index[0]
             raise SourceError(f"{where(i)}: {name} {values.loc[i]!r} is not a number of {spec['unit']} since 1970-01-01 UTC")
         return source_times(numbers, name, where, unit=spec["unit"])
-    if "format" in spec:
-        times = pd.to_datetime(values, format=spec["format"], errors="coerce")
+    if "format" in spec:  # an offset in the value (%z) wins over the zone
+        times = pd.to_datetime(values, format=spec["format"], errors="coerce", utc="%z" in spec["format"])
         bad = values.notna() & times.isna()
         if bad.any():
             i = bad[bad].index[0]
@@ -251,16 +251,13 @@ def _read_table(m: _Mapping, table: str, path: Path, csv_opts: dict) -> pd.DataF
     spec = m.doc[table]
     if not path.is_file():
         raise SourceError(f"{m.at(table)}: the file {path} does not exist")
-    if csv_opts:
-        try:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                              sep=csv_opts.get("delimiter", ","), encoding=csv_opts.get("encoding", "utf-8-sig"))
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-            raise SourceError(f"{path.name}: cannot read it as CSV ({str(e).strip().splitlines()[0]})") from None
-        raw.attrs["lines"] = None
-    else:
-        raw = read_table(path)
-    where = record_where(path, raw)
+    try:  # every value as text (empty cells missing); a BOM (Excel's UTF-8) is skipped
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                          sep=csv_opts.get("delimiter", ","), encoding=csv_opts.get("encoding", "utf-8-sig"))
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
+        raise SourceError(f"{path.name}: cannot read it as CSV ({str(e).strip().splitlines()[0]}); "
+                          f"give its delimiter and encoding under csv: in {m.name}") from None
+    where = record_where(path, raw)  # row i is line i + 2
     kinds = _canonical("events" if table == "activity" else table)
     out = {}
     for col, source in (spec.get("columns") or {}).items():
@@ -280,9 +277,11 @@ def _read_table(m: _Mapping, table: str, path: Path, csv_opts: dict) -> pd.DataF
         bad = frame["outcome"].notna() & ~frame["outcome"].isin(OUTCOMES)
         if bad.any():
             i = bad[bad].index[0]
+            source = (spec.get("columns") or {}).get("outcome")
+            code = raw.loc[i, source] if source is not None else frame.loc[i, "outcome"]
             raise SourceError(
-                f"{where(i)}: outcome {raw.loc[i, spec['columns']['outcome']] if 'outcome' in (spec.get('columns') or {}) else frame.loc[i, 'outcome']!r} "
-                f"is not one of {', '.join(OUTCOMES)}; map the code under {table}.values.outcome in {m.name}"
+                f"{where(i)}: outcome {code!r} is not one of {', '.join(OUTCOMES)}; "
+                f"map the code under {table}.values.outcome in {m.name}"
             )
     hint = f"; say how it is written under {table}.times in {m.name}, e.g. {{format: \"%d/%m/%Y %H:%M\", zone: Europe/London}}"
     for col in frame.columns:

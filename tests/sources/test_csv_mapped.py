@@ -201,3 +201,12 @@ def test_strict_mode_refuses_what_would_be_dropped(tmp_path, capsys):
     assert not out.exists()
     code, _, err = run_cli(capsys, "import", str(folder), "--from", "csv", "--mapping", str(path), "-o", "stric=1", "--out", str(out))
     assert code == 2 and "unknown option 'stric' for --from csv; known: strict" in err
+
+
+def test_a_format_with_an_offset_and_another_delimiter(tmp_path):
+    (tmp_path / "log.txt").write_text("u;c;t;a\nu1;C;08/01/2024 10:00 +0100;page\nu2;C;08/01/2024 10:00 -0500;page\n")
+    mapping = {"csv": {"delimiter": ";"},
+               "events": {"columns": {"learner_id": "u", "course_id": "c", "timestamp": "t", "activity_type": "a"},
+                          "times": {"timestamp": {"format": "%d/%m/%Y %H:%M %z", "zone": "Europe/London"}}}}
+    times = sources.read_csv(tmp_path / "log.txt", mapping).activity.set_index("learner_id")["timestamp"]
+    assert times.to_dict() == {"u1": T("2024-01-08 09:00"), "u2": T("2024-01-08 15:00")}
