@@ -6,7 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 import learnrisk
+from learnrisk import sources
 from learnrisk.features import catalog, family_of
+from learnrisk.sources import ImportReport
 
 WEEKS = [1, 3, 6]
 # what no platform format here carries: enrollment attributes (prior attempts, credits) and the
@@ -39,3 +41,9 @@ def assert_same_features(original, read_back, skip=()) -> None:
     assert len(a) > 50
     pd.testing.assert_frame_equal(a[keep].reset_index(drop=True), b[keep].reset_index(drop=True), check_dtype=False)
 
+
+
+def read_reported(kind: str, source, **options) -> tuple[learnrisk.LearningData, ImportReport]:
+    """A source read with its report (what was read, mapped and dropped)."""
+    report = ImportReport(kind)
+    return sources.read(kind, source, report=report, **options), report

@@ -18,15 +18,14 @@ from learnrisk import sources
 from learnrisk.errors import SourceError
 
 from ..conftest import T, run_cli
-from .roundtrip import assert_same_features, clicks, synthetic
+from .roundtrip import assert_same_features, clicks, read_reported, synthetic
 
 FIXTURE = Path(__file__).parent / "fixtures" / "canvas"
 
 
 @pytest.fixture(scope="module")
 def example():
-    report = sources.ImportReport("canvas")
-    return sources.read("canvas", FIXTURE, report=report), report
+    return read_reported("canvas", FIXTURE)
 
 
 def test_web_logs_become_activity_field_by_field(example):

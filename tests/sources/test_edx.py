@@ -18,7 +18,7 @@ from learnrisk import sources
 from learnrisk.errors import SourceError
 
 from ..conftest import T, run_cli
-from .roundtrip import assert_same_features, clicks, synthetic
+from .roundtrip import assert_same_features, clicks, read_reported, synthetic
 
 LOG = Path(__file__).parent / "fixtures" / "edx" / "tracking.log"
 C = "course-v1:edX+DemoX+Demo_Course"
@@ -29,8 +29,7 @@ NO_DUE_DATES = ["assessments_due", "assessments_missed", "submissions_late", "la
 
 @pytest.fixture(scope="module")
 def example():
-    report = sources.ImportReport("edx")
-    return sources.read("edx", LOG, report=report), report
+    return read_reported("edx", LOG)
 
 
 def test_events_become_activity_field_by_field(example):
