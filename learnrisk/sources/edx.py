@@ -62,7 +62,7 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
     ("edx.ui.lms.link_clicked", "link"), ("edx.forum.", "forum"), ("edx.problem.", "quiz"),
     ("textbook.pdf.", "book"), ("edx.bookmark.", "bookmark"),
 )
-"""Prefixes tried after :data:`EVENT_TYPES` (outline, bookmark: family other; link: content)."""
+"""Prefixes tried after :data:`EVENT_TYPES` (outline: family other; link, bookmark: content)."""
 _ENROLL = ("edx.course.enrollment.activated", "edx.course.enrollment.deactivated")
 _LOG_NAMES = (".log", ".json", ".jsonl", ".gz")
 

@@ -44,3 +44,17 @@ def test_the_overview_links_every_source_page():
         assert f"]({page})" in DOCS
     for kind in ("csv", "xapi", "caliper", "moodle", "canvas", "edx"):
         assert f"| `{kind}` |" in DOCS
+
+
+def test_the_documented_families_are_the_catalogs():
+    """The family columns of the Canvas and edX maps in docs/data.md are what the features count."""
+    from learnrisk.features import family_of
+
+    rows = re.findall(r"^\| (.+?) \| (.+?) \| (content|forum|quiz|other) \|$", DOCS, flags=re.M)
+    checked = 0
+    for _, types, family in rows:
+        for name in re.split(r",\s*|;\s*", types):
+            if re.fullmatch(r"[a-z_]+", name):
+                assert family_of([name])[name] == family, (name, family)
+                checked += 1
+    assert checked >= 20
