@@ -364,7 +364,7 @@ def read_csv(source, mapping, *, report: ImportReport | None = None, strict: boo
             [(str(k), str(v["start"]), str(v["end"])) for k, v in dates.items()], columns=["course_id", "start", "end"]
         )
     data = from_frames(
-        events=frames.get("events"), activity=_activity(frames.get("activity")), enrollments=frames.get("enrollments"),
+        events=frames.get("events"), activity=_activity(frames.get("activity"), paths.get("activity")), enrollments=frames.get("enrollments"),
         courses=frames.get("courses"), learners=frames.get("learners"), assessments=frames.get("assessments"),
         submissions=_submissions(frames.get("submissions")), course_dates=course_dates, report=report, validate=validate,
     )
@@ -372,9 +372,16 @@ def read_csv(source, mapping, *, report: ImportReport | None = None, strict: boo
     return data
 
 
-def _activity(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+def _activity(frame: pd.DataFrame | None, path: Path | None) -> pd.DataFrame | None:
+    """Counted activity rows: every row needs a whole number of clicks."""
     if frame is not None:
-        frame = frame.assign(clicks=frame["clicks"].astype("int64"))
+        where = record_where(path, frame)
+        clicks = frame["clicks"]
+        bad = clicks.isna() | (clicks != clicks.round())
+        if bad.any():
+            i = bad[bad].index[0]
+            raise SourceError(f"{where(i)}: clicks {'missing' if pd.isna(clicks.loc[i]) else clicks.loc[i]}: activity rows need a whole number of clicks")
+        frame = frame.assign(clicks=clicks.astype("int64"))
     return frame
 
 

@@ -210,3 +210,12 @@ def test_a_format_with_an_offset_and_another_delimiter(tmp_path):
                           "times": {"timestamp": {"format": "%d/%m/%Y %H:%M %z", "zone": "Europe/London"}}}}
     times = sources.read_csv(tmp_path / "log.txt", mapping).activity.set_index("learner_id")["timestamp"]
     assert times.to_dict() == {"u1": T("2024-01-08 09:00"), "u2": T("2024-01-08 15:00")}
+
+
+def test_counted_activity_rows_need_whole_clicks(tmp_path):
+    (tmp_path / "activity.csv").write_text("u,c,t,a,n\nu1,C,2024-01-08,page,3\nu1,C,2024-01-09,page,\n")
+    mapping = {"activity": {"columns": {"learner_id": "u", "course_id": "c", "timestamp": "t", "activity_type": "a", "clicks": "n"}}}
+    with pytest.raises(SourceError, match=r"activity.csv:3: clicks missing: activity rows need a whole number of clicks"):
+        sources.read_csv(tmp_path, mapping)
+    (tmp_path / "activity.csv").write_text("u,c,t,a,n\nu1,C,2024-01-08,page,3\n")
+    assert sources.read_csv(tmp_path, mapping).activity["clicks"].tolist() == [3]
