@@ -1,0 +1,123 @@
+"""What the JSON event readers (xAPI, Caliper) share: reading records from JSON and JSON-lines
+files or folders of them (each record with where it came from, ``file:line``), the mapping file
+(YAML), the reader options given as text (``-o key=value``) and writing JSON lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from ..errors import ConfigError, SourceError
+
+__all__ = ["JSON_SUFFIXES", "flag", "iter_records", "load_mapping", "options_known", "write_jsonl"]
+
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def json_files(source: str | Path, what: str) -> list[Path]:
+    """The files of ``source``: the file itself, or a folder's ``*.json``/``*.jsonl``/``*.ndjson``
+    files (recursively, in name order)."""
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in JSON_SUFFIXES)
+        if not files:
+            raise SourceError(f"{path}: no {what} files (*.json, *.jsonl, *.ndjson) in this folder")
+        return files
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file or folder")
+    return [path]
+
+
+def iter_records(source: str | Path, *, what: str, list_key: str) -> Iterator[tuple[Any, str]]:
+    """Every record of the JSON files of ``source`` with where it is (``file:line``, or
+    ``file:[i]`` for the i-th element of a JSON array). A ``.json`` file holds one array, an
+    object with the array under ``list_key`` or one record; other files are JSON lines (blank
+    lines skipped). Raises SourceError naming the line for text that is not JSON."""
+    for path in json_files(source, what):
+        if path.suffix.lower() == ".json":
+            try:
+                doc = orjson.loads(path.read_bytes())
+            except orjson.JSONDecodeError as exc:
+                raise SourceError(f"{path}: not valid JSON ({exc})") from None
+            if isinstance(doc, dict) and isinstance(doc.get(list_key), list):
+                doc = doc[list_key]
+            if isinstance(doc, list):
+                for i, rec in enumerate(doc):
+                    yield rec, f"{path}:[{i}]"
+            else:
+                yield doc, f"{path}:1"
+            continue
+        with path.open("rb") as f:
+            for i, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise SourceError(f"{path}:{i}: not valid JSON ({exc})") from None
+                yield rec, f"{path}:{i}"
+
+
+def load_mapping(mapping, known: Iterable[str], kind: str) -> dict:
+    """The mapping file (YAML; a path) or dict as a dict, its top-level keys checked."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        import yaml
+
+        path = Path(mapping)
+        if not path.is_file():
+            raise ConfigError(f"mapping file {path} not found")
+        try:
+            mapping = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"mapping file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(mapping, dict):
+            raise ConfigError(f"mapping file {path} must hold a mapping (key: value), found {type(mapping).__name__}")
+    unknown = sorted(set(mapping) - set(known))
+    if unknown:
+        raise ConfigError(f"{kind} mapping: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return mapping
+
+
+def options_known(options: dict, known: Iterable[str], kind: str) -> None:
+    """ConfigError for a reader option (``-o key=value``) the reader does not take."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ConfigError(f"{kind}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+
+def flag(value, name: str) -> bool:
+    """A yes/no option given as text (``-o strict=true``) or a bool."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ConfigError(f"option {name} takes true or false, found {value!r}")
+
+
+def strip_prefix(values: pd.Series, prefix: str | None) -> pd.Series:
+    """``values`` without the leading ``prefix`` (ids written as IRIs: ``https://lms/courses/C1`` -> ``C1``)."""
+    if not prefix:
+        return values
+    return values.where(~values.str.startswith(prefix, na=False), values.str.slice(len(prefix)))
+
+
+def iso(times: pd.Series) -> list[str]:
+    """UTC times as ISO 8601 text with a ``Z`` (microseconds only when there are some)."""
+    has_us = bool((times.dt.microsecond != 0).any()) if len(times) else False
+    return times.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if has_us else "%Y-%m-%dT%H:%M:%SZ").tolist()
+
+
+def write_jsonl(path: Path, records: Iterable[dict]) -> Path:
+    """Records as JSON lines (orjson), one per line."""
+    with path.open("wb") as f:
+        for rec in records:
+            f.write(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+    return path
