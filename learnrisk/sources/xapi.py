@@ -74,7 +74,7 @@ DEFAULT_VERBS: dict[str, str | None] = {
     # other
     "initialized": "session", "terminated": "session", "suspended": "session", "resumed": "session",
     "exited": "session", "logged-in": "session", "logged-out": "session", "interacted": "interaction",
-    "preferred": "preferences", "imported": "content",
+    "preferred": "preferences", "imported": "content", "attended": "meeting",
     # not learner actions: a score report, enrolment bookkeeping, voiding
     "scored": None, "registered": None, "unregistered": None, "satisfied": None, "waived": None, "voided": None,
 }
@@ -218,8 +218,8 @@ class _Statements:
         if ca:
             for key in self.xmap.course_from:
                 acts = ca.get(key) or ()
-                for a in acts if isinstance(acts, list) else (acts,):
-                    if (a.get("definition") or {}).get("type") in self._course_types:
+                for a in (acts,) if isinstance(acts, dict) else acts:  # one activity: 0.9 style, accepted
+                    if isinstance(a, dict) and (a.get("definition") or {}).get("type") in self._course_types:
                         course = a.get("id")
                         break
                 if course:
@@ -341,12 +341,14 @@ def _urllib_get(url, headers, auth):  # pragma: no cover - used only without req
         raise SourceError(f"LRS {url}: cannot connect ({exc.reason})") from None
 
 
-def _records(source, options: dict):
+def _records(source, options: dict, report: ImportReport):
     text = str(source)
     if text.startswith(("http://", "https://")):
+        page = 0
         for page, statements in _lrs_pages(text, options):
             for i, st in enumerate(statements):
                 yield st, f"LRS page {page} [{i}]"
+        report.note(f"LRS {text}: {page} page{'s' if page != 1 else ''} read (following the more links)")
     else:
         yield from iter_records(source, what="xAPI statement", list_key="statements")
 
@@ -369,7 +371,7 @@ def read_xapi(source, *, report: ImportReport, mapping=None, **options):
         raise ConfigError(f"xapi: option validate takes a number of statements, found {options['validate']!r}") from None
     acc = _Statements(xmap)
     sample, sample_where = [], []
-    for st, where in _records(source, options):
+    for st, where in _records(source, options, report):
         if len(sample) < n_check:
             sample.append(st)
             sample_where.append(where)
