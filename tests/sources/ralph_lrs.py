@@ -1,4 +1,4 @@
-"""A real xAPI LRS for the tests: ralph's (``ralph runserver -b fs``) on 127.0.0.1.
+"""A real xAPI LRS for the tests: ralph's LRS server (as ``ralph runserver -b fs`` starts it) on 127.0.0.1.
 
 ralph's server extras pin click, fastapi and starlette versions that would downgrade the
 project's own (MLflow, typer), so it is never a project dependency: it lives in a venv of its
@@ -99,14 +99,16 @@ def running_lrs(workdir: Path, page_size: int = 100):
     venv = _venv()
     auth = _auth_file(venv)
     port = _free_port()
+    # what ``ralph runserver -b fs --fs-default-directory-path DIR`` sets, given to uvicorn
+    # directly: runserver adds a file-watching reloader that imports the app twice (2x slower)
     env = {
         **os.environ, "RALPH_AUTH_FILE": str(auth), "RALPH_RUNSERVER_BACKEND": "fs", "RALPH_APP_DIR": str(workdir / "app"),
+        "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(workdir / "data"),
         "RALPH_RUNSERVER_MAX_SEARCH_HITS_COUNT": str(page_size),
     }
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(
-        [str(venv / "bin" / "ralph"), "runserver", "-b", "fs", "-h", "127.0.0.1", "-p", str(port),
-         "--fs-default-directory-path", str(workdir / "data")],
+        [str(venv / "bin" / "python"), "-m", "uvicorn", "ralph.api:app", "--host", "127.0.0.1", "--port", str(port)],
         cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     endpoint = f"http://127.0.0.1:{port}/xAPI/"
