@@ -13,9 +13,19 @@ import pandas as pd
 
 from ..errors import ConfigError, SourceError
 
-__all__ = ["JSON_SUFFIXES", "flag", "iter_records", "load_mapping", "options_known", "write_jsonl"]
+__all__ = ["EXT_ACTIVITY_TYPE", "EXT_ASSESSMENT", "EXT_CLICKS", "JSON_SUFFIXES", "first_attempts", "flag", "iter_records", "load_mapping", "options_known", "write_jsonl"]
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+LEARNRISK = "https://w3id.org/learnrisk/xapi/"
+EXT_CLICKS = LEARNRISK + "clicks"
+"""Extension key (xAPI ``result.extensions``, Caliper event ``extensions``): how many clicks the
+record stands for (default 1). learnrisk's writers use it; other sources rarely have it."""
+EXT_ACTIVITY_TYPE = LEARNRISK + "activity-type"
+"""Extension key (xAPI ``context.extensions``, Caliper event ``extensions``): the activity type,
+winning over the verb or event-type map (exact round trips of the writers)."""
+EXT_ASSESSMENT = LEARNRISK + "assessment"
+"""Extension key (xAPI ``object.definition.extensions``, Caliper assignable ``extensions``):
+``{"kind", "due_at", "weight"}`` of an assessment."""
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 
 
@@ -113,6 +123,28 @@ def iso(times: pd.Series) -> list[str]:
     """UTC times as ISO 8601 text with a ``Z`` (microseconds only when there are some)."""
     has_us = bool((times.dt.microsecond != 0).any()) if len(times) else False
     return times.dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if has_us else "%Y-%m-%dT%H:%M:%SZ").tolist()
+
+
+def first_attempts(sub: pd.DataFrame, report) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(assessments, submissions) from scored records (``learner_id``, ``assessment_id``,
+    ``submitted_at``, ``score`` 0-100, ``course_id``, ``info`` the assessment extension or None):
+    the first attempt per learner and assessment is kept (the later ones counted in ``report``);
+    an assessment's kind, due date and weight come from ``info``, else ``assessment``, none, 1."""
+    s = sub.assign(score=sub["score"].astype("float64").round(9)).sort_values("submitted_at", kind="stable")
+    later = s.duplicated(["learner_id", "assessment_id"]).to_numpy()
+    report.drop("later attempts at an assessment (the first attempt is kept)", int(later.sum()), s.loc[later, "assessment_id"].head(3))
+    s = s[~later]
+    a = s.drop_duplicates("assessment_id")
+    info = [x if isinstance(x, dict) else {} for x in a["info"]]
+    assessments = pd.DataFrame({
+        "assessment_id": a["assessment_id"].to_numpy(), "course_id": a["course_id"].to_numpy(),
+        "kind": [str(i.get("kind") or "assessment") for i in info],
+        "due_at": pd.to_datetime(pd.Series([i.get("due_at") for i in info], dtype="object"), utc=True, format="ISO8601"),
+        "weight": [float(i["weight"]) if i.get("weight") is not None else 1.0 for i in info],
+    })
+    if any(not i for i in info):
+        report.note("assessments without learnrisk's assessment extension: kind 'assessment', no due date, weight 1 (equal weights)")
+    return assessments, s[["learner_id", "assessment_id", "submitted_at", "score"]]
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> Path:

@@ -45,7 +45,7 @@ import pandas as pd
 
 from ..errors import ConfigError, SourceError
 from ._frames import ImportReport, from_frames
-from ._jsonfiles import flag, iso, iter_records, load_mapping, options_known, strip_prefix, write_jsonl
+from ._jsonfiles import EXT_ACTIVITY_TYPE, EXT_ASSESSMENT, EXT_CLICKS, first_attempts, flag, iso, iter_records, load_mapping, options_known, strip_prefix, write_jsonl
 from ._registry import register
 
 __all__ = ["ADL_VERBS", "DEFAULT_VERBS", "EXT_ACTIVITY_TYPE", "EXT_ASSESSMENT", "EXT_CLICKS", "read_xapi", "write_xapi"]
@@ -53,13 +53,6 @@ __all__ = ["ADL_VERBS", "DEFAULT_VERBS", "EXT_ACTIVITY_TYPE", "EXT_ASSESSMENT", 
 ADL_VERBS = "http://adlnet.gov/expapi/verbs/"
 ADL_TYPES = "http://adlnet.gov/expapi/activities/"
 VOIDED = ADL_VERBS + "voided"
-LEARNRISK = "https://w3id.org/learnrisk/xapi/"
-EXT_CLICKS = LEARNRISK + "clicks"
-"""``result.extensions`` key: how many clicks the statement stands for (default 1)."""
-EXT_ACTIVITY_TYPE = LEARNRISK + "activity-type"
-"""``context.extensions`` key: the activity type, winning over the verb map."""
-EXT_ASSESSMENT = LEARNRISK + "assessment"
-"""``object.definition.extensions`` key: ``{"kind", "due_at", "weight"}`` of an assessment."""
 
 DEFAULT_VERBS: dict[str, str | None] = {
     # content (docs/features.md: the "content" family)
@@ -421,7 +414,14 @@ def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
     short = df["verb"].map({v: _last(v) for v in pd.unique(df["verb"])})
     has_score = df[["scaled", "raw"]].notna().any(axis=1)
     is_sub = df["otype"].isin(list(xmap.assessment_types)) & (has_score | short.isin(SUBMITTING_VERBS))
-    assessments, submissions = _submissions(df[is_sub.to_numpy()], xmap, report)
+    sub = df[is_sub.to_numpy()]
+    scaled, raw, lo, hi = (sub[k] for k in ("scaled", "raw", "min", "max"))
+    ranged = lo.notna() & hi.notna() & (hi > lo)
+    score = (scaled * 100).where(scaled.notna(), ((raw - lo) / (hi - lo) * 100).where(ranged, raw))
+    assessments, submissions = first_attempts(pd.DataFrame({
+        "learner_id": sub["learner"], "assessment_id": strip_prefix(sub["obj"], xmap.assessment_strip),
+        "submitted_at": sub["timestamp"], "score": score, "course_id": sub["course_id"], "info": sub["asm"],
+    }), report)
 
     ev = df[df["activity_type"].notna().to_numpy()]
     resource = strip_prefix(ev["obj"], xmap.resource_strip)
@@ -433,30 +433,6 @@ def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
     if not_activity:
         report.note(f"{not_activity:,} statements with a verb that is not a learner action (scored, registered, ...) and no submission: no activity")
     return from_frames(events=events, assessments=assessments, submissions=submissions, course_dates=xmap.course_dates, report=report)
-
-
-def _submissions(sub: pd.DataFrame, xmap: XapiMap, report: ImportReport) -> tuple[pd.DataFrame, pd.DataFrame]:
-    scaled, raw, lo, hi = (sub[k] for k in ("scaled", "raw", "min", "max"))
-    ranged = lo.notna() & hi.notna() & (hi > lo)
-    score = (scaled * 100).where(scaled.notna(), ((raw - lo) / (hi - lo) * 100).where(ranged, raw))
-    s = pd.DataFrame({
-        "learner_id": sub["learner"], "assessment_id": strip_prefix(sub["obj"], xmap.assessment_strip),
-        "submitted_at": sub["timestamp"], "score": score.round(9), "course_id": sub["course_id"], "asm": sub["asm"],
-    }).sort_values("submitted_at", kind="stable")
-    later = s.duplicated(["learner_id", "assessment_id"]).to_numpy()
-    report.drop("later attempts at an assessment (the first attempt is kept)", int(later.sum()), s.loc[later, "assessment_id"].head(3))
-    s = s[~later]
-    a = s.drop_duplicates("assessment_id")
-    info = [x if isinstance(x, dict) else {} for x in a["asm"]]
-    assessments = pd.DataFrame({
-        "assessment_id": a["assessment_id"].to_numpy(), "course_id": a["course_id"].to_numpy(),
-        "kind": [str(i.get("kind") or "assessment") for i in info],
-        "due_at": pd.to_datetime(pd.Series([i.get("due_at") for i in info], dtype="object"), utc=True, format="ISO8601"),
-        "weight": np.array([float(i["weight"]) if i.get("weight") is not None else 1.0 for i in info]),
-    })
-    if any(not i for i in info):
-        report.note("assessments without learnrisk's assessment extension: kind 'assessment', no due date, weight 1 (equal weights)")
-    return assessments, s[["learner_id", "assessment_id", "submitted_at", "score"]]
 
 
 # --------------------------------------------------------------------------- writer
