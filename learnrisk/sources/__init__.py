@@ -17,6 +17,6 @@ from ._registry import FILES, READERS, WRITERS, read, register, write
 
 # each format module registers its reader and writer on import:
 # from . import csv_mapped, xapi, caliper, moodle, canvas, edx  (added as they land)
-from . import xapi  # noqa: F401, E402
+from . import caliper, xapi  # noqa: F401, E402
 
 __all__ = ["EVENT_COLUMNS", "FILES", "READERS", "WRITERS", "ImportReport", "events_to_activity", "from_frames", "read", "register", "write"]

@@ -43,10 +43,10 @@ def json_files(source: str | Path, what: str) -> list[Path]:
     return [path]
 
 
-def iter_records(source: str | Path, *, what: str, list_key: str) -> Iterator[tuple[Any, str]]:
+def iter_records(source: str | Path, *, what: str, list_key: str | None = None) -> Iterator[tuple[Any, str]]:
     """Every record of the JSON files of ``source`` with where it is (``file:line``, or
     ``file:[i]`` for the i-th element of a JSON array). A ``.json`` file holds one array, an
-    object with the array under ``list_key`` or one record; other files are JSON lines (blank
+    object with the array under ``list_key`` (if given) or one record; other files are JSON lines (blank
     lines skipped). Raises SourceError naming the line for text that is not JSON."""
     for path in json_files(source, what):
         if path.suffix.lower() == ".json":
@@ -54,7 +54,7 @@ def iter_records(source: str | Path, *, what: str, list_key: str) -> Iterator[tu
                 doc = orjson.loads(path.read_bytes())
             except orjson.JSONDecodeError as exc:
                 raise SourceError(f"{path}: not valid JSON ({exc})") from None
-            if isinstance(doc, dict) and isinstance(doc.get(list_key), list):
+            if list_key and isinstance(doc, dict) and isinstance(doc.get(list_key), list):
                 doc = doc[list_key]
             if isinstance(doc, list):
                 for i, rec in enumerate(doc):

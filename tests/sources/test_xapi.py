@@ -69,11 +69,11 @@ def test_without_the_registration_map_the_long_example_has_no_course():
 
 @pytest.fixture(scope="module")
 def synthetic():
-    return learnrisk.synthetic.generate(n_learners=30, seed=5)
+    return learnrisk.synthetic.generate(n_learners=12, seed=5)
 
 
 def test_round_trip_through_the_writer_gives_the_same_tables_and_features(synthetic, tmp_path, capsys):
-    code, _, err = run_cli(capsys, "synth", "--format", "xapi", "--learners", "30", "--seed", "5", "--out", tmp_path / "x")
+    code, _, err = run_cli(capsys, "synth", "--format", "xapi", "--learners", "12", "--seed", "5", "--out", tmp_path / "x")
     assert code == 0, err
     code, out, err = run_cli(
         capsys, "import", tmp_path / "x" / "statements.jsonl", "--from", "xapi", "--mapping", tmp_path / "x" / "xapi-mapping.yaml",
