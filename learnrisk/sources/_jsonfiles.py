@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import ConfigError, SourceError
 
-__all__ = ["EXT_ACTIVITY_TYPE", "EXT_ASSESSMENT", "EXT_CLICKS", "JSON_SUFFIXES", "first_attempts", "flag", "iter_records", "load_mapping", "options_known", "write_jsonl"]
+__all__ = ["EXT_ACTIVITY_TYPE", "EXT_ASSESSMENT", "EXT_CLICKS", "JSON_SUFFIXES", "Where", "first_attempts", "loc", "flag", "iter_records", "load_mapping", "options_known", "write_jsonl"]
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 LEARNRISK = "https://w3id.org/learnrisk/xapi/"
@@ -43,12 +43,22 @@ def json_files(source: str | Path, what: str) -> list[Path]:
     return [path]
 
 
-def iter_records(source: str | Path, *, what: str, list_key: str | None = None) -> Iterator[tuple[Any, str]]:
-    """Every record of the JSON files of ``source`` with where it is (``file:line``, or
-    ``file:[i]`` for the i-th element of a JSON array). A ``.json`` file holds one array, an
-    object with the array under ``list_key`` (if given) or one record; other files are JSON lines (blank
-    lines skipped). Raises SourceError naming the line for text that is not JSON."""
+Where = tuple  # (file or page name, position, True if the position is an index in a JSON array)
+
+
+def loc(where: Where) -> str:
+    """``file:line`` (JSON lines) or ``file:[i]`` (the i-th element of a JSON array)."""
+    name, pos, in_array = where
+    return f"{name}:[{pos}]" if in_array else f"{name}:{pos}"
+
+
+def iter_records(source: str | Path, *, what: str, list_key: str | None = None) -> Iterator[tuple[Any, Where]]:
+    """Every record of the JSON files of ``source`` with where it is (a :data:`Where`, written by
+    :func:`loc`). A ``.json`` file holds one array, an object with the array under ``list_key``
+    (if given) or one record; other files are JSON lines (blank lines skipped). Raises
+    SourceError naming the line for text that is not JSON."""
     for path in json_files(source, what):
+        name = str(path)
         if path.suffix.lower() == ".json":
             try:
                 doc = orjson.loads(path.read_bytes())
@@ -58,19 +68,20 @@ def iter_records(source: str | Path, *, what: str, list_key: str | None = None) 
                 doc = doc[list_key]
             if isinstance(doc, list):
                 for i, rec in enumerate(doc):
-                    yield rec, f"{path}:[{i}]"
+                    yield rec, (name, i, True)
             else:
-                yield doc, f"{path}:1"
+                yield doc, (name, 1, False)
             continue
-        with path.open("rb") as f:
+        loads = orjson.loads
+        with path.open("rb", buffering=1 << 20) as f:
             for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
                 try:
-                    rec = orjson.loads(line)
+                    rec = loads(line)
                 except orjson.JSONDecodeError as exc:
+                    if not line.strip():
+                        continue
                     raise SourceError(f"{path}:{i}: not valid JSON ({exc})") from None
-                yield rec, f"{path}:{i}"
+                yield rec, (name, i, False)
 
 
 def load_mapping(mapping, known: Iterable[str], kind: str) -> dict:
@@ -116,6 +127,9 @@ def strip_prefix(values: pd.Series, prefix: str | None) -> pd.Series:
     """``values`` without the leading ``prefix`` (ids written as IRIs: ``https://lms/courses/C1`` -> ``C1``)."""
     if not prefix:
         return values
+    if isinstance(values.dtype, pd.CategoricalDtype):  # on the categories only (injective)
+        cats = values.cat.categories.astype("str")
+        return values.cat.rename_categories(cats.where(~cats.str.startswith(prefix), cats.str.slice(len(prefix))))
     return values.where(~values.str.startswith(prefix, na=False), values.str.slice(len(prefix)))
 
 

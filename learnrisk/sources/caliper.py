@@ -40,6 +40,7 @@ from ._jsonfiles import (
     flag,
     iso,
     iter_records,
+    loc,
     load_mapping,
     options_known,
     strip_prefix,
@@ -95,7 +96,8 @@ class _Events:
         self.n = 0
         self.envelopes = 0
 
-    def add_record(self, rec, where: str) -> None:
+    def add_record(self, rec, at) -> None:
+        where = loc(at)
         if isinstance(rec, dict) and "data" in rec and "type" not in rec:
             self.envelopes += 1
             name = f"{where} (envelope from sensor {rec.get('sensor')})"

@@ -45,7 +45,7 @@ import pandas as pd
 
 from ..errors import ConfigError, SourceError
 from ._frames import ImportReport, from_frames
-from ._jsonfiles import EXT_ACTIVITY_TYPE, EXT_ASSESSMENT, EXT_CLICKS, first_attempts, flag, iso, iter_records, load_mapping, options_known, strip_prefix, write_jsonl
+from ._jsonfiles import EXT_ACTIVITY_TYPE, EXT_ASSESSMENT, EXT_CLICKS, first_attempts, flag, iso, iter_records, loc, load_mapping, options_known, strip_prefix, write_jsonl
 from ._registry import register
 
 __all__ = ["ADL_VERBS", "DEFAULT_VERBS", "EXT_ACTIVITY_TYPE", "EXT_ASSESSMENT", "EXT_CLICKS", "read_xapi", "write_xapi"]
@@ -81,7 +81,6 @@ ASSESSMENT_TYPES = (ADL_TYPES + "assessment", ADL_TYPES + "cmi.interaction")
 SUBMITTING_VERBS = ("completed", "passed", "failed", "scored")
 MAPPING_KEYS = ("verbs", "course", "assessments", "resources", "course_dates", "strict")
 OPTIONS = ("strict", "since", "until", "user", "password_env", "limit", "validate")
-_COLUMNS = ("sid", "where", "learner", "verb", "obj", "otype", "course", "ts", "clicks", "scaled", "raw", "min", "max", "atype", "asm")
 
 
 @dataclass
@@ -125,14 +124,14 @@ class XapiMap:
         return out
 
     def verb_types(self, verbs: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """(activity type or None, known?) of each verb IRI: the full IRI, then its last segment."""
-        uniq = pd.unique(verbs)
+        """(activity type or None, known?) of each verb IRI (a categorical): the full IRI, then
+        its last segment."""
         types, known = {}, {}
-        for v in uniq:
+        for v in verbs.cat.categories:
             key = v if v in self.verbs else _last(v)
-            known[v] = key in self.verbs
+            known[v] = "yes" if key in self.verbs else None
             types[v] = self.verbs.get(key)
-        return verbs.map(types), verbs.map(known).astype(bool)
+        return _by_category(verbs, types), _by_category(verbs, known).notna()
 
 
 def _last(iri: str) -> str:
@@ -167,42 +166,56 @@ def _actor_id(actor: dict) -> str | None:
     return actor.get("mbox_sha1sum") or actor.get("openid")
 
 
+_TEXT = ("wpath", "learner", "verb", "obj", "otype", "course", "atype")  # kept as categories
+_NUMBERS = ("clicks", "scaled", "raw", "min", "max")
+CHUNK = 200_000  # statements parsed into compact columns at a time (memory stays flat)
+
+
+def _numbers(values: list) -> np.ndarray:
+    try:
+        return np.array(values, dtype="float64")  # None -> NaN
+    except (TypeError, ValueError):  # a text where a number belongs: NaN, as pandas coerces
+        return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy("float64")
+
+
 class _Statements:
-    """Statements collected into columns, and the ids they void."""
+    """Statements collected into columns (compacted every :data:`CHUNK`: ids as categories,
+    times parsed), and the ids they void."""
 
     def __init__(self, xmap: XapiMap) -> None:
         self.xmap = xmap
-        self.cols: dict[str, list] = {c: [] for c in _COLUMNS}
+        self.cols: dict[str, list] = {c: [] for c in (*_TEXT, "sid", "wpos", "warr", "ts", *_NUMBERS, "asm")}
+        self.chunks: list[dict] = []
         self.voided: set[str] = set()
-        self.n = 0
+        self.n = self.n_voiding = 0
         self._course_types = frozenset(xmap.course_types)
         self._asm_types = frozenset(xmap.assessment_types)
 
-    def add(self, st, where: str) -> None:
+    def add(self, st, where) -> None:
         self.n += 1
         if not isinstance(st, dict):
-            raise SourceError(f"{where}: not an xAPI statement (a JSON object), found {type(st).__name__}")
+            raise SourceError(f"{loc(where)}: not an xAPI statement (a JSON object), found {type(st).__name__}")
         sid = st.get("id")
-        name = f"{where} (statement {sid})" if sid else where
         version = st.get("version")
         if version is not None and not str(version).startswith("1.0"):
-            raise SourceError(f"{name}: xAPI version {version!r}; this reader reads 1.0.x")
+            raise SourceError(f"{_name(where, sid)}: xAPI version {version!r}; this reader reads 1.0.x")
         actor = st.get("actor")
         if not actor:
-            raise SourceError(f"{name}: the statement has no actor")
+            raise SourceError(f"{_name(where, sid)}: the statement has no actor")
         learner = _actor_id(actor)
         if not learner:
-            raise SourceError(f"{name}: the actor has no identifier (account, mbox, mbox_sha1sum or openid)")
+            raise SourceError(f"{_name(where, sid)}: the actor has no identifier (account, mbox, mbox_sha1sum or openid)")
         verb = (st.get("verb") or {}).get("id")
         if not verb:
-            raise SourceError(f"{name}: the statement has no verb id")
+            raise SourceError(f"{_name(where, sid)}: the statement has no verb id")
         obj = st.get("object") or {}
         if verb == VOIDED:
             self.voided.add(obj.get("id"))
+            self.n_voiding += 1
             return
         ts = st.get("timestamp")
         if not ts:
-            raise SourceError(f"{name}: the statement has no timestamp")
+            raise SourceError(f"{_name(where, sid)}: the statement has no timestamp")
         odef = obj.get("definition") or {}
         otype = odef.get("type")
         ctx = st.get("context") or {}
@@ -226,7 +239,9 @@ class _Statements:
         ext = ctx.get("extensions")
         c = self.cols
         c["sid"].append(sid)
-        c["where"].append(where)
+        c["wpath"].append(where[0])
+        c["wpos"].append(where[1])
+        c["warr"].append(where[2])
         c["learner"].append(learner)
         c["verb"].append(verb)
         c["obj"].append(obj.get("id"))
@@ -240,14 +255,70 @@ class _Statements:
         c["max"].append(score.get("max"))
         c["atype"].append(ext.get(EXT_ACTIVITY_TYPE) if ext else None)
         c["asm"].append((odef.get("extensions") or {}).get(EXT_ASSESSMENT) if otype in self._asm_types else None)
+        if len(c["sid"]) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """The collected lists as one compact chunk; a time that is not ISO 8601 is an error here."""
+        c = self.cols
+        if not c["sid"]:
+            return
+        times = pd.to_datetime(pd.Series(c["ts"], dtype="object"), utc=True, format="ISO8601", errors="coerce")
+        bad = np.flatnonzero(times.isna().to_numpy())
+        if len(bad):
+            i = bad[0]
+            raise SourceError(f"{_name((c['wpath'][i], c['wpos'][i], c['warr'][i]), c['sid'][i])}: timestamp {c['ts'][i]!r} is not ISO 8601")
+        part = {k: pd.Categorical(c[k]) for k in _TEXT}
+        part["sid"] = pd.array(c["sid"], dtype="str")
+        part["wpos"] = np.array(c["wpos"], dtype="int64")
+        part["warr"] = np.array(c["warr"], dtype=bool)
+        part["timestamp"] = times.array
+        part.update({k: _numbers(c[k]) for k in _NUMBERS})
+        part["asm"] = np.array(c["asm"], dtype="object")
+        self.chunks.append(part)
+        self.cols = {k: [] for k in c}
 
     def frame(self) -> pd.DataFrame:
-        c = self.cols
-        out = pd.DataFrame({k: pd.Series(c[k], dtype="str") for k in ("sid", "where", "learner", "verb", "obj", "otype", "course", "ts", "atype")})
-        for k in ("clicks", "scaled", "raw", "min", "max"):
-            out[k] = pd.to_numeric(pd.Series(c[k], dtype="object"), errors="coerce").astype("float64")
-        out["asm"] = pd.Series(c["asm"], dtype="object")
-        return out
+        from pandas.api.types import union_categoricals
+
+        self.flush()
+        if not self.chunks:
+            cols = {k: pd.Categorical([]) for k in _TEXT} | {"sid": pd.array([], dtype="str"), "wpos": np.array([], "int64"),
+                    "warr": np.array([], bool), "timestamp": pd.array([], dtype="datetime64[ns, UTC]"), "asm": np.array([], "object")}
+            return pd.DataFrame(cols | {k: np.array([], "float64") for k in _NUMBERS})
+        parts, self.chunks = self.chunks, []
+        out = {}
+        for k in list(parts[0]):
+            pieces = [p.pop(k) for p in parts]
+            if k in _TEXT:
+                out[k] = union_categoricals(pieces) if len(pieces) > 1 else pieces[0]
+            elif k in ("sid", "timestamp"):
+                out[k] = pd.concat([pd.Series(x) for x in pieces], ignore_index=True) if len(pieces) > 1 else pieces[0]
+            else:
+                out[k] = np.concatenate(pieces)
+        return pd.DataFrame(out)
+
+
+def _name(where, sid) -> str:
+    return f"{loc(where)} (statement {sid})" if isinstance(sid, str) and sid else loc(where)
+
+
+def _by_category(values: pd.Series, lookup: dict) -> pd.Series:
+    """``lookup`` applied to each category of ``values`` (a categorical): a categorical (None: missing)."""
+    cats = values.cat.categories
+    mapped = [lookup.get(c) for c in cats]
+    uniq = list(dict.fromkeys(m for m in mapped if m is not None))
+    pos = {u: i for i, u in enumerate(uniq)}
+    lut = np.array([pos[m] if m is not None else -1 for m in mapped] + [-1], dtype="int32")
+    codes = lut[values.cat.codes.to_numpy()]  # code -1 (missing) reads the last entry, -1
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype="str")), index=values.index)
+
+
+def _coalesce(a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a`` where it has a value, else ``b`` (both categoricals)."""
+    cats = a.cat.categories.union(b.cat.categories)
+    ac, bc = a.cat.set_categories(cats).cat.codes.to_numpy(), b.cat.set_categories(cats).cat.codes.to_numpy()
+    return pd.Series(pd.Categorical.from_codes(np.where(ac >= 0, ac, bc), categories=cats), index=a.index)
 
 
 # --------------------------------------------------------------------------- sources
@@ -260,14 +331,14 @@ def _validate_sample(statements: list, where: list[str]) -> None:
         from ralph.models.xapi.base.statements import BaseXapiStatement
     except ImportError:  # extra xapi not installed: the structural checks still run
         return
-    for st, w in zip(statements, where, strict=True):
+    for st, at in zip(statements, where, strict=True):
         try:
             BaseXapiStatement.model_validate(st)
         except ValidationError as exc:
             err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
+            path = ".".join(str(x) for x in err["loc"])
             sid = st.get("id") if isinstance(st, dict) else None
-            raise SourceError(f"{w}{f' (statement {sid})' if sid else ''}: not a valid xAPI statement: {loc}: {err['msg']}") from None
+            raise SourceError(f"{_name(at, sid)}: not a valid xAPI statement: {path}: {err['msg']}") from None
 
 
 def _lrs_pages(url: str, options: dict):
@@ -340,7 +411,7 @@ def _records(source, options: dict, report: ImportReport):
         page = 0
         for page, statements in _lrs_pages(text, options):
             for i, st in enumerate(statements):
-                yield st, f"LRS page {page} [{i}]"
+                yield st, (f"LRS page {page}", i, True)
         report.note(f"LRS {text}: {page} page{'s' if page != 1 else ''} read (following the more links)")
     else:
         yield from iter_records(source, what="xAPI statement", list_key="statements")
@@ -379,7 +450,7 @@ def read_xapi(source, *, report: ImportReport, mapping=None, **options):
 
 def _first(df: pd.DataFrame, what: str) -> str:
     row = df.iloc[0]
-    return f"{row['where']}" + (f" (statement {row['sid']})" if isinstance(row["sid"], str) else "") + f": {what}"
+    return f"{_name((row['wpath'], row['wpos'], row['warr']), row['sid'])}: {what}"
 
 
 def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
@@ -388,14 +459,8 @@ def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
         gone = df["sid"].isin(acc.voided).to_numpy()
         report.drop("statements voided by a later statement", int(gone.sum()), df.loc[gone, "sid"].head(3))
         df = df[~gone]
-    n_voiding = acc.n - len(acc.cols["sid"])
-    if n_voiding:
-        report.note(f"{n_voiding:,} voiding statement{'s' if n_voiding != 1 else ''} (verb voided) applied")
-    times = pd.to_datetime(df["ts"], utc=True, format="ISO8601", errors="coerce")
-    bad = times.isna().to_numpy()
-    if bad.any():
-        raise SourceError(_first(df[bad], f"timestamp {df.loc[bad, 'ts'].iloc[0]!r} is not ISO 8601"))
-    df = df.assign(timestamp=times)
+    if acc.n_voiding:
+        report.note(f"{acc.n_voiding:,} voiding statement{'s' if acc.n_voiding != 1 else ''} (verb voided) applied")
     vtype, vknown = xmap.verb_types(df["verb"])
     unknown = ~vknown.to_numpy() & df["atype"].isna().to_numpy()
     if unknown.any():
@@ -408,10 +473,10 @@ def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
             raise SourceError(_first(df[no_course], "no course: no course activity in context.contextActivities and no registration map entry"))
         report.drop("statements without a course (no course activity in context, no registration mapped)", int(no_course.sum()), df.loc[no_course, "sid"].head(3))
     keep = ~unknown & ~no_course
-    df = df[keep].assign(activity_type=df["atype"].where(df["atype"].notna(), vtype)[keep])
+    df = df[keep].assign(activity_type=_coalesce(df["atype"], vtype)[keep])
     df["course_id"] = strip_prefix(df["course"], xmap.course_strip)
 
-    short = df["verb"].map({v: _last(v) for v in pd.unique(df["verb"])})
+    short = _by_category(df["verb"], {v: _last(v) for v in df["verb"].cat.categories})
     has_score = df[["scaled", "raw"]].notna().any(axis=1)
     is_sub = df["otype"].isin(list(xmap.assessment_types)) & (has_score | short.isin(SUBMITTING_VERBS))
     sub = df[is_sub.to_numpy()]
