@@ -178,6 +178,14 @@ def _numbers(values: list) -> np.ndarray:
         return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy("float64")
 
 
+def _categorical(values: list) -> pd.Categorical:
+    """Texts (None: missing) as a categorical with text categories (so chunks unite)."""
+    cat = pd.Categorical(values)
+    if cat.categories.dtype != "str":  # all missing (object), or numbers where a text belongs
+        cat = pd.Categorical.from_codes(cat.codes, categories=pd.Index(cat.categories.astype("str"), dtype="str"))
+    return cat
+
+
 class _Statements:
     """Statements collected into columns (compacted every :data:`CHUNK`: ids as categories,
     times parsed), and the ids they void."""
@@ -268,7 +276,7 @@ class _Statements:
         if len(bad):
             i = bad[0]
             raise SourceError(f"{_name((c['wpath'][i], c['wpos'][i], c['warr'][i]), c['sid'][i])}: timestamp {c['ts'][i]!r} is not ISO 8601")
-        part = {k: pd.Categorical(c[k]) for k in _TEXT}
+        part = {k: _categorical(c[k]) for k in _TEXT}
         part["sid"] = pd.array(c["sid"], dtype="str")
         part["wpos"] = np.array(c["wpos"], dtype="int64")
         part["warr"] = np.array(c["warr"], dtype=bool)
