@@ -168,6 +168,7 @@ def _actor_id(actor: dict) -> str | None:
 
 _TEXT = ("wpath", "learner", "verb", "obj", "otype", "course", "atype")  # kept as categories
 _NUMBERS = ("clicks", "scaled", "raw", "min", "max")
+_ROW = ("sid", "wpath", "wpos", "warr", "learner", "verb", "obj", "otype", "course", "ts", *_NUMBERS, "atype", "asm")
 CHUNK = 200_000  # statements parsed into compact columns at a time (memory stays flat)
 
 
@@ -192,7 +193,7 @@ class _Statements:
 
     def __init__(self, xmap: XapiMap) -> None:
         self.xmap = xmap
-        self.cols: dict[str, list] = {c: [] for c in (*_TEXT, "sid", "wpos", "warr", "ts", *_NUMBERS, "asm")}
+        self.rows: list[tuple] = []
         self.chunks: list[dict] = []
         self.voided: set[str] = set()
         self.n = self.n_voiding = 0
@@ -245,32 +246,21 @@ class _Statements:
         res = st.get("result") or {}
         score = res.get("score") or {}
         ext = ctx.get("extensions")
-        c = self.cols
-        c["sid"].append(sid)
-        c["wpath"].append(where[0])
-        c["wpos"].append(where[1])
-        c["warr"].append(where[2])
-        c["learner"].append(learner)
-        c["verb"].append(verb)
-        c["obj"].append(obj.get("id"))
-        c["otype"].append(otype)
-        c["course"].append(course)
-        c["ts"].append(ts)
-        c["clicks"].append((res.get("extensions") or {}).get(EXT_CLICKS))
-        c["scaled"].append(score.get("scaled"))
-        c["raw"].append(score.get("raw"))
-        c["min"].append(score.get("min"))
-        c["max"].append(score.get("max"))
-        c["atype"].append(ext.get(EXT_ACTIVITY_TYPE) if ext else None)
-        c["asm"].append((odef.get("extensions") or {}).get(EXT_ASSESSMENT) if otype in self._asm_types else None)
-        if len(c["sid"]) >= CHUNK:
+        rows = self.rows
+        rows.append((
+            sid, where[0], where[1], where[2], learner, verb, obj.get("id"), otype, course, ts,
+            (res.get("extensions") or {}).get(EXT_CLICKS), score.get("scaled"), score.get("raw"), score.get("min"), score.get("max"),
+            ext.get(EXT_ACTIVITY_TYPE) if ext else None,
+            (odef.get("extensions") or {}).get(EXT_ASSESSMENT) if otype in self._asm_types else None,
+        ))
+        if len(rows) >= CHUNK:
             self.flush()
 
     def flush(self) -> None:
         """The collected lists as one compact chunk; a time that is not ISO 8601 is an error here."""
-        c = self.cols
-        if not c["sid"]:
+        if not self.rows:
             return
+        c = dict(zip(_ROW, map(list, zip(*self.rows, strict=True)), strict=True))
         times = pd.to_datetime(pd.Series(c["ts"], dtype="object"), utc=True, format="ISO8601", errors="coerce")
         bad = np.flatnonzero(times.isna().to_numpy())
         if len(bad):
@@ -284,7 +274,7 @@ class _Statements:
         part.update({k: _numbers(c[k]) for k in _NUMBERS})
         part["asm"] = np.array(c["asm"], dtype="object")
         self.chunks.append(part)
-        self.cols = {k: [] for k in c}
+        self.rows = []
 
     def frame(self) -> pd.DataFrame:
         from pandas.api.types import union_categoricals
