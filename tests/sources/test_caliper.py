@@ -14,9 +14,9 @@ from learnrisk import sources
 from learnrisk.errors import ConfigError, SourceError
 
 from ..conftest import T, run_cli
+from .event_round_trip import assert_same_on_what_events_carry
 
 FIX = Path(__file__).parent / "fixtures" / "caliper"
-KEYS = ["learner_id", "course_id", "timestamp", "activity_type", "resource_id"]
 SECTION = "https://example.edu/terms/201801/courses/7/sections/1"
 MAPPING = {"learners": {"strip": "https://example.edu/users/"}, "course": {"strip": "https://example.edu/terms/"}}
 
@@ -69,23 +69,7 @@ def test_round_trip_through_the_writer_gives_the_same_tables_and_features(tmp_pa
     )
     assert code == 0, err
     assert "envelopes read" in out
-    back = learnrisk.read_parquet(tmp_path / "canon")
-    want = d.activity.groupby(KEYS, sort=True)["clicks"].sum().reset_index()
-    pd.testing.assert_frame_equal(back.activity.sort_values(KEYS).reset_index(drop=True)[want.columns], want, check_dtype=False)
-    cols = ["learner_id", "assessment_id", "submitted_at", "score"]
-    pd.testing.assert_frame_equal(
-        back.submissions[cols].sort_values(cols[:2]).reset_index(drop=True),
-        d.submissions[cols].sort_values(cols[:2]).reset_index(drop=True), check_dtype=False,
-    )
-    seen = d.assessments[d.assessments["assessment_id"].isin(d.submissions["assessment_id"])]
-    acols = ["assessment_id", "course_id", "kind", "due_at", "weight"]
-    pd.testing.assert_frame_equal(
-        back.assessments[acols].sort_values("assessment_id").reset_index(drop=True),
-        seen[acols].sort_values("assessment_id").reset_index(drop=True), check_dtype=False,
-    )
-    base = learnrisk.LearningData(d.courses, d.learners, d.enrollments, d.activity, seen, d.submissions)
-    mixed = learnrisk.LearningData(d.courses, d.learners, d.enrollments, back.activity, back.assessments, back.submissions)
-    pd.testing.assert_frame_equal(learnrisk.build_features(mixed, weeks=[3, 8]), learnrisk.build_features(base, weeks=[3, 8]))
+    assert_same_on_what_events_carry(learnrisk.read_parquet(tmp_path / "canon"), d, weeks=[3, 8])
 
 
 def _event(**over):

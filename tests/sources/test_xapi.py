@@ -17,9 +17,9 @@ from learnrisk.sources import xapi
 from learnrisk.sources.xapi import EXT_CLICKS
 
 from ..conftest import T, run_cli
+from .event_round_trip import assert_same_on_what_events_carry
 
 FIX = Path(__file__).parent / "fixtures" / "xapi"
-KEYS = ["learner_id", "course_id", "timestamp", "activity_type", "resource_id"]
 CBT = "http://example.adlnet.gov/xapi/example/simpleCBT"
 
 
@@ -83,28 +83,7 @@ def test_round_trip_through_the_writer_gives_the_same_tables_and_features(synthe
     )
     assert code == 0, err
     assert "xapi: read" in out
-    back = learnrisk.read_parquet(tmp_path / "canon")
-    d = synthetic
-    want = d.activity.groupby(KEYS, sort=True)["clicks"].sum().reset_index()
-    got = back.activity.sort_values(KEYS).reset_index(drop=True)
-    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
-    cols = ["learner_id", "assessment_id", "submitted_at", "score"]
-    pd.testing.assert_frame_equal(
-        back.submissions[cols].sort_values(cols[:2]).reset_index(drop=True),
-        d.submissions[cols].sort_values(cols[:2]).reset_index(drop=True), check_dtype=False,
-    )
-    seen = d.assessments[d.assessments["assessment_id"].isin(d.submissions["assessment_id"])]
-    acols = ["assessment_id", "course_id", "kind", "due_at", "weight"]
-    pd.testing.assert_frame_equal(
-        back.assessments[acols].sort_values("assessment_id").reset_index(drop=True),
-        seen[acols].sort_values("assessment_id").reset_index(drop=True), check_dtype=False,
-    )
-    pd.testing.assert_frame_equal(back.courses[["course_id", "start", "end"]], d.courses[["course_id", "start", "end"]], check_dtype=False)
-    # the same features on what the format carries (enrollments, withdrawals and outcomes are not in xAPI)
-    base = learnrisk.LearningData(d.courses, d.learners, d.enrollments, d.activity, seen, d.submissions)
-    mixed = learnrisk.LearningData(d.courses, d.learners, d.enrollments, back.activity, back.assessments, back.submissions)
-    weeks = [2, 6, 12]
-    pd.testing.assert_frame_equal(learnrisk.build_features(mixed, weeks=weeks), learnrisk.build_features(base, weeks=weeks))
+    assert_same_on_what_events_carry(learnrisk.read_parquet(tmp_path / "canon"), synthetic, weeks=[2, 6, 12])
 
 
 def _jsonl(path: Path, statements: list) -> Path:
