@@ -443,7 +443,9 @@ def read_xapi(source, *, report: ImportReport, mapping=None, **options):
     if len(sample) < n_check:
         _validate_sample(sample, sample_where)
     report.read = acc.n
-    return _assemble(acc, xmap, report)
+    events, assessments, submissions = _tables(acc, xmap, report)
+    del acc  # the statements' columns are gone before the canonical tables are built (peak memory)
+    return from_frames(events=events, assessments=assessments, submissions=submissions, course_dates=xmap.course_dates, report=report)
 
 
 def _first(df: pd.DataFrame, what: str) -> str:
@@ -451,7 +453,8 @@ def _first(df: pd.DataFrame, what: str) -> str:
     return f"{_name((row['wpath'], row['wpos'], row['warr']), row['sid'])}: {what}"
 
 
-def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
+def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(events, assessments, submissions) frames for :func:`from_frames` from the statements."""
     df = acc.frame()
     if acc.voided:
         gone = df["sid"].isin(acc.voided).to_numpy()
@@ -495,7 +498,7 @@ def _assemble(acc: _Statements, xmap: XapiMap, report: ImportReport):
     not_activity = int(len(df) - len(ev) - (is_sub & df["activity_type"].isna()).sum())
     if not_activity:
         report.note(f"{not_activity:,} statements with a verb that is not a learner action (scored, registered, ...) and no submission: no activity")
-    return from_frames(events=events, assessments=assessments, submissions=submissions, course_dates=xmap.course_dates, report=report)
+    return events, assessments, submissions
 
 
 # --------------------------------------------------------------------------- writer
