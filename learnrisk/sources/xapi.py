@@ -459,7 +459,8 @@ def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.D
     if acc.voided:
         gone = df["sid"].isin(acc.voided).to_numpy()
         report.drop("statements voided by a later statement", int(gone.sum()), df.loc[gone, "sid"].head(3))
-        df = df[~gone]
+        if gone.any():
+            df = df[~gone]
     if acc.n_voiding:
         report.note(f"{acc.n_voiding:,} voiding statement{'s' if acc.n_voiding != 1 else ''} (verb voided) applied")
     vtype, vknown = xmap.verb_types(df["verb"])
@@ -474,7 +475,9 @@ def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.D
             raise SourceError(_first(df[no_course], "no course: no course activity in context.contextActivities and no registration map entry"))
         report.drop("statements without a course (no course activity in context, no registration mapped)", int(no_course.sum()), df.loc[no_course, "sid"].head(3))
     keep = ~unknown & ~no_course
-    df = df[keep].assign(activity_type=_coalesce(df["atype"], vtype)[keep])
+    df["activity_type"] = _coalesce(df["atype"], vtype)
+    if not keep.all():  # (a copy of millions of rows only when something is dropped)
+        df = df[keep]
     df["course_id"] = strip_prefix(df["course"], xmap.course_strip)
 
     short = _by_category(df["verb"], {v: _last(v) for v in df["verb"].cat.categories})
@@ -489,7 +492,8 @@ def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.D
         "submitted_at": sub["timestamp"], "score": score, "course_id": sub["course_id"], "info": sub["asm"],
     }), report)
 
-    ev = df[df["activity_type"].notna().to_numpy()]
+    acts = df["activity_type"].notna().to_numpy()
+    ev = df if acts.all() else df[acts]
     resource = strip_prefix(ev["obj"], xmap.resource_strip)
     events = pd.DataFrame({
         "learner_id": ev["learner"], "course_id": ev["course_id"], "timestamp": ev["timestamp"],
