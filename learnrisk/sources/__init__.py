@@ -15,7 +15,7 @@ from __future__ import annotations
 from ._frames import EVENT_COLUMNS, ImportReport, events_to_activity, from_frames
 from ._registry import FILES, READERS, WRITERS, read, register, write
 
-from . import canvas, csv_mapped, edx, moodle  # noqa: F401  (each registers its reader and writer)
+from . import caliper, canvas, csv_mapped, edx, moodle, xapi  # noqa: F401  (each registers its reader and writer)
 from .csv_mapped import read_csv
 
 __all__ = ["EVENT_COLUMNS", "FILES", "READERS", "WRITERS", "ImportReport", "events_to_activity", "from_frames", "read", "read_csv", "register", "write"]
