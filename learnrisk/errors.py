@@ -20,6 +20,7 @@ __all__ = [
     "FairnessAuditError",
     "FeatureSpecError",
     "InterventionCatalogError",
+    "KpiImpactError",
     "LearnriskError",
     "ModelLoadError",
     "NotFittedError",
@@ -113,6 +114,10 @@ class SyntheticConfigError(LearnriskError, ValueError):
 
 class InterventionCatalogError(LearnriskError, ValueError):
     """An intervention catalog file that cannot be used; the message names the entry."""
+
+
+class KpiImpactError(LearnriskError, ValueError):
+    """kpi-impact cannot run: unknown course or KPI, no completers, no one to compare with."""
 
 
 class ExplainError(LearnriskError, ValueError):
