@@ -53,10 +53,11 @@ from .. import __version__
 from ..data import LearningData, load_data
 from ..errors import ScoringError
 from ..explaining import InterventionCatalog, explain, load_interventions
-from ..features import build_features, catalog
+from ..features import build_features, catalog, open_assignments
 from ..training import load_model
 from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
+from ._manager import manager_pages
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._overview import course_overviews, learner_facts, running_courses
 from ._report import render_caseload, render_report
@@ -333,7 +334,7 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
             details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
         for row, g in rec.groupby("row", sort=False):
             key = keys_of[row]
-            other = p_u_of[key] if target == "dropout" else p_d_of[key]
+            other = p_d_of[key] if target == "underperformance" else p_u_of[key]
             factor = 1.0 if np.isnan(other) else 1.0 - other
             details.setdefault(key, {})["interventions"] = [
                 {
@@ -544,9 +545,11 @@ def score(
     data, data_path = _load_data(data, t)
     steps("load_models")
     dropout_model, dropout_uri = _load_model(model, tracking_uri, trust_pickle)
-    _check_target(dropout_model, "dropout", "--model")
-    models = {"dropout": dropout_model}
-    uris = {"dropout": dropout_uri}
+    # an overdue model (corporate data) scores open assignments; its list has a page per manager
+    main = "overdue" if getattr(dropout_model, "target", None) == "overdue" and underperformance_model is None else "dropout"
+    _check_target(dropout_model, main, "--model")
+    models = {main: dropout_model}
+    uris = {main: dropout_uri}
     if underperformance_model is not None:
         under, under_uri = _load_model(underperformance_model, tracking_uri, trust_pickle)
         _check_target(under, "underperformance", "--underperformance-model")
@@ -568,6 +571,8 @@ def score(
     # inputs first (features, scores, explanations): OUT is not touched before the lock
     steps("features")
     features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
+    if main == "overdue":
+        features = features[open_assignments(data, features)].reset_index(drop=True)
     steps("predict")
     p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
     p_u = raw_u = None
@@ -576,6 +581,8 @@ def score(
         p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
         raw_u = raw_scores(models["underperformance"], features, p_u)
     risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
+    if main == "overdue":  # risk is p_overdue; p_dropout stays empty
+        risk["main_risk"], risk["p_dropout"] = "overdue", np.nan
     caseloads = []
     if assigned is not None:
         caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
@@ -584,7 +591,7 @@ def score(
     risk["last_active"] = risk["last_active"].fillna("").astype("str")
     risk["missed_assessments"] = risk["missed_assessments"].fillna(0).astype("int64")
     # the data are judged against the dropout model's reference (every enrolled learner of the week)
-    drift = {target: drift_report(m, features, warn=target == "dropout") for target, m in models.items()}
+    drift = {target: drift_report(m, features, warn=target != "underperformance") for target, m in models.items()}
 
     steps("explain")
     details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
@@ -642,6 +649,7 @@ def score(
             c.advisor: {"capacity": c.capacity, "served": c.served, "courses": list(c.courses), "file": caseload_filename(c.advisor)}
             for c in caseloads
         }
+        managers = manager_pages(data, risk, features, details, t) if main == "overdue" else {}
         html = render_report(
             as_of=t, overviews=overviews, risk_list=risk, details=details, summary=summary, history=history
         )
@@ -668,6 +676,10 @@ def score(
                 for stem, (c, page) in pages.items():
                     staged.write_bytes(f"{stem}.csv", csv_bytes(c.rows[CASELOAD_COLUMNS]))
                     staged.write_bytes(f"{stem}.html", page.encode())
+                if managers:
+                    (staged.path / "manager").mkdir()
+                for stem, page in managers.items():
+                    staged.write_bytes(f"manager/{stem}.html", page.encode())
                 summary["timings"] = steps.snapshot()
                 staged.write_bytes("summary.json", summary_bytes(summary))
                 steps("publish")
@@ -677,6 +689,7 @@ def score(
                 raise
             paths = {f: folder / f for f in FILES}
             paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem in pages for ext in ("csv", "html")})
+            paths.update({f"manager/{stem}.html": folder / "manager" / f"{stem}.html" for stem in managers})
         if out_path is None:
             summary["timings"] = steps.snapshot()
     return ScoreResult(
