@@ -23,10 +23,10 @@ import typer
 
 import learnrisk
 
-from .commands import data, demo, explain, fairness, features, score, synth, train
+from .commands import corporate, data, demo, explain, fairness, features, score, synth, train
 from .errors import DataValidationError, LearnriskError
 
-COMMAND_MODULES = (data, synth, features, train, explain, score, demo, fairness)
+COMMAND_MODULES = (data, synth, features, train, explain, score, demo, fairness, corporate)
 
 app = typer.Typer(
     name="learnrisk",

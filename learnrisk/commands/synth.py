@@ -33,9 +33,9 @@ def _effect(text: str) -> float | str:
 
 def _written_by_synth(fmt: str) -> set[str]:
     """The names of the files ``synth --format fmt`` writes into ``--out``."""
-    from learnrisk.data import OULAD_FILES, TABLES
+    from learnrisk.data import OPTIONAL_TABLES, OULAD_FILES, TABLES
 
-    return {f"{t}.parquet" for t in TABLES} if fmt == "parquet" else set(OULAD_FILES)
+    return {f"{t}.parquet" for t in (*TABLES, *OPTIONAL_TABLES)} if fmt == "parquet" else set(OULAD_FILES)
 
 
 def check_out(out: Path, fmt: str, force: bool) -> None:
@@ -87,6 +87,9 @@ def synth(
     force: Annotated[
         bool, typer.Option("--force", help="Write into a folder holding other files (Parquet: replaced whole).")
     ] = False,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="university (default) or corporate: employees, assigned training, HR, KPIs (docs/corporate.md).")
+    ] = "university",
 ) -> None:
     """Generate synthetic learning data from the documented latent model (docs/synthetic.md).
 
@@ -96,6 +99,8 @@ def synth(
 
     if fmt not in FORMATS:
         raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
+    if scenario == "corporate" and fmt != "parquet":
+        raise LearnriskError("--scenario corporate writes Parquet only (its assignments, hr and kpis tables have no OULAD file)")
     check_out(out, fmt, force)
     when = None
     as_of = as_of or running_at  # --running-at: the old name, kept for one release
@@ -114,8 +119,10 @@ def synth(
             self_paced_courses=self_paced,
             as_of=when,
             return_truth=truth is not None,
+            scenario=scenario,
         )
         data, oracle = result if truth is not None else (result, None)
+        oracle = getattr(oracle, "overdue", oracle)  # corporate: the oracle of overdue
         t1 = time.perf_counter()
         status.update(f"writing {fmt} to {out}")
         try:
