@@ -20,8 +20,9 @@ Labels are read only here, never by a feature builder: ``withdrawn_at``, ``outco
   it, due after it, not completed before it: :func:`learnrisk.features.open_assignments`), the
   course is not completed by its due date. Completion is the enrollments' ``completed_at``
   (a label column, like ``outcome``: docs/corporate.md). Known when ``completed_at`` is set
-  (overdue if after ``due_at``), or when the outcome is final without a completion (overdue);
-  other rows are unlabelled.
+  (overdue if after ``due_at``); without a completion, overdue when the outcome is final or the
+  due date is before the latest fact in the data (activity, completion or registration: a
+  completion before it would be there); other rows are unlabelled.
 
 Labels come only from finished offerings: an enrollment whose outcome is still null (the course
 is running) is unlabelled.
@@ -116,7 +117,16 @@ def _overdue(data: LearningData, features: pd.DataFrame) -> pd.Series:
     rows = features[keys].merge(data.enrollments[[*keys, "outcome", "completed_at"]], on=keys, how="left")
     rows = rows.merge(data.assignments[[*keys, "due_at"]], on=keys, how="left")
     completed = rows["completed_at"].notna().to_numpy()
-    late = to_ns(rows["completed_at"]) > to_ns(rows["due_at"])
-    y = np.where(completed, late.astype(float), np.where(rows["outcome"].notna().to_numpy(), 1.0, np.nan))
+    due = to_ns(rows["due_at"])
+    late = to_ns(rows["completed_at"]) > due
+    # not completed: overdue once the outcome is final, or once the due date is before the last
+    # fact the data hold (a completion before that fact would be in the data)
+    horizon = max(
+        (int(to_ns(pd.Series([s.max()]))[0]) for s in (data.activity["timestamp"], data.enrollments["completed_at"],
+                                                      data.enrollments["registered_at"]) if len(s) and s.notna().any()),
+        default=np.iinfo(np.int64).min,
+    )
+    known = rows["outcome"].notna().to_numpy() | (due < horizon)
+    y = np.where(completed, late.astype(float), np.where(known, 1.0, np.nan))
     y = np.where(open_assignments(data, features), y, np.nan)
     return pd.Series(y, index=features.index, name="overdue")

@@ -237,7 +237,7 @@ def generate_corporate(
                 if t >= due or t >= c_end or (0 <= completed < t):
                     break
                 remaining = modules - int((done < t).sum())
-                truth_rows.append((people["ids"][i], c.course_id, week, float(poisson.cdf(remaining - 1, r * (due - t) / DAY))))
+                truth_rows.append((people["ids"][i], c.course_id, week, remaining - 1, r * (due - t) / DAY))
     enr = pd.DataFrame(enr_rows)
     act = pd.DataFrame(act_rows, columns=["learner_id", "course_id", "timestamp", "activity_type", "clicks", "resource_id"])
     kpis = _kpis(rng, people, enr, start_ns, horizon_ns, kpi_effect)
@@ -283,7 +283,8 @@ def generate_corporate(
     )
     if not return_truth:
         return data
-    truth = pd.DataFrame(truth_rows, columns=["learner_id", "course_id", "week", "p_overdue"])
+    truth = pd.DataFrame(truth_rows, columns=["learner_id", "course_id", "week", "k", "lam"])
+    truth["p_overdue"] = poisson.cdf(truth.pop("k").to_numpy(), truth.pop("lam").to_numpy())  # P(fewer than m modules by the due date)
     truth = truth[truth.set_index(["learner_id", "course_id"]).index.isin(
         enrollments.set_index(["learner_id", "course_id"]).index)].reset_index(drop=True)
     return data, CorporateTruth(truth, float(kpi_effect))

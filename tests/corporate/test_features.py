@@ -100,3 +100,17 @@ def test_overdue_labels_only_open_assignments(base):
         data.assignments, on=["learner_id", "course_id"])
     expected = (~(rows["completed_at"] <= rows["due_at"])).astype(float).to_numpy()
     np.testing.assert_array_equal(y[is_open & y.notna().to_numpy()].to_numpy(), expected)
+
+
+def test_labels_of_a_cut_world_agree_with_the_whole_world(base):
+    from learnrisk import synthetic
+
+    data, _ = base
+    cut = synthetic.generate(n_learners=160, seed=3, scenario="corporate", as_of="2025-08-04")
+    fc, ff = build_features(cut, weeks=[1, 3]), build_features(data, weeks=[1, 3])
+    keys = ["learner_id", "course_id", "week"]
+    m = fc[keys].assign(cut=make_labels(cut, fc, "overdue").to_numpy()).merge(
+        ff[keys].assign(whole=make_labels(data, ff, "overdue").to_numpy()), on=keys)
+    known = m.dropna(subset=["cut"])
+    assert len(known) > 200 and (known["cut"] == known["whole"]).all()
+    assert known["cut"].sum() > 20  # overdue assignments of the running year are labelled, not only completers
