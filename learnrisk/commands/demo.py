@@ -34,7 +34,7 @@ from ._options import AsOfOpt, TrackingUriOpt, parse_date
 
 AS_OF = "2014-12-01"  # week 8-9 of the offerings that started on 2014-10-01
 NAMES = {"dropout": "learnrisk-dropout", "underperformance": "learnrisk-underperformance", "overdue": "learnrisk-overdue"}
-CORPORATE_AS_OF = "2025-10-06"  # the second year's assignments: many open, some due soon
+CORPORATE_AS_OF = "2026-10-05"  # the third year's assignments: many open, some due soon (train on the first two)
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,10 @@ def _data(cfg: DemoConfig, say):
         say(f"reusing the synthetic data in {folder}")
         return learnrisk.load_data(folder)
     if cfg.scenario == "corporate":
-        say(f"generating a synthetic company: {cfg.n_learners:,} employees, 4 courses x 2 years (seed {cfg.seed})")
-        data = learnrisk.synthetic.generate(n_learners=cfg.n_learners, seed=cfg.seed, as_of=parse_date(cfg.as_of), scenario="corporate")
+        say(f"generating a synthetic company: {cfg.n_learners:,} employees, 4 courses x 3 years (seed {cfg.seed})")
+        data = learnrisk.synthetic.generate(
+            n_learners=cfg.n_learners, seed=cfg.seed, as_of=parse_date(cfg.as_of), scenario="corporate", years=3
+        )
         data.to_parquet(folder)
         return data
     say(f"generating synthetic data: {cfg.n_learners:,} learners, 3 course codes x 4 offerings (seed {cfg.seed})")
