@@ -49,7 +49,7 @@ def test_university_data_get_no_corporate_columns(tiny):
 
 
 def _later(data, draw):
-    """The data with arbitrary facts dated at or after AS_OF: HR changes, completions, new assignments."""
+    """The data with arbitrary facts dated at or after AS_OF: HR changes, completions, new assignments, activity."""
     rng = np.random.default_rng(draw(st.integers(0, 10**6)))
     hr = data.hr
     who = rng.choice(hr["learner_id"].unique(), 20)
@@ -62,14 +62,24 @@ def _later(data, draw):
     e = data.enrollments.copy()
     later = e["completed_at"] >= AS_OF
     open_now = e["completed_at"].isna()
-    e.loc[later, "completed_at"] = AS_OF + pd.to_timedelta(rng.integers(0, 90 * 24, int(later.sum())), unit="h")
+    floor = e["registered_at"].where(e["registered_at"] > AS_OF, AS_OF)  # never before registering
+    e.loc[later, "completed_at"] = floor[later] + pd.to_timedelta(rng.integers(0, 90 * 24, int(later.sum())), unit="h")
     flip = open_now & (rng.random(len(e)) < 0.5)  # some open ones complete later
-    e.loc[flip, "completed_at"] = AS_OF + pd.Timedelta(days=3)
+    e.loc[flip, "completed_at"] = floor[flip] + pd.Timedelta(days=3)
     e.loc[flip, "outcome"] = "pass"
+    # new assignments dated at or after the cutoff (a course the learner had not been assigned)
+    course = "LEADERSHIP-2025"
+    new = np.setdiff1d(data.learners["learner_id"], e.loc[e["course_id"] == course, "learner_id"])[:10]
+    when = AS_OF + pd.to_timedelta(rng.integers(0, 30 * 24, len(new)), unit="h")
+    e = pd.concat([e, pd.DataFrame({"learner_id": new, "course_id": course, "registered_at": when, "withdrawn_at": pd.NaT,
+                                    "outcome": None, "completed_at": pd.NaT})], ignore_index=True)
+    assignments = pd.concat([data.assignments, pd.DataFrame({
+        "learner_id": new, "course_id": course, "assigned_at": when, "due_at": when + pd.Timedelta(days=60),
+        "required": 0, "recertification_of": None})], ignore_index=True)
     act = data.activity
     noise = act.sample(200, random_state=int(rng.integers(0, 1000))).assign(
         timestamp=AS_OF + pd.to_timedelta(rng.integers(0, 1000, 200), unit="h"))
-    return data.replace(hr=hr, enrollments=e, activity=pd.concat([act, noise], ignore_index=True))
+    return data.replace(hr=hr, enrollments=e, assignments=assignments, activity=pd.concat([act, noise], ignore_index=True))
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from learnrisk import synthetic
@@ -58,3 +59,22 @@ def test_bad_arguments():
         synthetic.generate(kpi_effect=1.0)
     with pytest.raises(SyntheticConfigError, match="years"):
         synthetic.generate(n_learners=40, scenario="corporate", years=1)
+
+
+def test_contract_checks_of_the_corporate_tables(company):
+    from learnrisk.errors import DataValidationError
+
+    data, _ = company
+    a = data.assignments.copy()
+    a.loc[0, "required"] = 2
+    e = data.enrollments.copy()
+    e.loc[0, "completed_at"] = e.loc[0, "registered_at"] - pd.Timedelta(days=1)
+    k = data.kpis.copy()
+    k.loc[0, "subject_kind"] = "robot"
+    with pytest.raises(DataValidationError) as err:
+        data.replace(assignments=a, enrollments=e, kpis=k)
+    text = str(err.value)
+    assert "not 0 or 1" in text and "completed before registered" in text and "unknown kind" in text
+    # completed_at is read as a time, like the contract's other times
+    csv_like = data.enrollments.assign(completed_at=data.enrollments["completed_at"].astype(str).replace("NaT", None))
+    assert str(data.replace(enrollments=csv_like).enrollments["completed_at"].dtype) == "datetime64[ns, UTC]"
