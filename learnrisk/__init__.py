@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "read_oulad": ".data",
     "read_parquet": ".data",
     "write_oulad": ".data",
+    # sources (platform exports)
+    "from_frames": ".sources",
     # errors
     "ConfigError": ".errors",
     "DataValidationError": ".errors",
@@ -55,8 +57,11 @@ _SUBMODULES = (
     "explaining",
     "fairness",
     "features",
+    "impact",
     "metrics",
+    "monitoring",
     "scoring",
+    "sources",
     "synthetic",
     "targets",
     "timeline",
@@ -82,7 +87,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
-    from . import data, errors, explaining, fairness, features, metrics, scoring, synthetic, targets, timeline, training
+    from . import data, errors, explaining, fairness, features, impact, metrics, scoring, synthetic, targets, timeline, training
     from .data import LearningData, load_data, read_oulad, read_parquet, write_oulad
     from .errors import ConfigError, DataValidationError, LearnriskError, ModelLoadError, NotFittedError, ScoringError
     from .explaining import Explanation, explain

@@ -19,14 +19,17 @@ __all__ = [
     "ExplainError",
     "FairnessAuditError",
     "FeatureSpecError",
+    "ImpactError",
     "InterventionCatalogError",
     "KpiImpactError",
     "LearnriskError",
     "ModelLoadError",
+    "MonitorError",
     "NotFittedError",
     "Problem",
     "RowsNotFoundError",
     "ScoringError",
+    "SourceError",
     "SyntheticConfigError",
 ]
 
@@ -99,6 +102,11 @@ class ScoringError(LearnriskError, RuntimeError):
     that exists (without ``force``) or is locked by another run, a model of the wrong target."""
 
 
+class MonitorError(LearnriskError, ValueError):
+    """Raised by :func:`learnrisk.monitoring.monitor`: no published list in the folder or the
+    period, a period whose end is before its start, an unknown target."""
+
+
 class ConfigError(LearnriskError, ValueError):
     """Raised for an option or argument outside what is allowed (the message lists what is)."""
 
@@ -106,6 +114,11 @@ class ConfigError(LearnriskError, ValueError):
 class FeatureSpecError(LearnriskError, ValueError):
     """Raised when the cutoffs (weeks, days, as-of) or the activity-family map given to
     :func:`learnrisk.build_features` are not valid."""
+
+
+class SourceError(LearnriskError, ValueError):
+    """A platform export (xAPI, Caliper, Moodle, Canvas, edX, a mapped CSV) that cannot be read:
+    the message names the statement, event or row and says what is wrong with it."""
 
 
 class SyntheticConfigError(LearnriskError, ValueError):
@@ -134,6 +147,12 @@ class RowsNotFoundError(ExplainError, KeyError):
 
 class FairnessAuditError(LearnriskError, ValueError):
     """Raised when the rows given to the audit cannot be audited (missing columns, bad values)."""
+
+
+class ImpactError(LearnriskError, ValueError):
+    """Raised when an action cannot be recorded (an unknown enrollment or intervention, a bad
+    status, a bad row of an actions sheet) or an impact cannot be estimated (no lists, no
+    outcomes yet); the message names the value or the row."""
 
 
 class NotFittedError(LearnriskError, ValueError, AttributeError):

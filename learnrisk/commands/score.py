@@ -86,6 +86,17 @@ def score(
     interventions: InterventionsOpt = None,
     tracking_uri: TrackingUriOpt = None,
     trust_pickle: TrustPickleOpt = False,
+    holdout: Annotated[
+        float,
+        typer.Option(
+            "--holdout",
+            help="Share (0-0.5) of listed learners kept out of the advisors' list by a hash of learner, course "
+            "and salt, written to holdout.csv: a randomized evaluation the institution must approve (docs/impact.md).",
+        ),
+    ] = 0.0,
+    holdout_salt: Annotated[
+        str, typer.Option("--holdout-salt", help="Salt of the hold-out draw; keep it for the whole offering.")
+    ] = "learnrisk-holdout",
 ) -> None:
     """Score every active enrollment of the running offerings and write the weekly risk list."""
     from rich.console import Console
@@ -127,6 +138,8 @@ def score(
             tracking_uri=tracking_uri,
             on_step=on_step,
             trust_pickle=trust_pickle,
+            holdout=holdout,
+            holdout_salt=holdout_salt,
         )
         progress.update(task, completed=len(STEPS))
     s = result.summary
@@ -146,6 +159,8 @@ def score(
         typer.echo(f"warning: data drift: {s['drift_sentence']}", err=True)
     if s.get("caseloads"):
         typer.echo(f"caseloads of {len(s['caseloads'])} advisors in {result.folder}/caseload/")
+    if s.get("holdout", {}).get("share"):
+        typer.echo(f"held out {s['holdout']['held_out']} listed learners ({s['holdout']['share']:.0%}) in holdout.csv")
     managers = [n for n in result.paths if n.startswith("manager/")]
     if managers:  # an overdue model on corporate data (docs/corporate.md)
         typer.echo(f"pages of {len(managers)} managers in {result.folder}/manager/")

@@ -20,7 +20,7 @@ from learnrisk.errors import LearnriskError
 
 from ._options import AsOfOpt, OutOpt, parse_date
 
-FORMATS = ("parquet", "oulad")
+FORMATS = ("parquet", "oulad")  # and every platform format with a writer (learnrisk.sources.WRITERS)
 
 
 def _effect(text: str) -> float | str:
@@ -34,8 +34,17 @@ def _effect(text: str) -> float | str:
 def _written_by_synth(fmt: str) -> set[str]:
     """The names of the files ``synth --format fmt`` writes into ``--out``."""
     from learnrisk.data import OPTIONAL_TABLES, OULAD_FILES, TABLES
+    from learnrisk.sources import FILES
 
+    if fmt in FILES:
+        return set(FILES[fmt])
     return {f"{t}.parquet" for t in (*TABLES, *OPTIONAL_TABLES)} if fmt == "parquet" else set(OULAD_FILES)
+
+
+def _formats() -> tuple[str, ...]:
+    from learnrisk.sources import WRITERS
+
+    return (*FORMATS, *sorted(WRITERS))
 
 
 def check_out(out: Path, fmt: str, force: bool) -> None:
@@ -71,7 +80,12 @@ def synth(
         int, typer.Option("--offerings", help="Dated offerings per code (2013B, 2013J, 2014B, ...).")
     ] = 4,
     fmt: Annotated[
-        str, typer.Option("--format", help="parquet (canonical tables) or oulad (the 7 OULAD CSV files).")
+        str,
+        typer.Option(
+            "--format",
+            help="parquet (canonical tables), oulad (the 7 OULAD CSV files), or a platform's format: "
+            "csv, xapi, caliper, moodle, canvas, edx (docs/data.md).",
+        ),
     ] = "parquet",
     sensitive_effect: Annotated[
         str, typer.Option("--sensitive-effect", help="none, modest, strong, or a number >= 0.")
@@ -97,10 +111,10 @@ def synth(
     """
     from rich.console import Console
 
-    if fmt not in FORMATS:
-        raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(FORMATS)}")
+    if fmt not in _formats():
+        raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(_formats())}")
     if scenario == "corporate" and fmt != "parquet":
-        raise LearnriskError("--scenario corporate writes Parquet only (its assignments, hr and kpis tables have no OULAD file)")
+        raise LearnriskError("--scenario corporate writes Parquet only (its assignments, hr and kpis tables have no other file format)")
     check_out(out, fmt, force)
     when = None
     as_of = as_of or running_at  # --running-at: the old name, kept for one release
@@ -128,8 +142,10 @@ def synth(
         try:
             if fmt == "parquet":
                 data.to_parquet(out)
-            else:
+            elif fmt == "oulad":
                 learnrisk.write_oulad(data, out)
+            else:
+                learnrisk.sources.write(fmt, data, out)
             if oracle is not None:
                 truth.parent.mkdir(parents=True, exist_ok=True)
                 oracle.to_parquet(truth, index=False)

@@ -6,6 +6,7 @@ from ._oulad import FILES as OULAD_FILES
 from ._oulad import read_oulad
 from ._oulad_write import write_oulad
 from ._schema import OPTIONAL_SCHEMA, OPTIONAL_TABLES, OUTCOMES, SCHEMA, SENSITIVE_ATTRIBUTES, TABLES
+from ._validate import check_optional_table
 
 __all__ = [
     "OULAD_FILES",
@@ -15,6 +16,7 @@ __all__ = [
     "SCHEMA",
     "SENSITIVE_ATTRIBUTES",
     "TABLES",
+    "check_optional_table",
     "LearningData",
     "load_data",
     "read_oulad",

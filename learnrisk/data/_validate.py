@@ -437,6 +437,19 @@ def optional_problems(t: dict[str, pd.DataFrame]) -> list[Problem]:
     return problems
 
 
+def check_optional_table(name: str, frame: pd.DataFrame, enrollments: pd.DataFrame) -> pd.DataFrame:
+    """One optional table (``actions``, ...) with canonical dtypes, checked on its own and against
+    the enrollments (only their ``learner_id`` and ``course_id`` are read), as
+    :func:`optional_problems` does inside a LearningData; DataValidationError otherwise. For
+    writers that append to one table of a Parquet folder without reading the others."""
+    out = coerce_table(name, frame)
+    e = pd.DataFrame({k: _as_str(enrollments[k]) for k in ENROLLMENT_KEY})
+    problems = optional_problems({"enrollments": e, name: out})
+    if problems:
+        raise DataValidationError(problems)
+    return out
+
+
 # --------------------------------------------------------------------------- plausibility
 FAR_DAYS = 365  # an event this many days before its offering's start or after its end is far outside
 EARLY_STOP = 0.75  # an offering that is over whose activity stops before this share of its length

@@ -1,9 +1,33 @@
-"""Impact: did what was done (training, interventions) change what happened afterwards?
+"""Close the loop: record what advisors did, and measure whether contact helped.
 
-``kpi_impact``: a matched difference in differences of a business KPI for completers of a
-course against non-completers (docs/corporate.md).
+>>> learnrisk.impact.log_action("data/", "11391", "AAA-2014J", "welcome-call")   # doctest: +SKIP
+>>> res = learnrisk.impact.estimate_impact("risk-lists", "data/")                  # doctest: +SKIP
+>>> print(res.to_text())                                                           # doctest: +SKIP
+
+A layer above ``scoring``: it reads the lists the weekly job published and the outcomes and
+actions in the data; it never scores again. See ``docs/impact.md``.
+
+``kpi_impact``: did completing a course move a business KPI? A matched difference in
+differences of completers against non-completers (docs/corporate.md).
 """
 
+from ._actions import ACTION_COLUMNS, import_actions_csv, log_action, read_actions
+from ._estimate import CAVEATS, ImpactResult, estimate_impact, newcombe_interval, unit_outcomes
 from ._kpi import KpiImpact, kpi_impact
+from ._lists import first_listings, read_lists
 
-__all__ = ["KpiImpact", "kpi_impact"]
+__all__ = [
+    "ACTION_COLUMNS",
+    "CAVEATS",
+    "ImpactResult",
+    "KpiImpact",
+    "estimate_impact",
+    "first_listings",
+    "import_actions_csv",
+    "kpi_impact",
+    "log_action",
+    "newcombe_interval",
+    "read_actions",
+    "read_lists",
+    "unit_outcomes",
+]

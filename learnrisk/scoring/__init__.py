@@ -8,5 +8,6 @@ See ``docs/scoring.md`` for the columns, bands, safety guarantees and a weekly s
 """
 
 from ._job import ScoreResult, parse_as_of, score
+from ._loop import holdout_mask
 
-__all__ = ["ScoreResult", "parse_as_of", "score"]
+__all__ = ["ScoreResult", "holdout_mask", "parse_as_of", "score"]

@@ -59,8 +59,11 @@ from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
 from ._manager import manager_pages
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
+from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._overview import course_overviews, learner_facts, running_courses
-from ._report import render_caseload, render_report
+from ._course import course_diagnostics, course_filename
+from ._institution import course_trends, past_quality
+from ._report import render_caseload, render_course, render_institution, render_report
 from ._summary import build_summary, drift_report, model_info, summary_bytes
 from ._tables import csv_bytes, parquet_bytes, read_previous
 
@@ -72,7 +75,7 @@ CHANGE_POINTS = 0.01
 HISTORY_LISTS = 8  # earlier lists read for each learner's trend
 MAX_INTERVENTIONS = 3
 TOP_DRIVERS = 3
-FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json")
+FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json", "actions-to-fill.csv")
 
 
 @dataclass(frozen=True)
@@ -421,6 +424,21 @@ def _with_caseloads(risk: pd.DataFrame, caseloads: list, assigned: pd.DataFrame)
     return out
 
 
+def _views(data, t, overviews, risk, summary, out_path: Path, earlier: list[str]) -> dict[str, tuple[None, str]]:
+    """``course/<course>.html`` per running offering and ``institution.html`` (``_course``, ``_institution``)."""
+    diagnostics = course_diagnostics(data, t, overviews)
+    pages: dict[str, tuple[None, str]] = {
+        f"course/{course_filename(ov.course_id)}": (None, render_course(
+            as_of=t, overview=ov, diagnostics=diagnostics[ov.course_id], risk_list=risk, summary=summary))
+        for ov in overviews
+    }  # fmt: skip
+    codes = dict(zip(data.courses["course_id"].astype(str), data.courses["course_code"].astype(str)))
+    pages["institution"] = (None, render_institution(
+        as_of=t, overviews=overviews, risk_list=risk, summary=summary,
+        trends=course_trends(out_path, earlier[-HISTORY_LISTS:]), quality=past_quality(out_path, t.strftime("%Y-%m-%d")), codes=codes))  # fmt: skip
+    return pages
+
+
 def _history(out_path: Path, folders: list[str]) -> dict[tuple[str, str], list[tuple[str, float]]]:
     """Per (course_id, learner_id): [(as-of, risk), ...] over the earlier lists, oldest first."""
     hist: dict[tuple[str, str], list[tuple[str, float]]] = {}
@@ -478,6 +496,8 @@ def score(
     tracking_uri: str | None = None,
     on_step: Callable[[str], None] | None = None,
     trust_pickle: bool = False,
+    holdout: float = 0.0,
+    holdout_salt: str = DEFAULT_SALT,
 ) -> ScoreResult:
     """Score every active enrollment of the offerings running at ``as_of``; write the weekly list.
 
@@ -508,6 +528,11 @@ def score(
     on_step : called with the name of each step as it starts (the CLI's progress display)
     trust_pickle : load a model saved as a pickle (``model.pkl``, the former format); refused
         by default, since unpickling runs any code the file holds
+    holdout : share (0 to 0.5, default 0: off) of the listed learners kept out of the advisors'
+        list by a deterministic hash of learner, course and ``holdout_salt``, written to
+        ``holdout.csv`` (a randomized evaluation design the institution must approve:
+        ``docs/impact.md``); the rest are ranked again
+    holdout_salt : another salt draws another hold-out; keep it for the whole offering
 
     Returns
     -------
@@ -537,6 +562,7 @@ def score(
         raise ScoringError(f"by must be 'course' or 'advisor', found {by!r}")
     if caseload is not None and by != "advisor":
         raise ScoringError("a caseload is used with by='advisor' (--by advisor)")
+    holdout = check_holdout(holdout)
     t = parse_as_of(as_of)
     name = t.strftime("%Y-%m-%d")
     out_path = None if out is None else Path(out)
@@ -583,6 +609,7 @@ def score(
     risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
     if main == "overdue":  # risk is p_overdue; p_dropout stays empty
         risk["main_risk"], risk["p_dropout"] = "overdue", np.nan
+    risk, held = split_holdout(risk, holdout, holdout_salt, band_rule["capacity"])
     caseloads = []
     if assigned is not None:
         caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
@@ -621,7 +648,11 @@ def score(
                     previous_name = None
         risk = compare_with_previous(risk, previous)
         risk.insert(0, "as_of", pd.Series([name] * len(risk), dtype="str"))
-        risk = risk[COLUMNS + (["advisor"] if assigned is not None else [])]
+        if data.actions is not None:  # who has been contacted, when and how (before t)
+            risk = risk.merge(contacted_before(data.actions, t), on=KEYS, how="left", validate="one_to_one")
+            risk["contacted"] = risk["contacted"].fillna("").astype("str")
+        extra = (["advisor"] if assigned is not None else []) + (["contacted"] if data.actions is not None else [])
+        risk = risk[COLUMNS + extra]
         if caseloads:
             caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
 
@@ -645,11 +676,12 @@ def score(
             recovered=recovered,
             version=__version__,
         )
+        summary["holdout"] = {"share": holdout, "salt": holdout_salt if holdout > 0 else None, "held_out": len(held),
+                              "file": "holdout.csv" if holdout > 0 else None}
         summary["caseloads"] = {
             c.advisor: {"capacity": c.capacity, "served": c.served, "courses": list(c.courses), "file": caseload_filename(c.advisor)}
             for c in caseloads
         }
-        managers = manager_pages(data, risk, features, details, t) if main == "overdue" else {}
         html = render_report(
             as_of=t, overviews=overviews, risk_list=risk, details=details, summary=summary, history=history
         )
@@ -661,6 +693,10 @@ def score(
             )
             for c in caseloads
         }
+        if out_path is not None:  # the course views and the institution view (docs/scoring.md)
+            pages.update(_views(data, t, overviews, risk, summary, out_path, earlier))
+        if main == "overdue":  # a page per manager (docs/corporate.md)
+            pages.update({f"manager/{stem}": (None, page) for stem, page in manager_pages(data, risk, features, details, t).items()})
 
         paths: dict[str, Path] = {}
         folder = None
@@ -671,15 +707,14 @@ def score(
                 staged.write_bytes("risk_list.csv", csv_bytes(risk))
                 staged.write_bytes("risk_list.parquet", parquet_bytes(risk))
                 staged.write_bytes("report.html", html.encode())
-                if pages:
-                    (staged.path / "caseload").mkdir()
+                staged.write_bytes("actions-to-fill.csv", csv_bytes(actions_sheet(risk)))
+                if holdout > 0:
+                    staged.write_bytes("holdout.csv", csv_bytes(holdout_rows(held, name)))
                 for stem, (c, page) in pages.items():
-                    staged.write_bytes(f"{stem}.csv", csv_bytes(c.rows[CASELOAD_COLUMNS]))
+                    (staged.path / stem).parent.mkdir(exist_ok=True)
+                    if c is not None:
+                        staged.write_bytes(f"{stem}.csv", csv_bytes(c.rows[CASELOAD_COLUMNS]))
                     staged.write_bytes(f"{stem}.html", page.encode())
-                if managers:
-                    (staged.path / "manager").mkdir()
-                for stem, page in managers.items():
-                    staged.write_bytes(f"manager/{stem}.html", page.encode())
                 summary["timings"] = steps.snapshot()
                 staged.write_bytes("summary.json", summary_bytes(summary))
                 steps("publish")
@@ -687,9 +722,9 @@ def score(
             except BaseException:
                 staged.discard()
                 raise
-            paths = {f: folder / f for f in FILES}
-            paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem in pages for ext in ("csv", "html")})
-            paths.update({f"manager/{stem}.html": folder / "manager" / f"{stem}.html" for stem in managers})
+            paths = {f: folder / f for f in FILES + (("holdout.csv",) if holdout > 0 else ())}
+            paths.update({f"{stem}.{ext}": folder / f"{stem}.{ext}" for stem, (c, _) in pages.items()
+                          for ext in (("csv", "html") if c is not None else ("html",))})
         if out_path is None:
             summary["timings"] = steps.snapshot()
     return ScoreResult(

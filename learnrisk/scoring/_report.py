@@ -13,6 +13,13 @@ distribution, the weekly engagement curve, the most often missed assessments) an
 list of listed learners (high and medium bands, and everyone to contact now) with trend, last
 active date, missed assessments, drivers and recommended interventions, and a footer saying how
 to read it. :func:`render_caseload` draws an advisor's caseload with the same table.
+
+The CSS and the script live in ``templates/_style.css.j2`` and ``_script.js.j2``, included
+inline by every page: the report, the course view (:func:`render_course`,
+``course/<course_id>.html``, figures from ``_course``) and the institution view
+(:func:`render_institution`, ``institution.html``, trends and past quality from
+``_institution``), and ``learnrisk monitor``'s page. The report links to those two views,
+written beside it; nothing else.
 """
 
 from __future__ import annotations
@@ -25,9 +32,13 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from .._format import format_percent, format_points, format_probability
+from ._course import CourseDiagnostics, course_filename
 from ._overview import CourseOverview
 
-__all__ = ["effect_words", "engagement_svg", "render_caseload", "render_report", "risk_distribution_svg", "sparkline_svg"]
+__all__ = [
+    "bars_svg", "effect_words", "engagement_svg", "render_caseload", "render_course", "render_institution", "render_report",
+    "risk_distribution_svg", "sparkline_svg",
+]  # fmt: skip
 
 
 def _env() -> jinja2.Environment:
@@ -42,6 +53,7 @@ def _env() -> jinja2.Environment:
     env.filters["pct"] = format_percent
     env.filters["prob"] = format_probability
     env.filters["pts"] = functools.partial(format_points, missing="")
+    env.filters["pctx"] = lambda v: "—" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format_percent(v)
     env.filters["date"] = lambda t: "" if t is None or pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d")
     return env
 
@@ -185,6 +197,7 @@ def _people(rows: pd.DataFrame, details: dict, history: dict, course_risks: dict
                 "contact_now": bool(r.get("contact_now", False)),
                 "change": change if isinstance(change, str) else "",
                 "last_active": r.get("last_active") or "",
+                "contacted": r.get("contacted") or "",
                 "missed": int(r.get("missed_assessments", 0) or 0),
                 "spark": sparkline_svg(trend),
                 "drivers": d.get("drivers", []),
@@ -236,7 +249,8 @@ def render_report(
         courses.append(
             {
                 "o": ov,
-                "anchor": "course-" + "".join(ch if ch.isalnum() else "-" for ch in ov.course_id),
+                "anchor": _course_anchor(ov.course_id),
+                "page": f"course/{course_filename(ov.course_id)}.html",
                 "svg": engagement_svg(ov.curve),
                 "dist": risk_distribution_svg(rows["risk"], rows["band"]),
                 "share_this_week": ov.active_this_week / ov.active_enrollments if ov.active_enrollments else float("nan"),
@@ -282,4 +296,89 @@ def render_caseload(
         models=_models_line(summary),
         has_under=bool(rows["p_underperformance"].notna().any()) if "p_underperformance" in rows.columns and len(rows) else False,
         caseload=caseload,
+    )
+
+
+def bars_svg(values: list[tuple[int, int]], *, label: str, width: int = 380, height: int = 130) -> Markup:
+    """An inline SVG bar chart of counts per course week (``[(week, count), ...]``)."""
+    if not values:
+        return Markup('<p class="muted">No complete week yet.</p>')
+    left, right, top, bottom = 30, 6, 8, 22
+    w, h = width - left - right, height - top - bottom
+    top_count = max(c for _, c in values) or 1
+    bw = w / len(values)
+    step = max(1, math.ceil(len(values) / 12))
+    parts = [
+        f'<svg class="bars" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}">',
+        f'<text x="{left - 4}" y="{top + 8}" class="axis" text-anchor="end">{top_count}</text>',
+        f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" class="grid"/>',
+    ]
+    for i, (week, c) in enumerate(values):
+        bh = h * c / top_count
+        parts.append(
+            f'<rect x="{left + i * bw + 1:.1f}" y="{top + h - bh:.1f}" width="{max(bw - 2, 1):.1f}" height="{bh:.1f}" class="bar">'
+            f"<title>week {week}: {c}</title></rect>"
+        )
+        if i % step == 0:
+            parts.append(f'<text x="{left + (i + 0.5) * bw:.1f}" y="{height - 6}" class="axis" text-anchor="middle">{week}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _course_anchor(course_id: str) -> str:
+    return "course-" + "".join(ch if ch.isalnum() else "-" for ch in course_id)
+
+
+def render_course(*, as_of: pd.Timestamp, overview: CourseOverview, diagnostics: CourseDiagnostics, risk_list: pd.DataFrame, summary: dict) -> str:
+    """The course view of one running offering (``course/<course_id>.html``, see ``_course``)."""
+    ov, d = overview, diagnostics
+    rows = risk_list[risk_list["course_id"] == ov.course_id]
+    rated = [a for a in d.assessments if a["rate"] == a["rate"]]
+    return _env().get_template("course.html.j2").render(
+        as_of=as_of.strftime("%Y-%m-%d"),
+        o=ov,
+        d=d,
+        anchor=_course_anchor(ov.course_id),
+        n_high=int(rows["band"].eq("high").sum()),
+        share_this_week=ov.active_this_week / ov.active_enrollments if ov.active_enrollments else float("nan"),
+        curve=engagement_svg(ov.curve),
+        withdrawals=bars_svg([(w["week"], w["withdrawn"]) for w in d.withdrawals], label="Withdrawals per course week"),
+        busiest=max(d.withdrawals, key=lambda w: w["withdrawn"]) if any(w["withdrawn"] for w in d.withdrawals) else None,
+        worst=min(rated, key=lambda a: a["rate"]) if rated else None,
+        generated_by=summary.get("generated_by", ""),
+    )
+
+
+def render_institution(
+    *, as_of: pd.Timestamp, overviews: list[CourseOverview], risk_list: pd.DataFrame, summary: dict,
+    trends: dict[str, list[tuple[str, float]]], quality: dict | None, codes: dict[str, str],
+) -> str:
+    """The institution view (``institution.html``, see ``_institution``)."""
+    past: dict[str, list] = {}
+    for c in (quality or {}).get("courses", []):
+        past.setdefault(codes.get(c["course_id"], ""), []).append(c)
+    out = []
+    for ov in overviews:
+        g = risk_list[risk_list["course_id"] == ov.course_id]
+        share = float(g["band"].ne("low").mean()) if len(g) else 0.0
+        same = past.get(ov.course_code, [])
+        n_now, tp = sum(c["n_now"] or 0 for c in same), sum(c["tp_now"] or 0 for c in same)
+        out.append(
+            {
+                "course_id": ov.course_id,
+                "file": course_filename(ov.course_id),
+                "scored": len(g),
+                "high": int(g["band"].eq("high").sum()),
+                "medium": int(g["band"].eq("medium").sum()),
+                "now": int(g["contact_now"].sum()),
+                "median": float(g["risk"].median()) if len(g) else float("nan"),
+                "share": share,
+                "spark": sparkline_svg(list(trends.get(ov.course_id, [])) + [("this week", share)]),
+                "past": tp / n_now if n_now else None,
+            }
+        )
+    total = {k: sum(r[k] for r in out) for k in ("scored", "high", "now")}
+    return _env().get_template("institution.html.j2").render(
+        as_of=as_of.strftime("%Y-%m-%d"), rows=out, total=total, quality=quality, generated_by=summary.get("generated_by", "")
     )

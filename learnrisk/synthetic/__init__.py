@@ -22,13 +22,14 @@ from . import _params as P
 from ._arrays import strings, times
 from ._assessments import Results, final_results, submissions
 from ._catalog import Catalog, build_catalog
+from ._contacts import contact_effects, simulate_contacts
 from ._corporate import CorporateTruth, generate_corporate
 from ._engagement import activity
 from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
 from ._population import Enrollments, make_enrollments, make_learners
 from ._realism import realism
 
-__all__ = ["SCENARIOS", "CorporateTruth", "SyntheticConfigError", "generate", "realism"]
+__all__ = ["SCENARIOS", "CorporateTruth", "SyntheticConfigError", "contact_effects", "generate", "realism", "simulate_contacts"]
 
 SCENARIOS = ("university", "corporate")
 

@@ -165,3 +165,11 @@ def test_quickstart_logs_to_mlflow(tmp_path: Path):
     assert "- gate passed:" in text and "RiskModel(" in text
     assert "MLflow logging skipped" not in text
     assert not any(p.name in ("mlflow.db", "mlartifacts", "mlruns") for p in folder.iterdir())
+
+
+def test_impact_notebook_compares_the_estimate_with_the_truth(execute):
+    nb, _, _ = execute(NOTEBOOKS / "04-impact.ipynb")
+    text = _text(nb)
+    assert "holdout.csv" in text and "actions-to-fill.csv" in text
+    assert "ITT (listed vs held out)" in text and "Course Signals" in text
+    assert "covered" in text and "holds 0" in text

@@ -24,7 +24,8 @@ from learnrisk.errors import ScoringError
 from learnrisk.scoring import score
 from tests.scoring.conftest import AS_OF, NEXT_WEEK, cli_command, cli_env, snapshot
 
-FILES = ["report.html", "risk_list.csv", "risk_list.parquet", "summary.json"]
+FILES = ["actions-to-fill.csv", "report.html", "risk_list.csv", "risk_list.parquet", "summary.json"]
+ENTRIES = sorted([*FILES, "course", "institution.html"])  # with the course and institution views
 
 
 def _score(world, out: Path, as_of: str = AS_OF, **kw):
@@ -48,7 +49,7 @@ def previous(_previous_once, tmp_path) -> Path:
 
 def test_write_is_one_complete_folder(previous):
     assert sorted(p.name for p in previous.iterdir()) == [".lock", AS_OF]
-    assert sorted(p.name for p in (previous / AS_OF).iterdir()) == FILES
+    assert sorted(p.name for p in (previous / AS_OF).iterdir()) == ENTRIES
     rl = pd.read_parquet(previous / AS_OF / "risk_list.parquet")
     csv = pd.read_csv(previous / AS_OF / "risk_list.csv", dtype={"learner_id": "str"})
     assert len(rl) == len(csv) > 0
@@ -74,7 +75,7 @@ def test_force_replaces_the_folder(world, previous):
     assert new_csv != old_csv
     assert res.summary["bands"]["k"] == 2
     assert sorted(p.name for p in previous.iterdir()) == [".lock", AS_OF]  # nothing left aside
-    assert sorted(p.name for p in (previous / AS_OF).iterdir()) == FILES
+    assert sorted(p.name for p in (previous / AS_OF).iterdir()) == ENTRIES
 
 
 def test_same_inputs_give_byte_identical_lists(world, tmp_path, previous):

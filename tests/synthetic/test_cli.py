@@ -40,7 +40,7 @@ def test_oulad_output_reads_back(capsys, tmp_path):
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--sensitive-effect", "huge"], "sensitive_effect='huge' is not known"), (["--format", "csv"], "--format 'csv'")],
+    [(["--sensitive-effect", "huge"], "sensitive_effect='huge' is not known"), (["--format", "xlsx"], "--format 'xlsx'")],
 )
 def test_bad_options_give_one_line_and_exit_2(capsys, tmp_path, args, message):
     code, _, err = run(capsys, "synth", "--learners", "20", "--out", str(tmp_path / "x"), *args)
