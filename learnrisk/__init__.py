@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     # explaining
     "Explanation": ".explaining",
     "explain": ".explaining",
+    # impact
+    "kpi_impact": ".impact",
     # scoring
     "ScoreResult": ".scoring",
     "score": ".scoring",

@@ -23,10 +23,10 @@ import typer
 
 import learnrisk
 
-from .commands import data, demo, explain, fairness, features, impact, importing, monitor, score, synth, train
+from .commands import corporate, data, demo, explain, fairness, features, impact, importing, monitor, score, synth, train
 from .errors import DataValidationError, LearnriskError
 
-COMMAND_MODULES = (data, importing, synth, features, train, explain, score, demo, fairness, impact, monitor)
+COMMAND_MODULES = (data, importing, synth, features, train, explain, score, demo, fairness, impact, monitor, corporate)
 
 app = typer.Typer(
     name="learnrisk",

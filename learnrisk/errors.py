@@ -21,6 +21,7 @@ __all__ = [
     "FeatureSpecError",
     "ImpactError",
     "InterventionCatalogError",
+    "KpiImpactError",
     "LearnriskError",
     "ModelLoadError",
     "MonitorError",
@@ -126,6 +127,10 @@ class SyntheticConfigError(LearnriskError, ValueError):
 
 class InterventionCatalogError(LearnriskError, ValueError):
     """An intervention catalog file that cannot be used; the message names the entry."""
+
+
+class KpiImpactError(LearnriskError, ValueError):
+    """kpi-impact cannot run: unknown course or KPI, no completers, no one to compare with."""
 
 
 class ExplainError(LearnriskError, ValueError):

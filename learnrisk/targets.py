@@ -16,6 +16,14 @@ Labels are read only here, never by a feature builder: ``withdrawn_at``, ``outco
   weekly list's combined risk ``1 - (1 - p_dropout) * (1 - p_underperformance)`` estimates, as
   one label. A completed enrollment without a final score is unlabelled under a threshold.
 
+- ``overdue``: among assigned courses whose assignment is open at the cutoff (assigned before
+  it, due after it, not completed before it: :func:`learnrisk.features.open_assignments`), the
+  course is not completed by its due date. Completion is the enrollments' ``completed_at``
+  (a label column, like ``outcome``: docs/corporate.md). Known when ``completed_at`` is set
+  (overdue if after ``due_at``); without a completion, overdue when the outcome is final or the
+  due date is before the latest fact in the data (activity, completion or registration: a
+  completion before it would be there); other rows are unlabelled.
+
 Labels come only from finished offerings: an enrollment whose outcome is still null (the course
 is running) is unlabelled.
 
@@ -32,8 +40,10 @@ import pandas as pd
 
 from .data import LearningData
 from .errors import ConfigError
+from .features import open_assignments
+from .timeline import to_ns
 
-TARGETS = ("dropout", "underperformance", "not_passing")
+TARGETS = ("dropout", "underperformance", "not_passing", "overdue")
 
 __all__ = ["TARGETS", "check_target", "make_labels"]
 
@@ -65,6 +75,8 @@ def make_labels(
         is below this value (instead of when its outcome is ``fail``).
     """
     check_target(target)
+    if target == "overdue":
+        return _overdue(data, features)
     cols = ["learner_id", "course_id", "withdrawn_at", "outcome"]
     if "final_score" in data.enrollments.columns:
         cols.append("final_score")
@@ -92,3 +104,29 @@ def make_labels(
             y = np.where(withdrew, 1.0, y)
     y = np.where(finished, y, np.nan)
     return pd.Series(y, index=features.index, name=target)
+
+
+def _overdue(data: LearningData, features: pd.DataFrame) -> pd.Series:
+    if data.assignments is None or "completed_at" not in data.enrollments.columns:
+        raise ConfigError(
+            "target 'overdue' needs an assignments table and a completed_at column in enrollments "
+            "(docs/corporate.md); this data has "
+            + ("no assignments" if data.assignments is None else "no completed_at")
+        )
+    keys = ["learner_id", "course_id"]
+    rows = features[keys].merge(data.enrollments[[*keys, "outcome", "completed_at"]], on=keys, how="left")
+    rows = rows.merge(data.assignments[[*keys, "due_at"]], on=keys, how="left")
+    completed = rows["completed_at"].notna().to_numpy()
+    due = to_ns(rows["due_at"])
+    late = to_ns(rows["completed_at"]) > due
+    # not completed: overdue once the outcome is final, or once the due date is before the last
+    # fact the data hold (a completion before that fact would be in the data)
+    horizon = max(
+        (int(to_ns(pd.Series([s.max()]))[0]) for s in (data.activity["timestamp"], data.enrollments["completed_at"],
+                                                      data.enrollments["registered_at"]) if len(s) and s.notna().any()),
+        default=np.iinfo(np.int64).min,
+    )
+    known = rows["outcome"].notna().to_numpy() | (due < horizon)
+    y = np.where(completed, late.astype(float), np.where(known, 1.0, np.nan))
+    y = np.where(open_assignments(data, features), y, np.nan)
+    return pd.Series(y, index=features.index, name="overdue")

@@ -33,7 +33,8 @@ from learnrisk._format import MISSING, format_number, format_probability
 from ._options import AsOfOpt, TrackingUriOpt, parse_date
 
 AS_OF = "2014-12-01"  # week 8-9 of the offerings that started on 2014-10-01
-NAMES = {"dropout": "learnrisk-dropout", "underperformance": "learnrisk-underperformance"}
+NAMES = {"dropout": "learnrisk-dropout", "underperformance": "learnrisk-underperformance", "overdue": "learnrisk-overdue"}
+CORPORATE_AS_OF = "2026-10-05"  # the third year's assignments: many open, some due soon (train on the first two)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class DemoConfig:
     weeks: tuple[int, ...] = tuple(range(1, 17))
     as_of: str = AS_OF
     top_k: int = 20
+    scenario: str = "university"  # or "corporate": the overdue model and the manager pages
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return ("overdue",) if self.scenario == "corporate" else ("dropout", "underperformance")
 
 
 def demo(
@@ -53,9 +59,18 @@ def demo(
     ] = Path("demo-output"),
     tracking_uri: TrackingUriOpt = None,
     learners: Annotated[int, typer.Option("--learners", help="Synthetic learners to generate (first run only).")] = 5000,
-    as_of: AsOfOpt = AS_OF,
+    as_of: AsOfOpt = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="university (default) or corporate: assigned training, overdue model, manager pages.")
+    ] = "university",
 ) -> None:
     """Synthetic data -> trained, registered, promoted models -> this week's risk list and report."""
+    if scenario not in ("university", "corporate"):
+        raise learnrisk.LearnriskError(f"--scenario must be university or corporate, found {scenario!r}")
+    corporate = scenario == "corporate"
+    as_of = as_of or (CORPORATE_AS_OF if corporate else AS_OF)
+    if corporate:  # its own folder, so that the two demos never mix their data
+        workdir, learners, weeks = workdir / "corporate", (600 if learners == 5000 else learners), tuple(range(1, 9))
     from rich.console import Console
     from rich.table import Table
 
@@ -64,7 +79,8 @@ def demo(
     def say(msg: str) -> None:
         console.print(f"[bold cyan]\\[demo][/] {msg}")
 
-    res = run_demo(DemoConfig(workdir=workdir, tracking_uri=tracking_uri, n_learners=learners, as_of=as_of), say=say)
+    extra = {"scenario": scenario, "weeks": weeks} if corporate else {}
+    res = run_demo(DemoConfig(workdir=workdir, tracking_uri=tracking_uri, n_learners=learners, as_of=as_of, **extra), say=say)
     risk = res["risk_list"]
     top = risk.sort_values(["risk", "course_id", "learner_id"], ascending=[False, True, True]).head(10)
     t = Table(title=f"Top of the risk list as of {as_of} ({len(risk):,} enrollments scored)", show_lines=True)
@@ -80,6 +96,8 @@ def demo(
     uri = res["tracking_uri"]
     console.print(f"\n[bold]Risk list[/]   {folder / 'risk_list.csv'}  (and risk_list.parquet, summary.json)")
     console.print(f"[bold]Report[/]      {folder / 'report.html'}  (open it in a browser; it works from disk)")
+    if corporate:
+        console.print(f"[bold]Managers[/]    {folder / 'manager'}  (one page per manager: who is likely overdue, who to nudge)")
     for i, (target, label) in enumerate(res["models"].items()):
         console.print(f"[bold]{'Models' if i == 0 else '':<11}[/] {target}: {label}")
     console.print(f"[bold]Model cards[/] {workdir / 'models'}")
@@ -106,6 +124,13 @@ def _data(cfg: DemoConfig, say):
     if folder.exists():
         say(f"reusing the synthetic data in {folder}")
         return learnrisk.load_data(folder)
+    if cfg.scenario == "corporate":
+        say(f"generating a synthetic company: {cfg.n_learners:,} employees, 4 courses x 3 years (seed {cfg.seed})")
+        data = learnrisk.synthetic.generate(
+            n_learners=cfg.n_learners, seed=cfg.seed, as_of=parse_date(cfg.as_of), scenario="corporate", years=3
+        )
+        data.to_parquet(folder)
+        return data
     say(f"generating synthetic data: {cfg.n_learners:,} learners, 3 course codes x 4 offerings (seed {cfg.seed})")
     data = learnrisk.synthetic.generate(
         n_learners=cfg.n_learners, n_courses=3, offerings=4, seed=cfg.seed, as_of=parse_date(cfg.as_of)
@@ -204,7 +229,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
     cfg = DemoConfig(**{**cfg.__dict__, "tracking_uri": uri})
     data = _data(cfg, say)
     say(f"data: {data!r}")
-    chosen = {t: _model(data, t, cfg, say) for t in ("dropout", "underperformance")}
+    chosen = {t: _model(data, t, cfg, say) for t in cfg.targets}
     models = {t: m for t, (m, _) in chosen.items()}
     out = cfg.workdir / "risk-lists"
     folder = out / cfg.as_of
@@ -214,7 +239,7 @@ def run_demo(cfg: DemoConfig = DemoConfig(), say=print) -> dict:
     else:
         say(f"scoring the running offerings as of {cfg.as_of}")
         result = learnrisk.score(
-            data, cfg.as_of, models["dropout"], models["underperformance"], out=out, top_k=cfg.top_k,
+            data, cfg.as_of, models[cfg.targets[0]], models.get("underperformance"), out=out, top_k=cfg.top_k,
             on_step=lambda s: say(f"scoring: {s}"),
         )
         risk = result.risk_list

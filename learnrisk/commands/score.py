@@ -161,9 +161,12 @@ def score(
         typer.echo(f"caseloads of {len(s['caseloads'])} advisors in {result.folder}/caseload/")
     if s.get("holdout", {}).get("share"):
         typer.echo(f"held out {s['holdout']['held_out']} listed learners ({s['holdout']['share']:.0%}) in holdout.csv")
+    managers = [n for n in result.paths if n.startswith("manager/")]
+    if managers:  # an overdue model on corporate data (docs/corporate.md)
+        typer.echo(f"pages of {len(managers)} managers in {result.folder}/manager/")
     typer.echo(f"wrote {result.folder}/")
     for name, path in result.paths.items():
-        if "/" in name:  # caseload pages: summarised above
+        if "/" in name:  # caseload and manager pages: summarised above
             continue
         typer.echo(f"  {name:18s} {path}")
 

@@ -33,12 +33,12 @@ def _effect(text: str) -> float | str:
 
 def _written_by_synth(fmt: str) -> set[str]:
     """The names of the files ``synth --format fmt`` writes into ``--out``."""
-    from learnrisk.data import OULAD_FILES, TABLES
+    from learnrisk.data import OPTIONAL_TABLES, OULAD_FILES, TABLES
     from learnrisk.sources import FILES
 
     if fmt in FILES:
         return set(FILES[fmt])
-    return {f"{t}.parquet" for t in TABLES} if fmt == "parquet" else set(OULAD_FILES)
+    return {f"{t}.parquet" for t in (*TABLES, *OPTIONAL_TABLES)} if fmt == "parquet" else set(OULAD_FILES)
 
 
 def _formats() -> tuple[str, ...]:
@@ -101,6 +101,9 @@ def synth(
     force: Annotated[
         bool, typer.Option("--force", help="Write into a folder holding other files (Parquet: replaced whole).")
     ] = False,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="university (default) or corporate: employees, assigned training, HR, KPIs (docs/corporate.md).")
+    ] = "university",
 ) -> None:
     """Generate synthetic learning data from the documented latent model (docs/synthetic.md).
 
@@ -110,6 +113,8 @@ def synth(
 
     if fmt not in _formats():
         raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(_formats())}")
+    if scenario == "corporate" and fmt != "parquet":
+        raise LearnriskError("--scenario corporate writes Parquet only (its assignments, hr and kpis tables have no other file format)")
     check_out(out, fmt, force)
     when = None
     as_of = as_of or running_at  # --running-at: the old name, kept for one release
@@ -128,8 +133,10 @@ def synth(
             self_paced_courses=self_paced,
             as_of=when,
             return_truth=truth is not None,
+            scenario=scenario,
         )
         data, oracle = result if truth is not None else (result, None)
+        oracle = getattr(oracle, "overdue", oracle)  # corporate: the oracle of overdue
         t1 = time.perf_counter()
         status.update(f"writing {fmt} to {out}")
         try:

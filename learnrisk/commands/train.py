@@ -31,7 +31,7 @@ GATE_REFUSED = 3  # the exit code of a promotion the quality gate refused
 
 def train(
     data: DataOpt,
-    target: Annotated[str, typer.Option("--target", help="dropout, underperformance or not_passing.")] = "dropout",
+    target: Annotated[str, typer.Option("--target", help="dropout, underperformance, not_passing or overdue (assigned courses: docs/corporate.md).")] = "dropout",
     weeks: WeeksOpt = "1-20",
     test_offerings: TestOfferingsOpt = None,
     model: Annotated[

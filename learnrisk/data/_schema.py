@@ -59,6 +59,7 @@ SCHEMA: dict[str, TableSpec] = {
             Column("final_score", "float", True),
             Column("prior_attempts", "float", True),
             Column("credits", "float", True),
+            Column("completed_at", "time", True),  # when an assigned course was completed: a label (docs/corporate.md)
         ),
     ),
     "activity": TableSpec(

@@ -421,6 +421,19 @@ def optional_problems(t: dict[str, pd.DataFrame]) -> list[Problem]:
         mask = frame["due_at"] < frame["assigned_at"]
         if mask.any():
             problems.append(_problem("assignments", "due_at", "due before assigned", frame, mask))
+        if "required" in frame.columns:
+            mask = frame["required"].notna() & ~frame["required"].isin((0, 1))
+            if mask.any():
+                problems.append(_problem("assignments", "required", "not 0 or 1 (1: mandatory, 0: recommended)", frame, mask))
+    if "kpis" in t and "subject_kind" in t["kpis"].columns:
+        frame = t["kpis"]
+        mask = frame["subject_kind"].notna() & ~frame["subject_kind"].isin(("learner", "team"))
+        if mask.any():
+            problems.append(_problem("kpis", "subject_kind", "unknown kind (allowed: learner, team or empty)", frame, mask))
+    if "completed_at" in e.columns:
+        mask = e["completed_at"] < e["registered_at"]
+        if mask.any():
+            problems.append(_problem("enrollments", "completed_at", "completed before registered", e, mask))
     return problems
 
 

@@ -44,8 +44,8 @@ _BUILTIN = {
 
 
 def default_catalog() -> pd.DataFrame:
-    """The feature catalog of :mod:`learnrisk.features`."""
-    return catalog()
+    """The feature catalog of :mod:`learnrisk.features` (with the corporate features)."""
+    return catalog(include_corporate=True)
 
 
 def feature_metadata(model, catalog: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from ._build import (
     sensitive_attributes,
 )
 from ._catalog import catalog
+from ._corporate import corporate_features, hr_as_of, open_assignments
 from ._offering import DEFAULT_ACTIVITY_FAMILIES, FAMILIES, Offering, family_of
 
 __all__ = [
@@ -32,8 +33,11 @@ __all__ = [
     "Offering",
     "build_features",
     "catalog",
+    "corporate_features",
     "family_of",
     "feature_columns",
+    "hr_as_of",
     "offering_features",
+    "open_assignments",
     "sensitive_attributes",
 ]

@@ -19,6 +19,7 @@ from ..errors import FeatureSpecError, LearnriskError
 from ..timeline import DAY, from_ns, running, to_ns, utc_timestamp
 from ._assessment import assessment_features
 from ._catalog import NUMERIC_FEATURES, SENSITIVE_ATTRIBUTES
+from ._corporate import corporate_features
 from ._engagement import engagement_features
 from ._offering import Offering, check_activity_families, split_offerings
 from ._relative import zscore_at_cutoff
@@ -245,6 +246,8 @@ def build_features(
         log.warning("build_features: no row to build: %s", _why_empty(data, cutoffs, t, only, unit))
     else:
         frame = _assemble(parts, learner_index)
+    if getattr(data, "assignments", None) is not None:  # corporate family (docs/corporate.md)
+        frame = pd.concat([frame, corporate_features(data, frame)], axis=1)
     if include_sensitive:
         sens = sensitive_attributes(data, frame)
         frame = pd.concat([frame, sens], axis=1)

@@ -19,9 +19,9 @@ import pandas as pd
 
 from ..data import SENSITIVE_ATTRIBUTES as SENSITIVE_NAMES
 
-__all__ = ["FeatureSpec", "FEATURES", "SENSITIVE_ATTRIBUTES", "catalog"]
+__all__ = ["CORPORATE_FEATURES", "FeatureSpec", "FEATURES", "SENSITIVE_ATTRIBUTES", "catalog"]
 
-GROUPS = ("time", "engagement", "submissions", "scores", "registration", "background")
+GROUPS = ("time", "engagement", "submissions", "scores", "registration", "background", "assignment", "team", "job")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,29 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _f("credits", "background", "credits", False, "Credits the learner is studying in total"),
 )
 
+# Corporate features (features/_corporate.py): only in frames of data with assignments.
+CORPORATE_FEATURES: tuple[FeatureSpec, ...] = (
+    _f("days_to_due", "assignment", "days", False, "Days left until the assignment is due (negative: past due)"),
+    _f("time_elapsed_share", "assignment", "share", False,
+       "Share of the time between assignment and due date that has passed"),
+    _f("content_done_share", "assignment", "share", True, "Share of the course's modules the learner has started"),
+    _f("progress_gap", "assignment", "share", True,
+       "Share of modules started minus share of time elapsed (negative: behind schedule)"),
+    _f("required", "assignment", "yes/no", False, "1 if the assignment is mandatory, 0 if recommended"),
+    _f("recertification", "assignment", "yes/no", False, "1 if the assignment renews an earlier certification"),
+    _f("assignments_open", "assignment", "count", False,
+       "Other assignments of the learner that are assigned and not completed yet (workload)"),
+    _f("own_overdue_rate", "assignment", "share", False,
+       "Share of the learner's own earlier assignments, already due, that were not completed on time"),
+    _f("team_completion_rate", "team", "share", False,
+       "Share of the manager's team's assignments so far that are completed"),
+    _f("team_overdue_rate", "team", "share", False,
+       "Share of the manager's team's assignments already due that were not completed on time"),
+    _f("team_size", "team", "people", False, "People reporting to the learner's manager"),
+    _f("job_level", "job", "level", False, "Job level in the HR record effective at the cutoff"),
+    _f("tenure_years", "job", "years", False, "Years since the learner was hired"),
+    _f("is_manager", "job", "yes/no", False, "1 if people report to the learner, else 0"),
+)
 # Sensitive attributes: never model inputs unless asked for (include_sensitive=True); always
 # available to the fairness audit through ``sensitive_attributes``.
 # The names are the data contract's list (learnrisk.data.SENSITIVE_ATTRIBUTES), in its order.
@@ -126,7 +149,7 @@ SENSITIVE_ATTRIBUTES: tuple[FeatureSpec, ...] = tuple(
 NUMERIC_FEATURES: tuple[str, ...] = tuple(f.name for f in FEATURES if f.name != "week")
 
 
-def catalog(include_sensitive: bool = True) -> pd.DataFrame:
+def catalog(include_sensitive: bool = True, *, include_corporate: bool = False) -> pd.DataFrame:
     """The feature catalog: one row per feature.
 
     Parameters
@@ -134,6 +157,9 @@ def catalog(include_sensitive: bool = True) -> pd.DataFrame:
     include_sensitive : bool, default True
         Also list the sensitive attributes (only model inputs with ``include_sensitive=True``
         in :func:`~learnrisk.features.build_features`).
+    include_corporate : bool, default False
+        Also list the corporate features (groups ``assignment``, ``team``, ``job``): columns of
+        frames built from data with ``assignments`` (docs/corporate.md).
 
     Returns
     -------
@@ -148,7 +174,7 @@ def catalog(include_sensitive: bool = True) -> pd.DataFrame:
     >>> cat.set_index("name").loc["days_since_last_activity", "unit"]
     'days'
     """
-    specs = FEATURES + (SENSITIVE_ATTRIBUTES if include_sensitive else ())
+    specs = FEATURES + (CORPORATE_FEATURES if include_corporate else ()) + (SENSITIVE_ATTRIBUTES if include_sensitive else ())
     return pd.DataFrame(
         {
             "name": [s.name for s in specs],

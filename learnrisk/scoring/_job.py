@@ -53,10 +53,11 @@ from .. import __version__
 from ..data import LearningData, load_data
 from ..errors import ScoringError
 from ..explaining import InterventionCatalog, explain, load_interventions
-from ..features import build_features, catalog
+from ..features import build_features, catalog, open_assignments
 from ..training import load_model
 from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
+from ._manager import manager_pages
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._overview import course_overviews, learner_facts, running_courses
@@ -336,7 +337,7 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
             details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
         for row, g in rec.groupby("row", sort=False):
             key = keys_of[row]
-            other = p_u_of[key] if target == "dropout" else p_d_of[key]
+            other = p_d_of[key] if target == "underperformance" else p_u_of[key]
             factor = 1.0 if np.isnan(other) else 1.0 - other
             details.setdefault(key, {})["interventions"] = [
                 {
@@ -570,9 +571,11 @@ def score(
     data, data_path = _load_data(data, t)
     steps("load_models")
     dropout_model, dropout_uri = _load_model(model, tracking_uri, trust_pickle)
-    _check_target(dropout_model, "dropout", "--model")
-    models = {"dropout": dropout_model}
-    uris = {"dropout": dropout_uri}
+    # an overdue model (corporate data) scores open assignments; its list has a page per manager
+    main = "overdue" if getattr(dropout_model, "target", None) == "overdue" and underperformance_model is None else "dropout"
+    _check_target(dropout_model, main, "--model")
+    models = {main: dropout_model}
+    uris = {main: dropout_uri}
     if underperformance_model is not None:
         under, under_uri = _load_model(underperformance_model, tracking_uri, trust_pickle)
         _check_target(under, "underperformance", "--underperformance-model")
@@ -594,6 +597,8 @@ def score(
     # inputs first (features, scores, explanations): OUT is not touched before the lock
     steps("features")
     features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
+    if main == "overdue":
+        features = features[open_assignments(data, features)].reset_index(drop=True)
     steps("predict")
     p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
     p_u = raw_u = None
@@ -602,6 +607,8 @@ def score(
         p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
         raw_u = raw_scores(models["underperformance"], features, p_u)
     risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
+    if main == "overdue":  # risk is p_overdue; p_dropout stays empty
+        risk["main_risk"], risk["p_dropout"] = "overdue", np.nan
     risk, held = split_holdout(risk, holdout, holdout_salt, band_rule["capacity"])
     caseloads = []
     if assigned is not None:
@@ -611,7 +618,7 @@ def score(
     risk["last_active"] = risk["last_active"].fillna("").astype("str")
     risk["missed_assessments"] = risk["missed_assessments"].fillna(0).astype("int64")
     # the data are judged against the dropout model's reference (every enrolled learner of the week)
-    drift = {target: drift_report(m, features, warn=target == "dropout") for target, m in models.items()}
+    drift = {target: drift_report(m, features, warn=target != "underperformance") for target, m in models.items()}
 
     steps("explain")
     details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
@@ -688,6 +695,8 @@ def score(
         }
         if out_path is not None:  # the course views and the institution view (docs/scoring.md)
             pages.update(_views(data, t, overviews, risk, summary, out_path, earlier))
+        if main == "overdue":  # a page per manager (docs/corporate.md)
+            pages.update({f"manager/{stem}": (None, page) for stem, page in manager_pages(data, risk, features, details, t).items()})
 
         paths: dict[str, Path] = {}
         folder = None

@@ -23,12 +23,15 @@ from ._arrays import strings, times
 from ._assessments import Results, final_results, submissions
 from ._catalog import Catalog, build_catalog
 from ._contacts import contact_effects, simulate_contacts
+from ._corporate import CorporateTruth, generate_corporate
 from ._engagement import activity
 from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
 from ._population import Enrollments, make_enrollments, make_learners
 from ._realism import realism
 
-__all__ = ["SyntheticConfigError", "contact_effects", "generate", "realism", "simulate_contacts"]
+__all__ = ["SCENARIOS", "CorporateTruth", "SyntheticConfigError", "contact_effects", "generate", "realism", "simulate_contacts"]
+
+SCENARIOS = ("university", "corporate")
 
 
 
@@ -142,7 +145,9 @@ def generate(
     as_of: pd.Timestamp | str | None = None,
     return_truth: bool = False,
     running_at: pd.Timestamp | str | None = None,
-) -> LearningData | tuple[LearningData, pd.DataFrame]:
+    scenario: str = "university",
+    **corporate,
+) -> LearningData | tuple[LearningData, pd.DataFrame | CorporateTruth]:
     """Generate a seeded, realistic set of learning data from a latent model.
 
     Parameters
@@ -177,6 +182,11 @@ def generate(
     running_at : Timestamp or str, optional
         Deprecated name of ``as_of`` (a DeprecationWarning); it will be removed in the next
         release.
+    scenario : {"university", "corporate"}
+        ``"corporate"``: employees, managers, assigned self-paced training with due dates, HR
+        and KPI tables (:func:`~learnrisk.synthetic._corporate.generate_corporate`, whose
+        keyword arguments ``years``, ``n_departments`` and ``kpi_effect`` pass through; default
+        600 employees); the truth is then a :class:`CorporateTruth`. See ``docs/corporate.md``.
 
     Returns
     -------
@@ -200,6 +210,13 @@ def generate(
     ['learner_id', 'course_id', 'week', 'p_dropout', 'p_underperformance']
     """
     as_of = _as_of(as_of, running_at)
+    if scenario not in SCENARIOS or (corporate and scenario != "corporate"):
+        raise SyntheticConfigError(f"scenario must be one of {', '.join(SCENARIOS)} (found {scenario!r}); "
+                                   f"{', '.join(corporate) or 'no extra argument'} only with scenario='corporate'")
+    if scenario == "corporate":
+        n = 600 if n_learners == 2000 else n_learners
+        year = 2024 if start_year == 2013 else start_year
+        return generate_corporate(n, seed=seed, start_year=year, as_of=as_of, return_truth=return_truth, **corporate)
     _check(n_learners, n_courses, offerings, self_paced_courses)
     effect = _effect(sensitive_effect)
     rng = np.random.default_rng(seed)

@@ -19,6 +19,8 @@ TARGET_TEXT = {
     "(or, when configured, the final score is under a threshold). Withdrawn enrollments are not labelled.",
     "not_passing": "Among enrollments still active at the cutoff, the learner does not pass: the outcome is fail or "
     "withdrawn (or, when configured, withdrawn or a final score under a threshold).",
+    "overdue": "Among assigned courses whose assignment is open at the cutoff (assigned, not completed, not yet due), "
+    "the course is not completed by its due date (docs/corporate.md).",
 }
 
 

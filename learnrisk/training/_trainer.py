@@ -35,6 +35,7 @@ RULE_FEATURES = {
     "dropout": ("days_since_last_activity", "clicks_2w", "clicks_total"),
     "underperformance": ("score_mean", "score_weighted", "clicks_total"),
     "not_passing": ("days_since_last_activity", "clicks_2w", "score_mean"),
+    "overdue": ("progress_gap", "days_since_last_activity"),
 }
 
 
