@@ -24,11 +24,11 @@ demo: setup  ## Main job: synthetic data -> trained, registered, promoted models
 
 test: setup  ## Check the import layers, then run the test suite (slow tests excluded; see test-all)
 	$(UV) run --frozen lint-imports
-	$(UV) run --frozen pytest -m "not slow" -q
+	$(UV) run --frozen pytest -m "not slow" -q -n auto --maxprocesses=4 --dist loadfile
 
 test-all: setup  ## Check the import layers, then run every test, including the slow ones
 	$(UV) run --frozen lint-imports
-	$(UV) run --frozen pytest -q
+	$(UV) run --frozen pytest -q -n auto --maxprocesses=4 --dist loadfile
 
 lint: setup  ## Check the import layers (docs/architecture.md)
 	$(UV) run --frozen lint-imports
