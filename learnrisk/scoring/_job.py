@@ -53,13 +53,14 @@ from .. import __version__
 from ..data import LearningData, load_data
 from ..errors import ScoringError
 from ..explaining import InterventionCatalog, explain, load_interventions
-from ..features import build_features, catalog
+from ..features import catalog
 from ..training import load_model
 from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
-from ._overview import course_overviews, learner_facts, running_courses
+from ._overview import running_courses
 from ._report import render_caseload, render_report
+from ._sources import data_info, prepare
 from ._summary import build_summary, drift_report, model_info, summary_bytes
 from ._tables import csv_bytes, parquet_bytes, read_previous
 
@@ -126,6 +127,8 @@ def _load_data(data, as_of: pd.Timestamp) -> tuple[LearningData, str | None]:
     scored). When none runs, every offering is read, for the error that names their span."""
     if isinstance(data, LearningData):
         return data, None
+    if hasattr(data, "prepare"):  # a source: OfferingStream, learnrisk.spark.SparkSource (_sources)
+        return data, getattr(data, "path", None)
     loaded = load_data(data, as_of=as_of, extra_columns=False)
     if loaded.courses.empty:
         loaded = load_data(data, validate=False)
@@ -567,20 +570,24 @@ def score(
 
     # inputs first (features, scores, explanations): OUT is not touched before the lock
     steps("features")
-    features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
+    prepared = prepare(data, t, models, include_sensitive=_needs_sensitive(models))
+    features = prepared.features
     steps("predict")
-    p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
-    p_u = raw_u = None
-    raw_d = raw_scores(dropout_model, features, p_d)
-    if "underperformance" in models:
-        p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
-        raw_u = raw_scores(models["underperformance"], features, p_u)
+    if prepared.predictions is not None:  # scored where the features were built (Spark)
+        (p_d, raw_d), (p_u, raw_u) = prepared.predictions["dropout"], prepared.predictions.get("underperformance", (None, None))
+    else:
+        p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
+        p_u = raw_u = None
+        raw_d = raw_scores(dropout_model, features, p_d)
+        if "underperformance" in models:
+            p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
+            raw_u = raw_scores(models["underperformance"], features, p_u)
     risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
     caseloads = []
     if assigned is not None:
         caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
         risk = _with_caseloads(risk, caseloads, assigned)
-    risk = risk.merge(learner_facts(data, t), on=KEYS, how="left", validate="one_to_one")
+    risk = risk.merge(prepared.facts, on=KEYS, how="left", validate="one_to_one")
     risk["last_active"] = risk["last_active"].fillna("").astype("str")
     risk["missed_assessments"] = risk["missed_assessments"].fillna(0).astype("int64")
     # the data are judged against the dropout model's reference (every enrolled learner of the week)
@@ -619,16 +626,11 @@ def score(
             caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
 
         steps("report")
-        overviews = course_overviews(data, t)
+        overviews = prepared.overviews
         summary = build_summary(
             as_of=t,
             models={target: model_info(m, uris[target]) for target, m in models.items()},
-            data_info={
-                "digest": data.digest(),
-                "path": data_path,
-                "rows": {n: len(f) for n, f in data.tables().items()},
-                "warnings": data.warning_records(as_of=t),  # plausibility checks (docs/data.md)
-            },
+            data_info=data_info(data, t, data_path, prepared),
             risk_list=risk,
             n_explained=int((risk["band"] != "low").sum()),
             bands=band_rule,
