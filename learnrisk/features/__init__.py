@@ -15,10 +15,12 @@ registered before ``t`` and not withdrawn before it, in an offering running at `
 
 from ._build import (
     KEY_COLUMNS,
+    RELATIVE_FEATURES,
     FeatureSpecError,
     build_features,
     feature_columns,
     offering_features,
+    relative_features,
     sensitive_attributes,
 )
 from ._catalog import catalog
@@ -28,6 +30,7 @@ __all__ = [
     "DEFAULT_ACTIVITY_FAMILIES",
     "FAMILIES",
     "KEY_COLUMNS",
+    "RELATIVE_FEATURES",
     "FeatureSpecError",
     "Offering",
     "build_features",
@@ -35,5 +38,6 @@ __all__ = [
     "family_of",
     "feature_columns",
     "offering_features",
+    "relative_features",
     "sensitive_attributes",
 ]
