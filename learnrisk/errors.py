@@ -26,6 +26,7 @@ __all__ = [
     "Problem",
     "RowsNotFoundError",
     "ScoringError",
+    "SparkEngineError",
     "SyntheticConfigError",
 ]
 

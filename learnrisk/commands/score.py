@@ -23,12 +23,16 @@ from ._options import (
     CapacityOpt,
     CaseloadOpt,
     DataOpt,
+    EngineOpt,
     InterventionsOpt,
+    MasterOpt,
+    MaxEventsOpt,
     ModelOpt,
     OutOpt,
     TopKOpt,
     TrackingUriOpt,
     TrustPickleOpt,
+    parse_engine,
 )
 
 STEPS = {
@@ -86,8 +90,12 @@ def score(
     interventions: InterventionsOpt = None,
     tracking_uri: TrackingUriOpt = None,
     trust_pickle: TrustPickleOpt = False,
+    engine: EngineOpt = "pandas",
+    master: MasterOpt = None,
+    max_events: MaxEventsOpt = None,
 ) -> None:
     """Score every active enrollment of the running offerings and write the weekly risk list."""
+    parse_engine(engine, master, data)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -112,7 +120,7 @@ def score(
             progress.update(task, description=STEPS.get(name, name))
 
         result = learnrisk.score(
-            data,
+            _source(data, engine, master, max_events),
             as_of,
             model,
             underperformance_model,
@@ -151,6 +159,20 @@ def score(
         if "/" in name:  # caseload pages: summarised above
             continue
         typer.echo(f"  {name:18s} {path}")
+
+
+def _source(data: Path, engine: str, master: str | None, max_events: int | None):
+    """``--data`` as the engine reads it: a path (pandas), an OfferingStream or a SparkSource."""
+    limit = {} if max_events is None else {"max_events": max_events}
+    if engine == "stream":
+        from learnrisk.scoring import OfferingStream
+
+        return OfferingStream(data, **limit)
+    if engine == "spark":
+        from learnrisk.spark import SparkSource
+
+        return SparkSource(data, master=master, **limit)
+    return data
 
 
 COMMANDS = {"score": score}

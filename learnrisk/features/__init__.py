@@ -25,6 +25,7 @@ from ._build import (
 )
 from ._catalog import catalog
 from ._offering import DEFAULT_ACTIVITY_FAMILIES, FAMILIES, Offering, family_of
+from ._stream import write_features_by_offering
 
 __all__ = [
     "DEFAULT_ACTIVITY_FAMILIES",
@@ -40,4 +41,5 @@ __all__ = [
     "offering_features",
     "relative_features",
     "sensitive_attributes",
+    "write_features_by_offering",
 ]

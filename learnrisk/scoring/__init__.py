@@ -8,5 +8,6 @@ See ``docs/scoring.md`` for the columns, bands, safety guarantees and a weekly s
 """
 
 from ._job import ScoreResult, parse_as_of, score
+from ._sources import OfferingStream
 
-__all__ = ["ScoreResult", "parse_as_of", "score"]
+__all__ = ["OfferingStream", "ScoreResult", "parse_as_of", "score"]

@@ -30,7 +30,7 @@ from ..features._build import _check_as_of, _check_counts, _check_one_kind
 from ..features._catalog import NUMERIC_FEATURES
 from ..features._offering import check_activity_families
 from ._session import quiet, to_naive, to_utc
-from ._tables import offering_rows
+from ._tables import offering_data, offering_rows
 
 __all__ = ["DEFAULT_MAX_EVENTS", "build_features_spark", "feature_schema", "features_to_pandas"]
 
@@ -86,8 +86,6 @@ def _feature_fn(cutoffs: dict, activity_families, columns: list[str]):
     """The group function: one offering's (or bucket's) rows -> its features."""
 
     def features_of(rows: pd.DataFrame) -> pd.DataFrame:
-        from ._tables import offering_data  # the executors import learnrisk afresh
-
         with quiet():
             frame = build_features(offering_data(rows), **cutoffs, activity_families=activity_families)
         return to_spark_frame(frame, columns)

@@ -42,18 +42,27 @@ def test_schema_comes_from_the_catalog():
     assert names == ["learner_id", "course_id", "week", "cutoff", *NUMERIC_FEATURES]
 
 
-def test_weekly_features_equal_pandas_whole_and_split_by_learner(spark, spark_world):
+WEEKS = [1, 4, 8]
+
+
+def test_weekly_features_equal_pandas(spark, spark_world):
     data = spark_world["data"]
     assert data.courses["pacing"].eq("self-paced").any()
-    want = learnrisk.build_features(data, weeks=range(0, 10))
+    want = learnrisk.build_features(data, weeks=WEEKS)
     assert want["never_active"].eq(1).any()  # learners without activity have rows
-    tables = read_tables(spark, spark_world["data_path"])
-    events = data.activity.groupby("course_id").size()
-    got = features_to_pandas(build_features_spark(tables, weeks=range(0, 10)))
+    got = features_to_pandas(build_features_spark(read_tables(spark, spark_world["data_path"]), weeks=WEEKS))
     assert_same_features(got, want)
-    # the largest offering in 3 learner buckets: per-learner features per bucket, z-scores over the offering
-    split = features_to_pandas(build_features_spark(tables, weeks=range(0, 10), max_events=int(events.max() // 3 + 1)))
-    assert_same_features(split, want)
+
+
+@pytest.mark.slow
+def test_weekly_features_split_by_learner_equal_pandas(spark, spark_world):
+    """The largest offering in 3 learner buckets: per-learner features per bucket, z-scores over the offering."""
+    data = spark_world["data"]
+    want = learnrisk.build_features(data, weeks=WEEKS)
+    events = data.activity.groupby("course_id").size()
+    tables = read_tables(spark, spark_world["data_path"])
+    got = features_to_pandas(build_features_spark(tables, weeks=WEEKS, max_events=int(events.max() // 3 + 1)))
+    assert_same_features(got, want)
 
 
 def test_weekly_job_on_spark_equals_pandas(spark, spark_world, tmp_path):
@@ -87,3 +96,16 @@ def test_a_failed_spark_job_leaves_earlier_lists_intact(spark, spark_world, tmp_
     with pytest.raises(SparkEngineError, match="Spark job failed"):
         learnrisk.score(source, AS_OF, w["model"], out=out)
     assert snapshot(out) == before
+
+
+@pytest.mark.slow
+def test_cli_features_engine_spark_writes_the_pandas_rows(spark, spark_world, tmp_path, capsys):
+    from tests.conftest import run_cli
+
+    out = tmp_path / "f.parquet"
+    code, _, err = run_cli(capsys, "features", "--data", str(spark_world["data_path"]), "--weeks", "1,4,8",
+                           "--engine", "spark", "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    got = _sorted(pd.read_parquet(out))
+    assert_same_features(got[list(learnrisk.build_features(spark_world["data"], weeks=WEEKS).columns)],
+                         learnrisk.build_features(spark_world["data"], weeks=WEEKS))  # fmt: skip
