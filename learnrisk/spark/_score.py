@@ -40,7 +40,7 @@ from ..scoring._job import raw_scores
 from ..scoring._overview import course_overviews, learner_facts
 from ..scoring._sources import Prepared
 from ..timeline import running
-from ._features import DEFAULT_MAX_EVENTS, build_features_spark, canonical_features, feature_schema, to_spark_frame
+from ._features import DEFAULT_MAX_EVENTS, canonical_features, feature_schema, to_spark_frame
 from ._session import quiet, spark_session
 from ._tables import from_learning_data, offering_data, offering_rows, read_tables, source_digest
 
@@ -216,7 +216,3 @@ def write_features(feats, out: str | os.PathLike, *, force: bool = True) -> Path
         shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
     return out
 
-
-def features_from_folder(spark, folder, **kwargs):
-    """:func:`build_features_spark` of the canonical tables in ``folder``."""
-    return build_features_spark(read_tables(spark, folder), **kwargs)
