@@ -1,9 +1,9 @@
 """Features and the weekly job on three engines: pandas (in memory), stream (a batch of offerings
 at a time) and Spark (``local[2]``), at growing sizes: wall time, peak memory, scaling.
 
-Each case runs in a fresh process, so that its peak memory (``ru_maxrss``) is its own: for
-Spark the driver's Python process, and separately the largest child (the JVM or a Python
-worker). Data are the scoring benchmark's synthetic cohorts (20 offerings running at week 8);
+Each case runs in a fresh process, so that its peak memory (``VmHWM``: ``ru_maxrss`` would
+keep the high-water mark of the forking parent across exec) is its own: for Spark the driver's
+Python process, and separately the largest direct child (the JVM). Data are the scoring benchmark's synthetic cohorts (20 offerings running at week 8);
 models are trained once on a separate world (``bench_scoring._models``).
 
 - features: weekly features at weeks 1-8 of every offering, written to Parquet
@@ -71,8 +71,20 @@ else:
     res = learnrisk.score(source, as_of, dropout, under, out=out, top_k=20)
     rows = len(res.risk_list)
 wall = time.perf_counter() - started
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def hwm(pid="self"):  # VmHWM: the peak RSS of this image (ru_maxrss would keep the forking parent's)
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+import os
+own = hwm()
+kids = 0.0
+for task in os.listdir("/proc/self/task"):
+    for pid in open(f"/proc/self/task/{task}/children").read().split():
+        try:
+            kids = max(kids, hwm(pid))
+        except OSError:
+            pass
 print(json.dumps({"seconds": wall, "startup": started - t0, "peak_mb": own, "children_peak_mb": kids, "rows": rows}))
 """
 
@@ -106,19 +118,22 @@ def run(quick: bool = False, sizes: list[int] | None = None, engines=("pandas", 
         for task in ("features", "score"):
             for engine in engines:
                 got = _case(engine, task, folder, models)
+                print(f"  {task} {engine} {n:,}: {got}", file=sys.stderr, flush=True)
                 what = f"{n:,} enrollments, {events:,} events, {cfg['n_courses'] * cfg['offerings']} offerings"
                 extra = f"; startup {got['startup']:.0f} s (Spark session)" if engine == "spark" else ""
                 kids = f"; largest child (JVM or worker) {got['children_peak_mb']:,.0f} MB" if engine == "spark" else ""
                 rows.append({"measure": f"{task} {engine} {n:,}: wall time", "value": round(got["seconds"], 1), "unit": "s",
                              "notes": f"{what}; {got['rows']:,} rows; load {got['load']:.1f} on 2 cores{extra}"})
                 rows.append({"measure": f"{task} {engine} {n:,}: driver peak memory", "value": round(got["peak_mb"]),
-                             "unit": "MB", "notes": f"ru_maxrss of the process{kids}"})
+                             "unit": "MB", "notes": f"VmHWM of the process{kids}"})
     return rows
 
 
 if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:]] or None
+    # python -m benchmarks.bench_spark 100000 [pandas,stream]
+    args = [int(a) for a in sys.argv[1:] if a.isdigit()] or None
+    engines = next((a.split(",") for a in sys.argv[1:] if not a.isdigit()), ("pandas", "stream", "spark"))
     t0 = time.perf_counter()
-    for r in run(sizes=args):
+    for r in run(sizes=args, engines=engines):
         print(f"| bench_spark | {r['measure']} | {r['value']:,} | {r['unit']} | {r['notes']} |", flush=True)
     print(f"({time.perf_counter() - t0:.0f} s)")
