@@ -93,6 +93,7 @@ def spark_session(master: str | None = None, *, app_name: str = "learnrisk", con
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
         "spark.sql.legacy.parquet.nanosAsLong": "true",  # pandas writes ns times; read as longs (_tables)
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",  # UTC instants, not INT96
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.executorEnv.PYTHONWARNINGS": "ignore::FutureWarning",
