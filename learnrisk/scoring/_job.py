@@ -427,6 +427,27 @@ def _with_caseloads(risk: pd.DataFrame, caseloads: list, assigned: pd.DataFrame)
     return out
 
 
+def _view_data(data, data_path: str | None, t: pd.Timestamp) -> LearningData | None:
+    """What the course views read: the running offerings and the finished offerings of their course
+    codes (the diagnostics compare passing and not-passing learners of those). Data given in memory
+    are used as they are; a path (the weekly job read only the running offerings, or a stream or
+    Spark source read them in batches) is read again for those offerings only."""
+    if isinstance(data, LearningData) and data_path is None:
+        return data
+    if data_path is None:
+        return None
+    folder = Path(data_path)
+    if (folder / "courses.parquet").is_file():
+        courses = pd.read_parquet(folder / "courses.parquet", columns=["course_id", "course_code", "start", "end"])
+    else:  # an OULAD folder or zip: small enough to read whole
+        courses = load_data(data_path, validate=False, extra_columns=False).courses
+    start, end = (pd.to_datetime(courses[c], utc=True) for c in ("start", "end"))
+    running = (start <= t) & (end > t)
+    codes = set(courses.loc[running, "course_code"].astype(str))
+    keep = running | (courses["course_code"].astype(str).isin(codes) & (end <= t))
+    return load_data(data_path, courses=courses.loc[keep, "course_id"].astype(str).tolist(), extra_columns=False, validate=False)
+
+
 def _views(data, t, overviews, risk, summary, out_path: Path, earlier: list[str]) -> dict[str, tuple[None, str]]:
     """``course/<course>.html`` per running offering and ``institution.html`` (``_course``, ``_institution``)."""
     diagnostics = course_diagnostics(data, t, overviews)
@@ -698,8 +719,9 @@ def score(
             )
             for c in caseloads
         }
-        if out_path is not None and isinstance(data, LearningData):  # course and institution views (docs/scoring.md)
-            pages.update(_views(data, t, overviews, risk, summary, out_path, earlier))
+        view_data = _view_data(data, data_path, t) if out_path is not None else None
+        if view_data is not None:  # the course views and the institution view (docs/scoring.md)
+            pages.update(_views(view_data, t, overviews, risk, summary, out_path, earlier))
         if main == "overdue":  # a page per manager (docs/corporate.md)
             pages.update({f"manager/{stem}": (None, page) for stem, page in manager_pages(data, risk, features, details, t).items()})
 

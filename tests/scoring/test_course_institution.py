@@ -224,3 +224,17 @@ def test_past_quality_reads_the_newest_period_before_the_list(tmp_path):
     got = past_quality(tmp_path, before="2014-12-01")
     assert got["period"] == "2014-10-06_2014-11-24" and got["link"] == "../monitor/2014-10-06_2014-11-24/monitor.html"
     assert past_quality(tmp_path, before="2014-11-01") is None
+
+
+def test_a_folder_input_gives_the_course_views_their_earlier_offerings(world, tmp_path):
+    """The weekly job reads only the running offerings of a folder; the course views read the
+    finished offerings of the same codes too, so the cron job's pages compare like the API's."""
+    folder = tmp_path / "data"
+    world["data"].to_parquet(folder)
+    out = tmp_path / "lists"
+    score(folder, AS_OF, world["dropout"], out=out, top_k=5)
+    pages = sorted((out / AS_OF / "course").glob("*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        assert "No earlier offering of" not in text and "In the earlier offerings of" in text
