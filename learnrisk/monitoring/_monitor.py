@@ -53,7 +53,7 @@ import pandas as pd
 from .._json import jsonable
 from ..data import LearningData, load_data
 from ..errors import MonitorError
-from ..metrics import expected_calibration_error, roc_auc
+from ..metrics import expected_calibration_error, roc_auc, wilson_interval
 from ..targets import check_target, make_labels
 from ..timeline import WEEK, to_ns, utc_timestamp
 from ..training import resolve_tracking_uri
@@ -64,7 +64,6 @@ __all__ = ["MonitorResult", "monitor", "wilson_interval"]
 KEYS = ["course_id", "learner_id"]
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REPEATED_LISTS = 3
-Z95 = 1.959963984540054
 ALL = "all"
 LIST_COLUMNS = ["course_id", "learner_id", "risk", "band", "contact_now", "p_underperformance"]
 QUALITY = [
@@ -73,21 +72,6 @@ QUALITY = [
     "n_listed", "tp_listed", "precision_listed", "precision_listed_lo", "precision_listed_hi",
     "recall_listed", "recall_listed_lo", "recall_listed_hi", "auc", "ece", "churn", "n_acted",
 ]  # fmt: skip
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95 % by default); (NaN, NaN) when ``n`` is 0.
-
-    >>> [round(v, 4) for v in wilson_interval(1, 2)]
-    [0.0945, 0.9055]
-    """
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
 @dataclass(frozen=True)
