@@ -10,7 +10,8 @@ Definitions, per list (as-of date) and offering (``course_id``; ``"all"``: the c
 
 - **labelled / positives**: scored enrollments with a label; those whose label is 1 (the
   ``target``: ``not_passing`` when the list had an underperformance model, so that the label is
-  what the combined risk estimates, else ``dropout``).
+  what the combined risk estimates, ``overdue`` for the list of an overdue model (corporate),
+  else ``dropout``).
 - **at capacity** (``contact_now``): precision = positives among the labelled learners to
   contact now / those learners; recall = the same positives / all positives.
 - **listed** (band high or medium): the same two figures for the listed learners.
@@ -162,8 +163,12 @@ def published_lists(lists_dir: Path) -> list[str]:
 
 
 def _read_list(folder: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    path = folder / "risk_list.parquet"
     try:
-        rows = pd.read_parquet(folder / "risk_list.parquet", columns=LIST_COLUMNS)
+        extra = [c for c in ("main_risk",) if c in pq.read_schema(path).names]  # absent from lists of older versions
+        rows = pd.read_parquet(path, columns=LIST_COLUMNS + extra)
     except Exception as exc:  # a damaged file: say which
         raise MonitorError(f"cannot read {folder / 'risk_list.parquet'}: {exc}") from None
     rows = rows.astype({"course_id": "str", "learner_id": "str", "band": "str"})
@@ -179,6 +184,14 @@ def _day(text, what: str) -> pd.Timestamp | None:
         return utc_timestamp(text).normalize()
     except ValueError:
         raise MonitorError(f"{what} {text!r} is not a date; give it as YYYY-MM-DD") from None
+
+
+def _list_target(g: pd.DataFrame) -> str:
+    """What a list's risk estimates: ``overdue`` for an overdue model's list (corporate: its
+    ``main_risk``), else ``not_passing`` with an underperformance model, else ``dropout``."""
+    if "main_risk" in g.columns and g["main_risk"].eq("overdue").any():
+        return "overdue"
+    return "not_passing" if g["p_underperformance"].notna().any() else "dropout"
 
 
 # ------------------------------------------------------------------------------------ figures
@@ -261,8 +274,9 @@ def monitor(
     data : LearningData or a path for :func:`learnrisk.load_data`, holding the outcomes
     period : ``(from, to)`` dates (either may be None): only the lists with ``from <= as-of <=
         to``; default every list
-    target : ``"dropout"``, ``"not_passing"`` or ``"underperformance"``; default per list:
-        ``not_passing`` when the list had an underperformance model, else ``dropout``
+    target : ``"dropout"``, ``"not_passing"``, ``"underperformance"`` or ``"overdue"``; default
+        per list: ``overdue`` for an overdue model's list, ``not_passing`` when the list had an
+        underperformance model, else ``dropout``
     out : where ``monitor/<period>/monitor.json`` and ``monitor.html`` go; default ``lists_dir``;
         ``False`` writes nothing
     tracking_uri : when given, log one MLflow run for the period in ``experiment`` (an earlier
@@ -302,7 +316,7 @@ def monitor(
     for name in names:
         t = utc_timestamp(name)
         g = _read_list(lists_dir / name)
-        tgt = target or ("not_passing" if g["p_underperformance"].notna().any() else "dropout")
+        tgt = target or _list_target(g)
         feats = g[KEYS].assign(cutoff=t)
         g["y"] = make_labels(data, feats, tgt).to_numpy()
         g["as_of"] = name
