@@ -525,9 +525,10 @@ def _statement_ids(n: int, seed: int) -> list[str]:
 def xapi_statements(data, seed: int = 0):
     """LearningData as xAPI statements (dicts): one per activity row (its clicks in
     ``result.extensions``, its activity type in ``context.extensions``), one per submission
-    (verb scored, the score in ``result.score``)."""
-    act, sub = data.activity, data.submissions
-    ids = iter(_statement_ids(len(act) + len(sub), seed))
+    (verb scored, the score in ``result.score``), one per enrollment (verb registered, the
+    course as the object, at ``registered_at``: so learners who never acted come back)."""
+    act, sub, enr = data.activity, data.submissions, data.enrollments
+    ids = iter(_statement_ids(len(act) + len(sub) + len(enr), seed))
     home = "https://learnrisk.invalid"
     course_iri = {c: BASE + "courses/" + c for c in data.courses["course_id"]}
     course_ctx = {c: {"contextActivities": {"parent": [{"id": iri, "objectType": "Activity", "definition": {"type": COURSE_TYPES[0]}}]}}
@@ -559,6 +560,13 @@ def xapi_statements(data, seed: int = 0):
             "object": {"objectType": "Activity", "id": BASE + "assessments/" + aid,
                        "definition": {"type": ASSESSMENT_TYPES[0], "extensions": {EXT_ASSESSMENT: ext}}},
             "result": result, "context": course_ctx[course], "timestamp": ts, "version": "1.0.3",
+        }
+    for learner, course, ts in zip(enr["learner_id"], enr["course_id"], iso(enr["registered_at"]), strict=True):
+        yield {
+            "id": next(ids), "actor": {"objectType": "Agent", "account": {"homePage": home, "name": learner}},
+            "verb": {"id": ADL_VERBS + "registered", "display": {"en-US": "registered"}},
+            "object": {"objectType": "Activity", "id": course_iri[course], "definition": {"type": COURSE_TYPES[0]}},
+            "timestamp": ts, "version": "1.0.3",
         }
 
 
