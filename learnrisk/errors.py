@@ -30,6 +30,7 @@ __all__ = [
     "RowsNotFoundError",
     "ScoringError",
     "SourceError",
+    "SparkEngineError",
     "SyntheticConfigError",
 ]
 
@@ -158,3 +159,8 @@ class ImpactError(LearnriskError, ValueError):
 class NotFittedError(LearnriskError, ValueError, AttributeError):
     """Raised when a model is used before it is fitted (scikit-learn's NotFittedError contract:
     a ValueError and an AttributeError)."""
+
+
+class SparkEngineError(LearnriskError, RuntimeError):
+    """Raised by ``learnrisk.spark``: Spark or Java cannot start, a table cannot be read (a Delta
+    table with features the reader lacks), or an option the Spark engine does not support."""

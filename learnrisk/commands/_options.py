@@ -28,15 +28,17 @@ if TYPE_CHECKING:
 __all__ = [
     "AbrocaBoundOpt",
     "AsOfOpt",
-    "check_out",
     "ByOpt",
     "CapacityOpt",
     "CaseloadOpt",
     "DataOpt",
     "DaysOpt",
+    "EngineOpt",
     "GroupsOpt",
     "IncludeSensitiveOpt",
     "InterventionsOpt",
+    "MasterOpt",
+    "MaxEventsOpt",
     "ModelOpt",
     "OutOpt",
     "TestOfferingsOpt",
@@ -44,8 +46,10 @@ __all__ = [
     "TrackingUriOpt",
     "TrustPickleOpt",
     "WeeksOpt",
+    "check_out",
     "parse_date",
     "parse_days",
+    "parse_engine",
     "parse_list",
     "parse_weeks",
 ]
@@ -213,6 +217,39 @@ CapacityOpt = Annotated[
     int | None,
     typer.Option("--capacity", help="Learners an advisor can contact in a week when the caseload gives none (default --top-k)."),
 ]
+
+ENGINES = ("pandas", "stream", "spark")
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="pandas (the data in memory), stream (a Parquet folder a batch of offerings at a time: memory bounded "
+        "by the largest offering) or spark (per offering on Apache Spark; needs learnrisk[spark] and Java).",
+    ),
+]
+MasterOpt = Annotated[
+    str | None,
+    typer.Option("--master", help="Spark master for --engine spark: local[2] (default), spark://host:7077, yarn, ..."),
+]
+MaxEventsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-events",
+        help="Activity rows in memory at once (--engine stream), or per Spark task before an offering is split "
+        "by learner (--engine spark); default 5,000,000.",
+    ),
+]
+
+
+def parse_engine(engine: str, master: str | None, data: Path | None = None) -> str:
+    """The engine name, checked against :data:`ENGINES` and its options."""
+    if engine not in ENGINES:
+        raise LearnriskError(f"--engine must be one of {', '.join(ENGINES)}, found {engine!r}")
+    if master is not None and engine != "spark":
+        raise LearnriskError(f"--master is for --engine spark, found --engine {engine}")
+    if engine == "stream" and data is not None and not data.is_dir():
+        raise LearnriskError(f"--engine stream reads a canonical Parquet folder, found {data}")
+    return engine
 
 
 def check_out(out: Path, written: set[str], force: bool, command: str, example: str = "data/mine") -> None:

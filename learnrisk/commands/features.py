@@ -10,7 +10,19 @@ import typer
 import learnrisk
 from learnrisk.errors import FeatureSpecError, LearnriskError
 
-from ._options import AsOfOpt, DataOpt, DaysOpt, IncludeSensitiveOpt, OutOpt, WeeksOpt, parse_date
+from ._options import (
+    AsOfOpt,
+    DataOpt,
+    DaysOpt,
+    EngineOpt,
+    IncludeSensitiveOpt,
+    MasterOpt,
+    MaxEventsOpt,
+    OutOpt,
+    WeeksOpt,
+    parse_date,
+    parse_engine,
+)
 
 ActivityFamiliesOpt = Annotated[
     Path | None,
@@ -32,6 +44,9 @@ def features(
     include_sensitive: IncludeSensitiveOpt = False,
     activity_families: ActivityFamiliesOpt = None,
     show_catalog: Annotated[bool, typer.Option("--catalog", help="Print the feature catalog and exit.")] = False,
+    engine: EngineOpt = "pandas",
+    master: MasterOpt = None,
+    max_events: MaxEventsOpt = None,
 ) -> None:
     """Build point-in-time-correct features to a Parquet file (--out FILE.parquet).
 
@@ -56,6 +71,13 @@ def features(
     if out.suffix.lower() != ".parquet":
         raise LearnriskError(f"--out must be a .parquet file, found {out}")
     families = _read_activity_families(activity_families) if activity_families is not None else None
+    cutoffs = dict(weeks=weeks, days=days, as_of=parse_date(as_of) if as_of is not None else None)
+    if parse_engine(engine, master, data) != "pandas":
+        if include_sensitive:
+            raise LearnriskError(f"--include-sensitive is not supported by --engine {engine}; use --engine pandas")
+        rows = _write_features_by_engine(data, out, engine, master, max_events, cutoffs, families)
+        console.print(f"wrote {out}: {rows:,} rows (--engine {engine})")
+        return
 
     with console.status(f"reading {data}"):
         learning = learnrisk.load_data(data)
@@ -77,6 +99,24 @@ def features(
     if days is not None:
         span = f"days {','.join(str(d) for d in sorted(set(days)))}"
     console.print(f"wrote {out}: {len(frame):,} rows ({frame['course_id'].nunique():,} offerings, {span}), {n_feat} features")
+
+
+def _write_features_by_engine(data, out, engine, master, max_events, cutoffs, families) -> int:
+    """Features by ``--engine stream`` (one Parquet file, written a batch of offerings at a time)
+    or ``spark`` (a folder of Parquet part files named ``--out``); the number of rows."""
+    limit = {} if max_events is None else {"max_events": max_events}
+    if engine == "stream":
+        from learnrisk.features import write_features_by_offering
+
+        return write_features_by_offering(data, out, **cutoffs, activity_families=families, **limit)
+    from learnrisk import spark as lrs
+
+    session = lrs.spark_session(master)
+    feats = lrs.build_features_spark(lrs.read_tables(session, data), **cutoffs, activity_families=families, **limit)
+    lrs.write_features(feats, out)
+    import pandas as pd
+
+    return len(pd.read_parquet(out, columns=["week"]))
 
 
 COMMANDS = {"features": features}

@@ -23,12 +23,16 @@ from ._options import (
     CapacityOpt,
     CaseloadOpt,
     DataOpt,
+    EngineOpt,
     InterventionsOpt,
+    MasterOpt,
+    MaxEventsOpt,
     ModelOpt,
     OutOpt,
     TopKOpt,
     TrackingUriOpt,
     TrustPickleOpt,
+    parse_engine,
 )
 
 STEPS = {
@@ -97,8 +101,12 @@ def score(
     holdout_salt: Annotated[
         str, typer.Option("--holdout-salt", help="Salt of the hold-out draw; keep it for the whole offering.")
     ] = "learnrisk-holdout",
+    engine: EngineOpt = "pandas",
+    master: MasterOpt = None,
+    max_events: MaxEventsOpt = None,
 ) -> None:
     """Score every active enrollment of the running offerings and write the weekly risk list."""
+    parse_engine(engine, master, data)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -123,7 +131,7 @@ def score(
             progress.update(task, description=STEPS.get(name, name))
 
         result = learnrisk.score(
-            data,
+            _source(data, engine, master, max_events),
             as_of,
             model,
             underperformance_model,
@@ -169,6 +177,20 @@ def score(
         if "/" in name:  # caseload and manager pages: summarised above
             continue
         typer.echo(f"  {name:18s} {path}")
+
+
+def _source(data: Path, engine: str, master: str | None, max_events: int | None):
+    """``--data`` as the engine reads it: a path (pandas), an OfferingStream or a SparkSource."""
+    limit = {} if max_events is None else {"max_events": max_events}
+    if engine == "stream":
+        from learnrisk.scoring import OfferingStream
+
+        return OfferingStream(data, **limit)
+    if engine == "spark":
+        from learnrisk.spark import SparkSource
+
+        return SparkSource(data, master=master, **limit)
+    return data
 
 
 COMMANDS = {"score": score}

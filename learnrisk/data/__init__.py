@@ -1,5 +1,6 @@
 """Canonical learning data: the contract, readers, writers and validation."""
 
+from ._batches import offering_batches
 from ._core import LearningData, read_parquet
 from ._load import load_data
 from ._oulad import FILES as OULAD_FILES
@@ -19,6 +20,7 @@ __all__ = [
     "check_optional_table",
     "LearningData",
     "load_data",
+    "offering_batches",
     "read_oulad",
     "read_parquet",
     "write_oulad",

@@ -15,20 +15,24 @@ registered before ``t`` and not withdrawn before it, in an offering running at `
 
 from ._build import (
     KEY_COLUMNS,
+    RELATIVE_FEATURES,
     FeatureSpecError,
     build_features,
     feature_columns,
     offering_features,
+    relative_features,
     sensitive_attributes,
 )
 from ._catalog import catalog
 from ._corporate import corporate_features, hr_as_of, open_assignments
 from ._offering import DEFAULT_ACTIVITY_FAMILIES, FAMILIES, Offering, family_of
+from ._stream import write_features_by_offering
 
 __all__ = [
     "DEFAULT_ACTIVITY_FAMILIES",
     "FAMILIES",
     "KEY_COLUMNS",
+    "RELATIVE_FEATURES",
     "FeatureSpecError",
     "Offering",
     "build_features",
@@ -39,5 +43,7 @@ __all__ = [
     "hr_as_of",
     "offering_features",
     "open_assignments",
+    "relative_features",
     "sensitive_attributes",
+    "write_features_by_offering",
 ]

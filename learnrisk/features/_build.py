@@ -27,10 +27,12 @@ from ._windows import Requests, as_of_requests, day_requests, weekly_requests
 
 __all__ = [
     "KEY_COLUMNS",
+    "RELATIVE_FEATURES",
     "FeatureSpecError",
     "build_features",
     "feature_columns",
     "offering_features",
+    "relative_features",
     "sensitive_attributes",
 ]
 
@@ -148,13 +150,39 @@ def _grid_features(off: Offering, req: Requests, ref_req: Requests | None = None
         ref_cols = cols if ref_req is None else _base(off, ref_req)
         ref_req = req if ref_req is None else ref_req
         tiebreak = np.argsort(np.argsort(off.learner_id, kind="stable"), kind="stable")
-        for name, source, transform in _RELATIVE:
-            fn = transform or (lambda v: v)
-            cols[name] = zscore_at_cutoff(
-                req.week, req.cutoff, fn(cols[source]),
-                ref_req.week, ref_req.cutoff, fn(ref_cols[source]), tiebreak[ref_req.enr],
-            )
+        cols.update(_zscores(req.week, req.cutoff, cols, ref_req.week, ref_req.cutoff, ref_cols, tiebreak[ref_req.enr]))
     return {"enr": req.enr, "week": req.week, "cutoff": req.cutoff, **cols}
+
+
+def _zscores(week, cutoff, cols, ref_week, ref_cutoff, ref_cols, tiebreak) -> dict[str, np.ndarray]:
+    """The cohort-relative features (``_RELATIVE``) of rows against reference rows."""
+    out = {}
+    for name, source, transform in _RELATIVE:
+        fn = transform or (lambda v: v)
+        out[name] = zscore_at_cutoff(
+            week, cutoff, fn(np.asarray(cols[source], dtype=float)),
+            ref_week, ref_cutoff, fn(np.asarray(ref_cols[source], dtype=float)), tiebreak,
+        )
+    return out
+
+
+RELATIVE_FEATURES: tuple[str, ...] = tuple(name for name, _, _ in _RELATIVE)
+"""The cohort-relative features: the only ones that read other learners' rows."""
+
+
+def relative_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The cohort-relative features of the rows of one offering, against those rows.
+
+    What :func:`offering_features` computes when each row's reference is the rows of the call
+    (weekly cutoffs; one day residue; an as-of date in a cohort course), from a frame holding
+    ``learner_id``, ``week``, ``cutoff`` and the source features: the second step of building
+    one offering in learner buckets (``learnrisk.spark``), whose other features are per learner.
+    """
+    week = frame["week"].to_numpy(dtype=np.int64)
+    cutoff = to_ns(frame["cutoff"])
+    codes, _ = pd.factorize(frame["learner_id"].astype("str"), sort=True)
+    cols = {source: frame[source].to_numpy(dtype=float) for _, source, _ in _RELATIVE}
+    return pd.DataFrame(_zscores(week, cutoff, cols, week, cutoff, cols, codes), index=frame.index)
 
 
 # --------------------------------------------------------------------------- driver

@@ -9,5 +9,6 @@ See ``docs/scoring.md`` for the columns, bands, safety guarantees and a weekly s
 
 from ._job import ScoreResult, parse_as_of, score
 from ._loop import holdout_mask
+from ._sources import OfferingStream
 
-__all__ = ["ScoreResult", "holdout_mask", "parse_as_of", "score"]
+__all__ = ["OfferingStream", "ScoreResult", "holdout_mask", "parse_as_of", "score"]

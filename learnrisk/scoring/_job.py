@@ -53,17 +53,18 @@ from .. import __version__
 from ..data import LearningData, load_data
 from ..errors import ScoringError
 from ..explaining import InterventionCatalog, explain, load_interventions
-from ..features import build_features, catalog, open_assignments
+from ..features import catalog, open_assignments
 from ..training import load_model
 from ..timeline import utc_timestamp
 from ._caseload import assignments, build_caseloads, caseload_filename
 from ._manager import manager_pages
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
-from ._overview import course_overviews, learner_facts, running_courses
+from ._overview import running_courses
 from ._course import course_diagnostics, course_filename
 from ._institution import course_trends, past_quality
 from ._report import render_caseload, render_course, render_institution, render_report
+from ._sources import data_info, prepare
 from ._summary import build_summary, drift_report, model_info, summary_bytes
 from ._tables import csv_bytes, parquet_bytes, read_previous
 
@@ -130,6 +131,8 @@ def _load_data(data, as_of: pd.Timestamp) -> tuple[LearningData, str | None]:
     scored). When none runs, every offering is read, for the error that names their span."""
     if isinstance(data, LearningData):
         return data, None
+    if hasattr(data, "prepare"):  # a source: OfferingStream, learnrisk.spark.SparkSource (_sources)
+        return data, getattr(data, "path", None)
     loaded = load_data(data, as_of=as_of, extra_columns=False)
     if loaded.courses.empty:
         loaded = load_data(data, validate=False)
@@ -596,16 +599,22 @@ def score(
 
     # inputs first (features, scores, explanations): OUT is not touched before the lock
     steps("features")
-    features = build_features(data, as_of=t, include_sensitive=_needs_sensitive(models)).reset_index(drop=True)
-    if main == "overdue":
+    prepared = prepare(data, t, models, include_sensitive=_needs_sensitive(models))
+    features = prepared.features
+    if main == "overdue":  # open assignments only: the corporate tables, in memory
+        if not isinstance(data, LearningData) or prepared.predictions is not None:
+            raise ScoringError("an overdue model is scored with --engine pandas (the corporate tables are read in memory)")
         features = features[open_assignments(data, features)].reset_index(drop=True)
     steps("predict")
-    p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
-    p_u = raw_u = None
-    raw_d = raw_scores(dropout_model, features, p_d)
-    if "underperformance" in models:
-        p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
-        raw_u = raw_scores(models["underperformance"], features, p_u)
+    if prepared.predictions is not None:  # scored where the features were built (Spark)
+        (p_d, raw_d), (p_u, raw_u) = prepared.predictions["dropout"], prepared.predictions.get("underperformance", (None, None))
+    else:
+        p_d = dropout_model.predict_proba(features) if len(features) else np.empty(0)
+        p_u = raw_u = None
+        raw_d = raw_scores(dropout_model, features, p_d)
+        if "underperformance" in models:
+            p_u = models["underperformance"].predict_proba(features) if len(features) else np.empty(0)
+            raw_u = raw_scores(models["underperformance"], features, p_u)
     risk = risk_frame(features, p_d, p_u, band_rule, raw_d, raw_u)
     if main == "overdue":  # risk is p_overdue; p_dropout stays empty
         risk["main_risk"], risk["p_dropout"] = "overdue", np.nan
@@ -614,7 +623,7 @@ def score(
     if assigned is not None:
         caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
         risk = _with_caseloads(risk, caseloads, assigned)
-    risk = risk.merge(learner_facts(data, t), on=KEYS, how="left", validate="one_to_one")
+    risk = risk.merge(prepared.facts, on=KEYS, how="left", validate="one_to_one")
     risk["last_active"] = risk["last_active"].fillna("").astype("str")
     risk["missed_assessments"] = risk["missed_assessments"].fillna(0).astype("int64")
     # the data are judged against the dropout model's reference (every enrolled learner of the week)
@@ -648,25 +657,21 @@ def score(
                     previous_name = None
         risk = compare_with_previous(risk, previous)
         risk.insert(0, "as_of", pd.Series([name] * len(risk), dtype="str"))
-        if data.actions is not None:  # who has been contacted, when and how (before t)
-            risk = risk.merge(contacted_before(data.actions, t), on=KEYS, how="left", validate="one_to_one")
+        actions = getattr(data, "actions", None)  # a stream or Spark source carries none
+        if actions is not None:  # who has been contacted, when and how (before t)
+            risk = risk.merge(contacted_before(actions, t), on=KEYS, how="left", validate="one_to_one")
             risk["contacted"] = risk["contacted"].fillna("").astype("str")
-        extra = (["advisor"] if assigned is not None else []) + (["contacted"] if data.actions is not None else [])
+        extra = (["advisor"] if assigned is not None else []) + (["contacted"] if actions is not None else [])
         risk = risk[COLUMNS + extra]
         if caseloads:
             caseloads = build_caseloads(risk, assigned, top_k if capacity is None else capacity)
 
         steps("report")
-        overviews = course_overviews(data, t)
+        overviews = prepared.overviews
         summary = build_summary(
             as_of=t,
             models={target: model_info(m, uris[target]) for target, m in models.items()},
-            data_info={
-                "digest": data.digest(),
-                "path": data_path,
-                "rows": {n: len(f) for n, f in data.tables().items()},
-                "warnings": data.warning_records(as_of=t),  # plausibility checks (docs/data.md)
-            },
+            data_info=data_info(data, t, data_path, prepared),
             risk_list=risk,
             n_explained=int((risk["band"] != "low").sum()),
             bands=band_rule,
@@ -693,7 +698,7 @@ def score(
             )
             for c in caseloads
         }
-        if out_path is not None:  # the course views and the institution view (docs/scoring.md)
+        if out_path is not None and isinstance(data, LearningData):  # course and institution views (docs/scoring.md)
             pages.update(_views(data, t, overviews, risk, summary, out_path, earlier))
         if main == "overdue":  # a page per manager (docs/corporate.md)
             pages.update({f"manager/{stem}": (None, page) for stem, page in manager_pages(data, risk, features, details, t).items()})
