@@ -23,13 +23,36 @@ import pandas as pd
 from .errors import FairnessAuditError
 
 __all__ = [
+    "Z95",
     "expected_calibration_error",
     "rank_average",
     "roc_auc",
     "roc_points",
     "select_top",
     "sorted_roc_points",
+    "wilson_interval",
 ]
+
+Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile: two-sided 95 % intervals
+
+
+# ---------------------------------------------------------------------------- proportions
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95 % by default); (NaN, NaN) when ``n`` is 0.
+
+    Shared by the monitoring of published lists (precision and recall) and the impact
+    estimates (Newcombe's interval of a difference of proportions is built from two of them).
+
+    >>> [round(v, 4) for v in wilson_interval(1, 2)]
+    [0.0945, 0.9055]
+    """
+    if n <= 0:
+        return (float("nan"), float("nan"))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
 # ---------------------------------------------------------------------------- calibration

@@ -46,6 +46,7 @@ __all__ = [
     "TrackingUriOpt",
     "TrustPickleOpt",
     "WeeksOpt",
+    "check_out",
     "parse_date",
     "parse_days",
     "parse_engine",
@@ -249,3 +250,30 @@ def parse_engine(engine: str, master: str | None, data: Path | None = None) -> s
     if engine == "stream" and data is not None and not data.is_dir():
         raise LearnriskError(f"--engine stream reads a canonical Parquet folder, found {data}")
     return engine
+
+
+def check_out(out: Path, written: set[str], force: bool, command: str, example: str = "data/mine") -> None:
+    """Refuse an ``--out`` folder that ``command`` would destroy or cannot write: it replaces the
+    whole folder (Parquet), so a folder holding files other than ``written`` (what the command
+    itself writes there) is refused unless ``force``, and the current folder (or one holding it)
+    always is."""
+    where = out.resolve()
+    cwd = Path.cwd().resolve()
+    if where == cwd or where in cwd.parents:
+        raise LearnriskError(
+            f"--out {out} is the current folder or holds it; {command} replaces its --out folder: "
+            f"give a new folder, e.g. --out {example}"
+        )
+    if out.is_symlink() and not out.exists():
+        raise LearnriskError(f"--out {out} is a symbolic link to a missing target; create the target or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise LearnriskError(f"--out {out} is a file, not a folder; choose a new folder")
+    if not out.is_dir() or force:
+        return
+    others = sorted(p.name for p in out.iterdir() if p.name not in written)
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise LearnriskError(
+            f"--out {out} is a folder holding files {command} did not write ({shown}); choose a new or "
+            f"empty folder, or pass --force to replace its content"
+        )

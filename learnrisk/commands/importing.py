@@ -1,7 +1,8 @@
 """``learnrisk import``: read a platform's export (a mapped CSV, xAPI, Caliper, Moodle, Canvas
 Data 2, Open edX) and write a canonical Parquet folder, printing what was mapped and what was
 dropped and why. A record that cannot be read at all is one line naming it, exit 2, and nothing
-is written."""
+is written. ``--out`` is replaced whole, so a folder holding other files is refused unless
+``--force``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Annotated
 
 import typer
 
-from ._options import OutOpt
+from ._options import OutOpt, check_out
 
 SOURCE_KINDS = ("csv", "xapi", "caliper", "moodle", "canvas", "edx")
+REPORT = "import-report.json"
 
 
 def _options(pairs: list[str]) -> dict[str, str]:
@@ -41,6 +43,9 @@ def import_(
     option: Annotated[
         list[str] | None, typer.Option("--option", "-o", help="A reader option key=value (docs/data.md lists them per source); repeatable.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder holding other files (they are lost: the folder is replaced whole).")
+    ] = False,
 ) -> None:
     """Read a platform export and write a canonical Parquet folder (docs/data.md).
 
@@ -48,11 +53,13 @@ def import_(
     ``learnrisk import --from csv events.csv --mapping mapping.yaml --out data/``.
     """
     from learnrisk import sources
+    from learnrisk.data import OPTIONAL_TABLES, TABLES
 
+    check_out(out, {f"{t}.parquet" for t in (*TABLES, *OPTIONAL_TABLES)} | {REPORT}, force, "import")
     report = sources.ImportReport(kind)
     data = sources.read(kind, source, report=report, mapping=mapping, **_options(option or []))
     folder = data.to_parquet(out)
-    (folder / "import-report.json").write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    (folder / REPORT).write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     for line in report.lines():
         typer.echo(line)
     typer.echo(f"wrote {folder}")

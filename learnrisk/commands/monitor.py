@@ -22,8 +22,8 @@ def monitor(
     to: Annotated[str | None, typer.Option("--to", help="Last as-of date of the period (YYYY-MM-DD).")] = None,
     target: Annotated[
         str | None,
-        typer.Option("--target", help="dropout, not_passing or underperformance (default: not_passing when the list has "
-                     "an underperformance model, else dropout)."),
+        typer.Option("--target", help="dropout, not_passing, underperformance or overdue (default: overdue for an overdue "
+                     "model's list, not_passing when the list has an underperformance model, else dropout)."),
     ] = None,
     tracking_uri: TrackingUriOpt = None,
     no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log the monitoring run to MLflow.")] = False,

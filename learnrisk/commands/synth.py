@@ -18,7 +18,7 @@ import learnrisk
 from learnrisk._format import format_percent
 from learnrisk.errors import LearnriskError
 
-from ._options import AsOfOpt, OutOpt, parse_date
+from ._options import AsOfOpt, OutOpt, check_out, parse_date
 
 FORMATS = ("parquet", "oulad")  # and every platform format with a writer (learnrisk.sources.WRITERS)
 
@@ -45,30 +45,6 @@ def _formats() -> tuple[str, ...]:
     from learnrisk.sources import WRITERS
 
     return (*FORMATS, *sorted(WRITERS))
-
-
-def check_out(out: Path, fmt: str, force: bool) -> None:
-    """Refuse an ``--out`` whose content synth would destroy or that it cannot write (module doc)."""
-    where = out.resolve()
-    cwd = Path.cwd().resolve()
-    if where == cwd or where in cwd.parents:
-        raise LearnriskError(
-            f"--out {out} is the current folder or holds it; synth replaces its --out folder: "
-            "give a new folder, e.g. --out data/synthetic/sample"
-        )
-    if out.is_symlink() and not out.exists():
-        raise LearnriskError(f"--out {out} is a symbolic link to a missing target; create the target or choose another --out")
-    if out.exists() and not out.is_dir():
-        raise LearnriskError(f"--out {out} is a file, not a folder; choose a new folder")
-    if not out.is_dir() or force:
-        return
-    others = sorted(p.name for p in out.iterdir() if p.name not in _written_by_synth(fmt))
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        raise LearnriskError(
-            f"--out {out} is a folder holding files synth did not write ({shown}); choose a new or "
-            f"empty folder, or pass --force to replace its content"
-        )
 
 
 def synth(
@@ -115,7 +91,7 @@ def synth(
         raise LearnriskError(f"--format {fmt!r} is not known; use one of: {', '.join(_formats())}")
     if scenario == "corporate" and fmt != "parquet":
         raise LearnriskError("--scenario corporate writes Parquet only (its assignments, hr and kpis tables have no other file format)")
-    check_out(out, fmt, force)
+    check_out(out, _written_by_synth(fmt), force, "synth", "data/synthetic/sample")
     when = None
     as_of = as_of or running_at  # --running-at: the old name, kept for one release
     if as_of:

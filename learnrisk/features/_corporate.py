@@ -155,7 +155,7 @@ def corporate_features(data, frame: pd.DataFrame) -> pd.DataFrame:
     t = to_ns(frame["cutoff"]) if n else np.empty(0, dtype=np.int64)
     rows = _assignment_rows(data, frame)
     assigned, due = to_ns(rows["assigned_at"], missing=NEVER), to_ns(rows["due_at"], missing=NEVER)
-    has = rows["assigned_at"].notna().to_numpy()
+    has = rows["assigned_at"].notna().to_numpy() & (assigned < t)  # an assignment made at or after t is not known at t
     out = {}
     out["days_to_due"] = np.where(has, (due - t) / DAY, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -188,7 +188,8 @@ def corporate_features(data, frame: pd.DataFrame) -> pd.DataFrame:
     lk, rk = _codes(ev["learner_id"], frame["learner_id"])
     started = count_before(lk, ev["assigned"].to_numpy(), rk, t)
     finished = count_before(lk, ev["completed"].to_numpy(), rk, t)
-    out["assignments_open"] = np.maximum(started - finished - has, 0)
+    own_open = has & ~(to_ns(rows["completed_at"]) < t)  # the row's own assignment, if counted as open above
+    out["assignments_open"] = np.maximum(started - finished - own_open, 0)
     # own past record: assignments due before the cutoff, late or never done (known at the due date)
     late = ev["completed"].to_numpy() > ev["due"].to_numpy()
     due_n = count_before(lk, ev["due"].to_numpy(), rk, t)

@@ -41,13 +41,14 @@ import pandas as pd
 from .._format import format_count, format_percent, format_points
 from ..data import LearningData, load_data
 from ..errors import ImpactError
+from ..metrics import Z95 as Z
+from ..metrics import wilson_interval
 from ._lists import first_listings, read_lists
 
 __all__ = ["CAVEATS", "ImpactResult", "estimate_impact", "newcombe_interval", "unit_outcomes"]
 
 KEYS = ["course_id", "learner_id"]
 OUTCOMES = ("withdrawal", "not_passing")
-Z = 1.959963984540054
 CLIP = 0.02
 SUMMARY_COLUMNS = [
     "design", "estimand", "outcome", "band", "n_treated", "n_control", "rate_treated", "rate_control",
@@ -70,16 +71,6 @@ CAVEATS = (
 
 
 # ------------------------------------------------------------------------------ intervals
-def _wilson(k: float, n: float) -> tuple[float, float]:
-    if n == 0:
-        return (np.nan, np.nan)
-    p = k / n
-    denom = 1 + Z**2 / n
-    centre = (p + Z**2 / (2 * n)) / denom
-    half = Z * np.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2)) / denom
-    return (centre - half, centre + half)
-
-
 def newcombe_interval(k1: float, n1: float, k0: float, n0: float) -> tuple[float, float, float]:
     """``p1 - p0`` and its 95 % hybrid score interval (Newcombe 1998, method 10).
 
@@ -89,8 +80,8 @@ def newcombe_interval(k1: float, n1: float, k0: float, n0: float) -> tuple[float
     if n1 == 0 or n0 == 0:
         return (np.nan, np.nan, np.nan)
     p1, p0 = k1 / n1, k0 / n0
-    l1, u1 = _wilson(k1, n1)
-    l0, u0 = _wilson(k0, n0)
+    l1, u1 = wilson_interval(k1, n1)
+    l0, u0 = wilson_interval(k0, n0)
     d = p1 - p0
     return (float(d), float(d - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)), float(d + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)))
 

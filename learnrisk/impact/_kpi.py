@@ -161,6 +161,8 @@ def kpi_impact(
     """
     if pre < 1 or post < 1:
         raise KpiImpactError(f"pre and post must be at least 1 month, found pre={pre}, post={post}")
+    if n_boot < 1:
+        raise KpiImpactError(f"n_boot (--boot) must be at least 1 bootstrap replicate (1000 is usual), found {n_boot}")
     done, _ = _completions(data, course)
     table = _panel(data, kpi)
     months = table.columns.to_numpy(dtype=np.int64)

@@ -10,7 +10,8 @@ Definitions, per list (as-of date) and offering (``course_id``; ``"all"``: the c
 
 - **labelled / positives**: scored enrollments with a label; those whose label is 1 (the
   ``target``: ``not_passing`` when the list had an underperformance model, so that the label is
-  what the combined risk estimates, else ``dropout``).
+  what the combined risk estimates, ``overdue`` for the list of an overdue model (corporate),
+  else ``dropout``).
 - **at capacity** (``contact_now``): precision = positives among the labelled learners to
   contact now / those learners; recall = the same positives / all positives.
 - **listed** (band high or medium): the same two figures for the listed learners.
@@ -53,7 +54,7 @@ import pandas as pd
 from .._json import jsonable
 from ..data import LearningData, load_data
 from ..errors import MonitorError
-from ..metrics import expected_calibration_error, roc_auc
+from ..metrics import expected_calibration_error, roc_auc, wilson_interval
 from ..targets import check_target, make_labels
 from ..timeline import WEEK, to_ns, utc_timestamp
 from ..training import resolve_tracking_uri
@@ -64,7 +65,6 @@ __all__ = ["MonitorResult", "monitor", "wilson_interval"]
 KEYS = ["course_id", "learner_id"]
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REPEATED_LISTS = 3
-Z95 = 1.959963984540054
 ALL = "all"
 LIST_COLUMNS = ["course_id", "learner_id", "risk", "band", "contact_now", "p_underperformance"]
 QUALITY = [
@@ -73,21 +73,6 @@ QUALITY = [
     "n_listed", "tp_listed", "precision_listed", "precision_listed_lo", "precision_listed_hi",
     "recall_listed", "recall_listed_lo", "recall_listed_hi", "auc", "ece", "churn", "n_acted",
 ]  # fmt: skip
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95 % by default); (NaN, NaN) when ``n`` is 0.
-
-    >>> [round(v, 4) for v in wilson_interval(1, 2)]
-    [0.0945, 0.9055]
-    """
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
 
 
 @dataclass(frozen=True)
@@ -178,8 +163,12 @@ def published_lists(lists_dir: Path) -> list[str]:
 
 
 def _read_list(folder: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    path = folder / "risk_list.parquet"
     try:
-        rows = pd.read_parquet(folder / "risk_list.parquet", columns=LIST_COLUMNS)
+        extra = [c for c in ("main_risk",) if c in pq.read_schema(path).names]  # absent from lists of older versions
+        rows = pd.read_parquet(path, columns=LIST_COLUMNS + extra)
     except Exception as exc:  # a damaged file: say which
         raise MonitorError(f"cannot read {folder / 'risk_list.parquet'}: {exc}") from None
     rows = rows.astype({"course_id": "str", "learner_id": "str", "band": "str"})
@@ -195,6 +184,14 @@ def _day(text, what: str) -> pd.Timestamp | None:
         return utc_timestamp(text).normalize()
     except ValueError:
         raise MonitorError(f"{what} {text!r} is not a date; give it as YYYY-MM-DD") from None
+
+
+def _list_target(g: pd.DataFrame) -> str:
+    """What a list's risk estimates: ``overdue`` for an overdue model's list (corporate: its
+    ``main_risk``), else ``not_passing`` with an underperformance model, else ``dropout``."""
+    if "main_risk" in g.columns and g["main_risk"].eq("overdue").any():
+        return "overdue"
+    return "not_passing" if g["p_underperformance"].notna().any() else "dropout"
 
 
 # ------------------------------------------------------------------------------------ figures
@@ -277,8 +274,9 @@ def monitor(
     data : LearningData or a path for :func:`learnrisk.load_data`, holding the outcomes
     period : ``(from, to)`` dates (either may be None): only the lists with ``from <= as-of <=
         to``; default every list
-    target : ``"dropout"``, ``"not_passing"`` or ``"underperformance"``; default per list:
-        ``not_passing`` when the list had an underperformance model, else ``dropout``
+    target : ``"dropout"``, ``"not_passing"``, ``"underperformance"`` or ``"overdue"``; default
+        per list: ``overdue`` for an overdue model's list, ``not_passing`` when the list had an
+        underperformance model, else ``dropout``
     out : where ``monitor/<period>/monitor.json`` and ``monitor.html`` go; default ``lists_dir``;
         ``False`` writes nothing
     tracking_uri : when given, log one MLflow run for the period in ``experiment`` (an earlier
@@ -318,7 +316,7 @@ def monitor(
     for name in names:
         t = utc_timestamp(name)
         g = _read_list(lists_dir / name)
-        tgt = target or ("not_passing" if g["p_underperformance"].notna().any() else "dropout")
+        tgt = target or _list_target(g)
         feats = g[KEYS].assign(cutoff=t)
         g["y"] = make_labels(data, feats, tgt).to_numpy()
         g["as_of"] = name

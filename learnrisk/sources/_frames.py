@@ -175,6 +175,7 @@ def from_frames(
     time_unit: str | dict[str, str] | None = None,
     report: ImportReport | None = None,
     validate: bool = True,
+    registrations: pd.DataFrame | None = None,
     **optional: pd.DataFrame | None,
 ) -> LearningData:
     """Canonical :class:`~learnrisk.data.LearningData` from one's own frames.
@@ -183,7 +184,9 @@ def from_frames(
     frames"): ``events`` are raw event rows (``learner_id``, ``course_id``, ``timestamp``,
     ``activity_type``, optional ``clicks`` and ``resource_id``) summed into activity;
     ``activity`` is already canonical; ``enrollments`` default to one per learner and offering
-    seen, registered at the first event; ``courses`` default to dates derived from the events
+    seen, registered at the first event, or at an earlier ``registrations`` row (``learner_id``,
+    ``course_id``, ``registered_at``: a registration the source records, which also enrolls a
+    learner who never acted); ``courses`` default to dates derived from the events
     (``course_dates``, a frame or ``{course_id: (start, end)}``, overrides them); ``learners``
     default to the enrolled ids; ``assessments`` and ``submissions`` default to empty.
     Events and submissions of learners not enrolled are dropped, and counted in ``report``
@@ -232,12 +235,17 @@ def from_frames(
         if len(s):
             course_of = s["assessment_id"].map(a.drop_duplicates("assessment_id").set_index("assessment_id")["course_id"])
             seen.append(pd.DataFrame({"learner_id": s["learner_id"], "course_id": course_of, "timestamp": s["submitted_at"]}))
+        if registrations is not None and len(registrations):
+            r = registrations.astype({"learner_id": "str", "course_id": "str"})
+            seen.append(pd.DataFrame({"learner_id": r["learner_id"], "course_id": r["course_id"],
+                                      "timestamp": _times(r, "registered_at", time_unit)}))
         first = pd.concat(seen, ignore_index=True).groupby(_ENROLLMENT, sort=True)["timestamp"].min().reset_index()
         e = first.rename(columns={"timestamp": "registered_at"})
         e["withdrawn_at"] = pd.Series(pd.NaT, index=e.index, dtype="datetime64[ns, UTC]")
         e["outcome"] = pd.Series(None, index=e.index, dtype="str")
         if len(e):
-            report.note(f"{len(e):,} enrollments derived (one per learner and offering seen, registered at the first event)")
+            report.note(f"{len(e):,} enrollments derived (one per learner and offering seen, registered at the first event"
+                        + (" or registration)" if registrations is not None and len(registrations) else ")"))
     else:
         e = enrollments.copy()
         for col in ("registered_at", "withdrawn_at"):

@@ -13,6 +13,9 @@ How a statement becomes canonical rows (``docs/sources-xapi-caliper.md`` has the
   ``context.extensions`` wins over the verb (the writer uses it for exact round trips);
 - **clicks**: one statement is one click unless ``result.extensions`` carries a count under
   :data:`EXT_CLICKS`;
+- **enrollments**: one per learner and course seen, registered at the first statement or at a
+  ``registered`` statement on the course, whichever is earlier (a learner who registered and
+  never acted is enrolled, and scored);
 - **course**: the first activity of ``context.contextActivities`` ``parent`` or ``grouping``
   whose ``definition.type`` is a course type (``http://adlnet.gov/expapi/activities/course``),
   else the statement's ``context.registration`` in the mapping's ``course.registrations``, else
@@ -443,9 +446,10 @@ def read_xapi(source, *, report: ImportReport, mapping=None, **options):
     if len(sample) < n_check:
         _validate_sample(sample, sample_where)
     report.read = acc.n
-    events, assessments, submissions = _tables(acc, xmap, report)
+    events, assessments, submissions, registrations = _tables(acc, xmap, report)
     del acc  # the statements' columns are gone before the canonical tables are built (peak memory)
-    return from_frames(events=events, assessments=assessments, submissions=submissions, course_dates=xmap.course_dates, report=report)
+    return from_frames(events=events, assessments=assessments, submissions=submissions, course_dates=xmap.course_dates,
+                       report=report, registrations=registrations)
 
 
 def _first(df: pd.DataFrame, what: str) -> str:
@@ -453,8 +457,8 @@ def _first(df: pd.DataFrame, what: str) -> str:
     return f"{_name((row['wpath'], row['wpos'], row['warr']), row['sid'])}: {what}"
 
 
-def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(events, assessments, submissions) frames for :func:`from_frames` from the statements."""
+def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.DataFrame, ...]:
+    """(events, assessments, submissions, registrations) frames for :func:`from_frames` from the statements."""
     df = acc.frame()
     if acc.voided:
         gone = df["sid"].isin(acc.voided).to_numpy()
@@ -502,7 +506,9 @@ def _tables(acc: _Statements, xmap: XapiMap, report: ImportReport) -> tuple[pd.D
     not_activity = int(len(df) - len(ev) - (is_sub & df["activity_type"].isna()).sum())
     if not_activity:
         report.note(f"{not_activity:,} statements with a verb that is not a learner action (scored, registered, ...) and no submission: no activity")
-    return events, assessments, submissions
+    reg = df[short.eq("registered").to_numpy()]  # enrolls the learner, who may never act (registered_at: its time)
+    registrations = pd.DataFrame({"learner_id": reg["learner"], "course_id": reg["course_id"], "registered_at": reg["timestamp"]})
+    return events, assessments, submissions, registrations
 
 
 # --------------------------------------------------------------------------- writer
@@ -519,9 +525,10 @@ def _statement_ids(n: int, seed: int) -> list[str]:
 def xapi_statements(data, seed: int = 0):
     """LearningData as xAPI statements (dicts): one per activity row (its clicks in
     ``result.extensions``, its activity type in ``context.extensions``), one per submission
-    (verb scored, the score in ``result.score``)."""
-    act, sub = data.activity, data.submissions
-    ids = iter(_statement_ids(len(act) + len(sub), seed))
+    (verb scored, the score in ``result.score``), one per enrollment (verb registered, the
+    course as the object, at ``registered_at``: so learners who never acted come back)."""
+    act, sub, enr = data.activity, data.submissions, data.enrollments
+    ids = iter(_statement_ids(len(act) + len(sub) + len(enr), seed))
     home = "https://learnrisk.invalid"
     course_iri = {c: BASE + "courses/" + c for c in data.courses["course_id"]}
     course_ctx = {c: {"contextActivities": {"parent": [{"id": iri, "objectType": "Activity", "definition": {"type": COURSE_TYPES[0]}}]}}
@@ -553,6 +560,13 @@ def xapi_statements(data, seed: int = 0):
             "object": {"objectType": "Activity", "id": BASE + "assessments/" + aid,
                        "definition": {"type": ASSESSMENT_TYPES[0], "extensions": {EXT_ASSESSMENT: ext}}},
             "result": result, "context": course_ctx[course], "timestamp": ts, "version": "1.0.3",
+        }
+    for learner, course, ts in zip(enr["learner_id"], enr["course_id"], iso(enr["registered_at"]), strict=True):
+        yield {
+            "id": next(ids), "actor": {"objectType": "Agent", "account": {"homePage": home, "name": learner}},
+            "verb": {"id": ADL_VERBS + "registered", "display": {"en-US": "registered"}},
+            "object": {"objectType": "Activity", "id": course_iri[course], "definition": {"type": COURSE_TYPES[0]}},
+            "timestamp": ts, "version": "1.0.3",
         }
 
 

@@ -124,3 +124,17 @@ def test_labels_of_a_cut_world_agree_with_the_whole_world(base):
     known = m.dropna(subset=["cut"])
     assert len(known) > 200 and (known["cut"] == known["whole"]).all()
     assert known["cut"].sum() > 20  # overdue assignments of the running year are labelled, not only completers
+
+
+def test_an_assignment_made_after_the_cutoff_is_unknown_at_it(base):
+    """A learner enrolled before the cutoff whose course is assigned only after it: the assignment's
+    dates, its required flag and its count are facts of the future, as if there were no assignment."""
+    data, feats = base
+    row = feats[open_assignments(data, feats)].iloc[0]
+    key = (data.assignments["learner_id"] == row.learner_id) & (data.assignments["course_id"] == row.course_id)
+    without = build_features(data.replace(assignments=data.assignments[~key].reset_index(drop=True)), as_of=AS_OF)
+    later = data.assignments.copy()
+    later.loc[key, "assigned_at"] = AS_OF + pd.Timedelta(days=1)
+    later.loc[key, "due_at"] = AS_OF + pd.Timedelta(days=30)
+    after = build_features(data.replace(assignments=later), as_of=AS_OF)
+    pd.testing.assert_frame_equal(after, without)

@@ -31,3 +31,5 @@ def test_errors_name_what_exists(company):
         kpi_impact(data, "NOPE", "productivity")
     with pytest.raises(KpiImpactError, match="this data has: productivity"):
         kpi_impact(data, "SKILLS", "sales")
+    with pytest.raises(KpiImpactError, match="at least 1 bootstrap replicate"):
+        kpi_impact(data, "SKILLS", "productivity", n_boot=0)

@@ -137,3 +137,27 @@ def test_files_period_and_errors(tmp_path):
         monitor(out, _data(), period=("2025-01-01", None), out=False)
     with pytest.raises(MonitorError, match="before it starts"):
         monitor(out, _data(), period=("2024-02-01", "2024-01-01"), out=False)
+
+
+def test_the_list_of_an_overdue_model_is_judged_on_overdue(tmp_path):
+    """A corporate list (``main_risk`` overdue: open assignments) is measured against the overdue
+    label, not against withdrawal (which corporate data hardly have)."""
+    from learnrisk import build_features, make_labels, synthetic
+    from learnrisk.features import open_assignments
+
+    data = synthetic.generate(n_learners=160, seed=3, scenario="corporate")
+    as_of = pd.Timestamp("2025-06-02", tz="UTC")
+    f = build_features(data, as_of=as_of)
+    f = f[open_assignments(data, f)].reset_index(drop=True)
+    risk = (-f["progress_gap"].fillna(0)).rank(pct=True).to_numpy()
+    band = np.where(risk > 0.7, "high", "low")
+    rows = pd.DataFrame({"course_id": f["course_id"], "learner_id": f["learner_id"], "risk": risk, "band": band,
+                         "contact_now": band == "high", "p_underperformance": np.nan, "main_risk": "overdue"})
+    (tmp_path / "2025-06-02").mkdir()
+    rows.to_parquet(tmp_path / "2025-06-02" / "risk_list.parquet")
+    y = make_labels(data, f.assign(cutoff=as_of), "overdue")
+    res = monitor(tmp_path, data, out=False)
+    q = res.quality[res.quality["course_id"] == "all"].iloc[0]
+    assert q["target"] == "overdue"
+    assert (q["n_labelled"], q["positives"]) == (int(y.notna().sum()), int(y.sum()))
+    assert q["positives"] > 0 and q["tp_listed"] == int(y[band == "high"].sum())

@@ -90,3 +90,25 @@ def test_import_command_refuses_an_unknown_format_without_writing(tmp_path, caps
     code, _, err = run_cli(capsys, "import", "x", "--from", "nope", "--out", str(tmp_path / "o"))
     assert code == 2 and "unknown source format 'nope'" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_import_command_never_deletes_other_files_of_its_out_folder(tmp_path, capsys):
+    """The Parquet folder is replaced whole: a folder holding other files is refused without --force."""
+    from pathlib import Path
+
+    from ..conftest import run_cli
+
+    fixtures = Path(__file__).parent / "fixtures" / "xapi"
+    args = ["import", str(fixtures / "spec-statements.json"), "--from", "xapi", "--mapping", str(fixtures / "spec-mapping.yaml")]
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("keep me")
+    code, _, err = run_cli(capsys, *args, "--out", str(out))
+    assert code == 2 and "thesis.txt" in err and "--force" in err
+    assert (out / "thesis.txt").read_text() == "keep me"
+    for _ in range(2):  # a new folder, then the folder an earlier import wrote: replaced
+        code, _, err = run_cli(capsys, *args, "--out", str(tmp_path / "new"))
+        assert code == 0, err
+    code, _, err = run_cli(capsys, *args, "--out", str(out), "--force")
+    assert code == 0, err
+    assert (out / "courses.parquet").is_file() and not (out / "thesis.txt").exists()

@@ -83,7 +83,11 @@ def test_round_trip_through_the_writer_gives_the_same_tables_and_features(synthe
     )
     assert code == 0, err
     assert "xapi: read" in out
-    assert_same_on_what_events_carry(learnrisk.read_parquet(tmp_path / "canon"), synthetic, weeks=[2, 6, 12])
+    back = learnrisk.read_parquet(tmp_path / "canon")
+    assert_same_on_what_events_carry(back, synthetic, weeks=[2, 6, 12])
+    cols = ["learner_id", "course_id", "registered_at"]  # every enrollment, those without activity too
+    pd.testing.assert_frame_equal(back.enrollments[cols].sort_values(cols[:2]).reset_index(drop=True),
+                                  synthetic.enrollments[cols].sort_values(cols[:2]).reset_index(drop=True), check_dtype=False)
 
 
 def _jsonl(path: Path, statements: list) -> Path:
@@ -193,3 +197,27 @@ def test_a_real_lrs_honours_since_and_until_and_refuses_a_wrong_password(lrs, mo
     monkeypatch.setenv("LRS_PASSWORD", "wrong")
     with pytest.raises(SourceError, match="HTTP 401"):
         _read(lrs.endpoint, user=lrs.user)
+
+
+def test_a_registered_learner_without_activity_is_enrolled(tmp_path):
+    """A ``registered`` statement on a course is an enrollment: a learner who registered and never
+    acted is the one an early-warning list needs most, so they are not dropped."""
+    course = {"objectType": "Activity", "id": CBT, "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}
+
+    def statement(name, verb, when, obj):
+        return {"actor": {"account": {"homePage": "https://lms.example", "name": name}},
+                "verb": {"id": "http://adlnet.gov/expapi/verbs/" + verb}, "object": obj, "timestamp": when, "version": "1.0.3"}
+
+    page = {"objectType": "Activity", "id": CBT + "/page-1"}
+    ctx = {"contextActivities": {"parent": [course]}}
+    rows = [
+        statement("idle", "registered", "2024-01-03T09:00:00Z", course),
+        statement("busy", "registered", "2024-01-02T09:00:00Z", course),
+        {**statement("busy", "experienced", "2024-01-05T10:00:00Z", page), "context": ctx},
+    ]
+    path = tmp_path / "statements.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps(r) for r in rows))
+    data, _ = _read(path)
+    e = data.enrollments.set_index("learner_id")["registered_at"]
+    assert e.to_dict() == {"busy": T("2024-01-02 09:00"), "idle": T("2024-01-03 09:00")}
+    assert data.activity["learner_id"].tolist() == ["busy"]
