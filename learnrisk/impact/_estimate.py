@@ -311,6 +311,11 @@ def estimate_impact(
     if unknown:
         raise ImpactError(f"unknown design {sorted(unknown)}; allowed: randomized, observational")
     listings = lists if isinstance(lists, pd.DataFrame) else read_lists(lists, from_, to)
+    if len(listings) and listings["p_dropout"].isna().all():  # an overdue model's lists (corporate)
+        raise ImpactError(
+            "these lists rank assignments at risk of being overdue (corporate data): learnrisk impact measures "
+            "withdrawal and not passing, which mean nothing there; use learnrisk kpi-impact for training's effect"
+        )
     if not isinstance(data, LearningData):
         data = load_data(data)
     units = unit_outcomes(listings, data)

@@ -130,3 +130,12 @@ def test_no_outcome_yet_is_an_error(oracle):
         impact.estimate_impact(listings, cut)
     with pytest.raises(ImpactError, match="unknown design"):
         impact.estimate_impact(listings, cut, designs=("matched",))
+
+
+def test_lists_of_an_overdue_model_are_refused(oracle):
+    """Corporate lists rank overdue assignments (p_dropout empty): withdrawal and not passing mean
+    nothing there, so the estimate is refused with a pointer to kpi-impact."""
+    data, truth = synthetic.generate(n_learners=300, seed=11, return_truth=True)
+    listings = oracle_listings(data, truth).assign(p_dropout=np.nan)
+    with pytest.raises(ImpactError, match="kpi-impact"):
+        impact.estimate_impact(listings, data)
