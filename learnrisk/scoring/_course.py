@@ -112,14 +112,24 @@ def _assessments(data: LearningData, course_id: str, e: pd.DataFrame, as_of: pd.
     return rows
 
 
-def _finished_codes(data: LearningData, overviews: list[CourseOverview], as_of: pd.Timestamp) -> dict[str, list[str]]:
-    """Per running offering: the other offerings of its course code that had ended before ``as_of``."""
-    c = data.courses
-    done = c[ended(c["end"], as_of)]
+EARLIER_OFFERINGS = 2  # the latest finished offerings of a code that the diagnostics compare with
+
+
+def earlier_offerings(courses: pd.DataFrame, codes, as_of: pd.Timestamp, n: int = EARLIER_OFFERINGS) -> dict[str, list[str]]:
+    """Per course code of ``codes``: its ``n`` latest offerings that had ended before ``as_of``
+    (sorted by id). The weekly job reads just these besides the running offerings, so memory stays
+    bounded by a few offerings, not by the whole history."""
+    done = courses[ended(courses["end"], as_of)].sort_values(["end", "course_id"])
     return {
-        ov.course_id: sorted(done.loc[(done["course_code"] == ov.course_code) & (done["course_id"] != ov.course_id), "course_id"].astype(str))
-        for ov in overviews
+        str(code): sorted(done.loc[done["course_code"].astype(str) == str(code), "course_id"].astype(str).tolist()[-n:])
+        for code in codes
     }
+
+
+def _finished_codes(data: LearningData, overviews: list[CourseOverview], as_of: pd.Timestamp) -> dict[str, list[str]]:
+    """Per running offering: the latest offerings of its course code that had ended before ``as_of``."""
+    latest = earlier_offerings(data.courses, {ov.course_code for ov in overviews}, as_of)
+    return {ov.course_id: [i for i in latest[str(ov.course_code)] if i != ov.course_id] for ov in overviews}
 
 
 def _usage(data: LearningData, as_of: pd.Timestamp, ids: list[str]):

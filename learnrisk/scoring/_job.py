@@ -61,7 +61,7 @@ from ._manager import manager_pages
 from ._io import StagedFolder, as_of_folders, check_output, lock_output, output_errors, publish, recover
 from ._loop import DEFAULT_SALT, actions_sheet, check_holdout, contacted_before, holdout_rows, split_holdout
 from ._overview import running_courses
-from ._course import course_diagnostics, course_filename
+from ._course import course_diagnostics, course_filename, earlier_offerings
 from ._institution import course_trends, past_quality
 from ._report import render_caseload, render_course, render_institution, render_report
 from ._sources import data_info, prepare
@@ -428,8 +428,9 @@ def _with_caseloads(risk: pd.DataFrame, caseloads: list, assigned: pd.DataFrame)
 
 
 def _view_data(data, data_path: str | None, t: pd.Timestamp) -> LearningData | None:
-    """What the course views read: the running offerings and the finished offerings of their course
-    codes (the diagnostics compare passing and not-passing learners of those). Data given in memory
+    """What the course views read: the running offerings and the latest finished offerings of their
+    course codes (``_course.EARLIER_OFFERINGS``; the diagnostics compare passing and not-passing
+    learners of those). Data given in memory
     are used as they are; a path (the weekly job read only the running offerings, or a stream or
     Spark source read them in batches) is read again for those offerings only."""
     if isinstance(data, LearningData) and data_path is None:
@@ -442,10 +443,11 @@ def _view_data(data, data_path: str | None, t: pd.Timestamp) -> LearningData | N
     else:  # an OULAD folder or zip: small enough to read whole
         courses = load_data(data_path, validate=False, extra_columns=False).courses
     start, end = (pd.to_datetime(courses[c], utc=True) for c in ("start", "end"))
-    running = (start <= t) & (end > t)
-    codes = set(courses.loc[running, "course_code"].astype(str))
-    keep = running | (courses["course_code"].astype(str).isin(codes) & (end <= t))
-    return load_data(data_path, courses=courses.loc[keep, "course_id"].astype(str).tolist(), extra_columns=False, validate=False)
+    running = courses.loc[(start <= t) & (end > t), ["course_id", "course_code"]].astype(str)
+    courses = courses.assign(end=end)
+    earlier = earlier_offerings(courses, set(running["course_code"]), t)
+    ids = running["course_id"].tolist() + [i for code_ids in earlier.values() for i in code_ids]
+    return load_data(data_path, courses=ids, extra_columns=False, validate=False)
 
 
 def _views(data, t, overviews, risk, summary, out_path: Path, earlier: list[str]) -> dict[str, tuple[None, str]]:

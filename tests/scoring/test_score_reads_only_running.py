@@ -4,6 +4,8 @@ date in memory (Parquet filters), and writes the same files as scoring the whole
 from __future__ import annotations
 
 import pandas as pd
+
+from learnrisk.scoring._course import earlier_offerings
 import pytest
 
 import learnrisk.data._core as core
@@ -43,9 +45,15 @@ def test_only_the_running_offerings_are_read_into_memory(world, tmp_path, monkey
     live = _running(world["data"], AS_OF)
     assert 0 < len(live) < len(world["data"].courses)
     activity = [r for r in reads if r[0] == "activity"]
-    assert activity and all(courses <= live for _, _, courses in activity)  # never another offering's rows
+    # the scoring reads the running offerings; the course views then read them with the two latest
+    # finished offerings of their codes (the diagnostics' comparison): never the whole history
+    c = world["data"].courses
+    latest = earlier_offerings(c, set(c.loc[c["course_id"].isin(live), "course_code"]), pd.Timestamp(AS_OF, tz="UTC"))
+    compared = live | {i for ids in latest.values() for i in ids}
+    assert activity[0][2] == live and all(courses <= compared for _, _, courses in activity)
+    assert 0 < len(compared - live) <= 2 * len({c for c in latest}) and compared != set(c["course_id"])
     data = world["data"].select_courses(live)
-    assert max(n for _, n, _ in activity) == len(data.activity) < len(world["data"].activity)
+    assert activity[0][1] == len(data.activity) < len(world["data"].activity)
     assert res.summary["data"]["rows"] == {n: len(f) for n, f in data.tables().items()}
     assert set(res.risk_list["course_id"]) == live
 
