@@ -171,6 +171,14 @@ def _read_list(folder: Path) -> pd.DataFrame:
         rows = pd.read_parquet(path, columns=LIST_COLUMNS + extra)
     except Exception as exc:  # a damaged file: say which
         raise MonitorError(f"cannot read {folder / 'risk_list.parquet'}: {exc}") from None
+    held = folder / "holdout.csv"  # listed by the model, kept out of the advisors' list (score --holdout)
+    if held.is_file():
+        try:
+            h = pd.read_csv(held, dtype={"course_id": "str", "learner_id": "str", "band": "str"})
+        except Exception as exc:
+            raise MonitorError(f"cannot read {held}: {exc}") from None
+        h = h.reindex(columns=rows.columns).assign(contact_now=False)
+        rows = pd.concat([rows, h], ignore_index=True) if len(h) else rows
     rows = rows.astype({"course_id": "str", "learner_id": "str", "band": "str"})
     rows["contact_now"] = rows["contact_now"].fillna(False).astype(bool)
     rows["listed"] = rows["band"].ne("low").to_numpy()

@@ -161,3 +161,19 @@ def test_the_list_of_an_overdue_model_is_judged_on_overdue(tmp_path):
     assert q["target"] == "overdue"
     assert (q["n_labelled"], q["positives"]) == (int(y.notna().sum()), int(y.sum()))
     assert q["positives"] > 0 and q["tp_listed"] == int(y[band == "high"].sum())
+
+
+def test_held_out_learners_count_as_scored_and_listed_by_the_model(tmp_path):
+    """A learner kept out of the advisors' list by the hold-out (holdout.csv) was still scored and
+    listed by the model: the figures are those of the list before the hold-out."""
+    out = _write_lists(tmp_path / "lists")
+    path = out / "2024-01-08" / "risk_list.parquet"
+    rows = pd.read_parquet(path)
+    held = rows["learner_id"].eq("C")
+    rows[~held].to_parquet(path)
+    rows[held].drop(columns="contact_now").assign(as_of="2024-01-08", week=1, rank=3, p_dropout=0.4).to_csv(
+        out / "2024-01-08" / "holdout.csv", index=False
+    )
+    r1 = _row(monitor(out, _data(), out=tmp_path / "m"), "2024-01-08")
+    assert (r1.n_labelled, r1.positives, r1.n_now, r1.tp_now) == (6, 4, 2, 1)
+    assert r1.precision_listed == pytest.approx(2 / 3) and r1.auc == pytest.approx(5 / 8)
