@@ -96,6 +96,21 @@ def make_tiny() -> LearningData:
     return LearningData(courses, learners, enrollments, activity, assessments, submissions)
 
 
+def fit_pair(data: LearningData, weeks=range(1, 11)):
+    """A LightGBM dropout model and a logistic underperformance model fitted on every labelled
+    row of ``data``'s weekly features: the pair the scoring and Spark tests score with."""
+    import learnrisk
+    from learnrisk import targets
+    from learnrisk.training import RiskModel
+
+    feats = learnrisk.build_features(data, weeks=weeks)
+    y = targets.make_labels(data, feats, "dropout")
+    dropout = RiskModel("lightgbm", target="dropout").fit(feats[y.notna()], y[y.notna()])
+    yu = targets.make_labels(data, feats, "underperformance")
+    under = RiskModel("logistic", target="underperformance").fit(feats[yu.notna()], yu[yu.notna()])
+    return dropout, under
+
+
 @pytest.fixture
 def tiny() -> LearningData:
     return make_tiny()

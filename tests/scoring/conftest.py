@@ -16,9 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import learnrisk
-from learnrisk import synthetic, targets
-from learnrisk.training import RiskModel
+from learnrisk import synthetic
+from tests.conftest import fit_pair
 
 AS_OF = "2014-12-01"
 NEXT_WEEK = "2014-12-08"
@@ -31,11 +30,7 @@ def world(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("scoring-world")
     data = synthetic.generate(n_learners=300, seed=3, as_of=NEXT_WEEK)
     data.to_parquet(base / "data")
-    feats = learnrisk.build_features(data, weeks=range(1, 11))
-    y = targets.make_labels(data, feats, "dropout")
-    dropout = RiskModel("lightgbm", target="dropout").fit(feats[y.notna()], y[y.notna()])
-    yu = targets.make_labels(data, feats, "underperformance")
-    under = RiskModel("logistic", target="underperformance").fit(feats[yu.notna()], yu[yu.notna()])
+    dropout, under = fit_pair(data)
     dropout.save(base / "dropout")
     under.save(base / "under")
     return {

@@ -10,10 +10,9 @@ import pytest
 
 pytest.importorskip("pyspark", reason="the spark extra is not installed (pip install 'learnrisk[spark]')")
 
-import learnrisk  # noqa: E402
-from learnrisk import synthetic, targets  # noqa: E402
+from learnrisk import synthetic  # noqa: E402
 from learnrisk.spark._session import java_available  # noqa: E402
-from learnrisk.training import RiskModel  # noqa: E402
+from tests.conftest import fit_pair  # noqa: E402
 
 AS_OF = "2013-12-02"  # the 2013J offerings and the self-paced course run, in week 8-9
 
@@ -36,9 +35,5 @@ def spark_world(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("spark-world")
     data = synthetic.generate(n_learners=160, n_courses=2, offerings=2, seed=5, self_paced_courses=1, as_of="2013-12-09")
     data.to_parquet(base / "data")
-    feats = learnrisk.build_features(data, weeks=range(1, 11))
-    y = targets.make_labels(data, feats, "dropout")
-    model = RiskModel("lightgbm", target="dropout").fit(feats[y.notna()], y[y.notna()])
-    yu = targets.make_labels(data, feats, "underperformance")
-    under = RiskModel("logistic", target="underperformance").fit(feats[yu.notna()], yu[yu.notna()])
+    model, under = fit_pair(data)
     return {"data": data, "data_path": base / "data", "model": model, "under": under, "base": base}
