@@ -65,9 +65,11 @@ def _cohort(cfg: dict, as_of: str = AS_OF) -> Path:
     """The scored data as a canonical Parquet folder, generated once (cached)."""
     folder = DATA / f"scoring-cohort-{_name(cfg)}-at{as_of}"
     if not (folder / "activity.parquet").exists():
-        from learnrisk.synthetic import generate
+        from learnrisk.synthetic import write_parquet
 
-        generate(**cfg, as_of=as_of).to_parquet(folder)
+        # in parts of 200,000 learners (one part: generate(...).to_parquet); memory: one part
+        cfg = dict(cfg)
+        write_parquet(folder, cfg.pop("n_learners"), cfg.pop("n_courses"), cfg.pop("offerings"), **cfg, as_of=as_of)
     return folder
 
 

@@ -77,6 +77,10 @@ def synth(
     force: Annotated[
         bool, typer.Option("--force", help="Write into a folder holding other files (Parquet: replaced whole).")
     ] = False,
+    per_part: Annotated[
+        int, typer.Option("--learners-per-part", help="Parquet: generate and write in parts of about this many learners "
+                          "(whole course codes), so memory is one part; one part is the same data as generate().")
+    ] = 200_000,
     scenario: Annotated[
         str, typer.Option("--scenario", help="university (default) or corporate: employees, assigned training, HR, KPIs (docs/corporate.md).")
     ] = "university",
@@ -98,6 +102,22 @@ def synth(
         when = parse_date(as_of)
     console = Console(stderr=True, highlight=False)
     t0 = time.perf_counter()
+    if fmt == "parquet" and scenario == "university":  # written in parts of course codes: memory is one part
+        with console.status(f"generating {learners:,} learners, {courses} x {offerings} offerings (seed {seed})") as status:
+            def progress(part: int, parts: int) -> None:
+                status.update(f"generating {learners:,} learners: part {part} of {parts} written to {out}")
+
+            try:
+                w = learnrisk.synthetic.write_parquet(
+                    out, learners, courses, offerings, seed=seed, sensitive_effect=_effect(sensitive_effect),
+                    start_year=start_year, self_paced_courses=self_paced, as_of=when, truth=truth,
+                    learners_per_part=per_part, progress=progress,
+                )  # fmt: skip
+            except OSError as exc:
+                raise LearnriskError(f"cannot write to {out} ({exc.filename or out}: {exc.strerror or exc})") from None
+        _said(console, out, fmt, w.rows, w.outcomes, f"generated and written in {time.perf_counter() - t0:.1f} s"
+              + (f" ({w.parts} parts)" if w.parts > 1 else ""), truth, w.truth_rows if truth else None)
+        return
     with console.status(f"generating {learners:,} learners, {courses} x {offerings} offerings (seed {seed})") as status:
         result = learnrisk.synthetic.generate(
             learners,
@@ -127,14 +147,20 @@ def synth(
                 oracle.to_parquet(truth, index=False)
         except OSError as exc:  # read-only, disk full, no permission: one line (the CLI's)
             raise LearnriskError(f"cannot write to {out} ({exc.filename or out}: {exc.strerror or exc})") from None
-    e = data.enrollments
-    mix = e["outcome"].value_counts(normalize=True)
-    shares = ", ".join(f"{k} {format_percent(mix.get(k, 0))}" for k in ("withdrawn", "fail", "pass", "distinction"))
+    rows = {name: len(frame) for name, frame in data.all_tables().items()}
+    _said(console, out, fmt, rows, data.enrollments["outcome"].value_counts(),
+          f"generated in {t1 - t0:.1f} s, written in {time.perf_counter() - t1:.1f} s", truth,
+          len(oracle) if oracle is not None else None)  # fmt: skip
+
+
+def _said(console, out, fmt, rows, outcomes, timing, truth, truth_rows) -> None:
+    """The one line ``synth`` prints: what it wrote, the outcome mix, the times."""
+    total = max(sum(outcomes.get(k, 0) for k in ("withdrawn", "fail", "pass", "distinction")), 1)
+    shares = ", ".join(f"{k} {format_percent(outcomes.get(k, 0) / total)}" for k in ("withdrawn", "fail", "pass", "distinction"))
     console.print(
-        f"wrote {out} ({fmt}): {len(data.courses):,} offerings, {len(data.learners):,} learners, "
-        f"{len(e):,} enrollments, {len(data.activity):,} activity rows, {len(data.submissions):,} submissions; "
-        f"outcomes: {shares}; generated in {t1 - t0:.1f} s, written in {time.perf_counter() - t1:.1f} s"
-        + (f"; truth: {truth} ({len(oracle):,} rows)" if oracle is not None else ""),
+        f"wrote {out} ({fmt}): {rows['courses']:,} offerings, {rows['learners']:,} learners, "
+        f"{rows['enrollments']:,} enrollments, {rows['activity']:,} activity rows, {rows['submissions']:,} submissions; "
+        f"outcomes: {shares}; {timing}" + (f"; truth: {truth} ({truth_rows:,} rows)" if truth_rows is not None else ""),
         markup=False,
         soft_wrap=True,
     )

@@ -26,10 +26,22 @@ from ._contacts import contact_effects, simulate_contacts
 from ._corporate import CorporateTruth, generate_corporate
 from ._engagement import activity
 from ._latent import NO_WITHDRAWAL, Chain, simulate, truth_frame
+from ._parts import LEARNERS_PER_PART, Written, write_parquet
 from ._population import Enrollments, make_enrollments, make_learners
 from ._realism import realism
 
-__all__ = ["SCENARIOS", "CorporateTruth", "SyntheticConfigError", "contact_effects", "generate", "realism", "simulate_contacts"]
+__all__ = [
+    "LEARNERS_PER_PART",
+    "SCENARIOS",
+    "CorporateTruth",
+    "SyntheticConfigError",
+    "Written",
+    "contact_effects",
+    "generate",
+    "realism",
+    "simulate_contacts",
+    "write_parquet",
+]
 
 SCENARIOS = ("university", "corporate")
 
@@ -95,9 +107,9 @@ def _next_offering(cat: Catalog) -> np.ndarray:
     return nxt
 
 
-def _world(rng: np.random.Generator, cat: Catalog, n_learners: int, effect: float):
+def _world(rng: np.random.Generator, cat: Catalog, n_learners: int, effect: float, first_learner: int = 1):
     """Learners, all enrollments (first attempts, then retakes), their chains and results."""
-    learners = make_learners(rng, n_learners, effect)
+    learners = make_learners(rng, n_learners, effect, first_learner)
     n_codes = int(cat.code_index.max()) + 1
     # Course codes differ in size (log-normal popularity); offerings of a code a little.
     weight = np.exp(rng.normal(0.0, 0.5, n_codes))[cat.code_index] * rng.uniform(0.8, 1.2, len(cat.length))
@@ -218,10 +230,15 @@ def generate(
         year = 2024 if start_year == 2013 else start_year
         return generate_corporate(n, seed=seed, start_year=year, as_of=as_of, return_truth=return_truth, **corporate)
     _check(n_learners, n_courses, offerings, self_paced_courses)
-    effect = _effect(sensitive_effect)
-    rng = np.random.default_rng(seed)
-    cat = build_catalog(rng, n_courses, offerings, start_year, self_paced_courses)
-    learners, enr, chain, res = _world(rng, cat, int(n_learners), effect)
+    return _university(np.random.default_rng(seed), int(n_learners), n_courses, offerings, _effect(sensitive_effect),
+                       start_year, self_paced_courses, as_of, return_truth)
+
+
+def _university(rng, n_learners, n_courses, offerings, effect, start_year, self_paced_courses, as_of, return_truth,
+                first_code: int = 0, first_learner: int = 1):
+    """The university world (``generate``'s body); ``first_code``/``first_learner`` number a part."""
+    cat = build_catalog(rng, n_courses, offerings, start_year, self_paced_courses, first_code)
+    learners, enr, chain, res = _world(rng, cat, n_learners, effect, first_learner)
     learner_ids = learners.table["learner_id"].to_numpy()
     act = activity(rng, cat, enr, chain, learner_ids)
     subs = submissions(rng, cat, enr, chain, res, learner_ids)

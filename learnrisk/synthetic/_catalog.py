@@ -65,9 +65,14 @@ def build_catalog(
     offerings: int,
     start_year: int,
     self_paced_courses: int,
+    first_code: int = 0,
 ) -> Catalog:
-    """Draw lengths, assessment schedules and resources for every offering."""
-    codes = course_codes(n_courses)
+    """Draw lengths, assessment schedules and resources for every offering.
+
+    ``first_code``: the codes are ``course_codes(first_code + n_courses)[first_code:]`` (a part
+    of a world written in parts: :func:`learnrisk.synthetic.write_parquet`).
+    """
+    codes = course_codes(first_code + n_courses)[first_code:]
     n_off = n_courses * offerings
     code_index = np.repeat(np.arange(n_courses), offerings)
     order = np.tile(np.arange(offerings), n_courses)

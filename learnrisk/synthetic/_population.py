@@ -45,8 +45,8 @@ class Learners:
     life_event: np.ndarray         # weekly life-event log-odds shift
 
 
-def make_learners(rng: np.random.Generator, n: int, effect: float) -> Learners:
-    """Draw attributes and latent traits of ``n`` learners."""
+def make_learners(rng: np.random.Generator, n: int, effect: float, first_id: int = 1) -> Learners:
+    """Draw attributes and latent traits of ``n`` learners, numbered from ``first_id``."""
     gender = _pick(rng, P.GENDER, n)
     age = _pick(rng, P.AGE_BAND, n)
     region = _pick(rng, P.REGION, n)
@@ -67,7 +67,7 @@ def make_learners(rng: np.random.Generator, n: int, effect: float) -> Learners:
     ability = r * z[:, 0] + np.sqrt(1 - r * r) * z[:, 1] - 0.8 * effect * score
     table = pd.DataFrame(
         {
-            "learner_id": pd.array([f"L{i:06d}" for i in range(1, n + 1)], dtype="str"),
+            "learner_id": pd.array([f"L{i:06d}" for i in range(first_id, first_id + n)], dtype="str"),
             "gender": pd.array(_values(P.GENDER, gender), dtype="str"),
             "age_band": pd.array(_values(P.AGE_BAND, age), dtype="str"),
             "region": pd.array(_values(P.REGION, region), dtype="str"),
