@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from ..data._core import replaced_folder
 from ..errors import SyntheticConfigError
+from ._world import _as_of, _check, _effect, _university
 
 LEARNERS_PER_PART = 200_000
 
@@ -93,8 +94,6 @@ def write_parquet(
     >>> w.parts, sorted(read_parquet(out).courses["course_code"].unique())
     (3, ['AAA', 'BBB', 'CCC'])
     """
-    from . import _as_of, _check, _effect, _university
-
     _check(n_learners, n_courses, offerings, self_paced_courses)
     if int(learners_per_part) != learners_per_part or learners_per_part < 1:
         raise SyntheticConfigError(f"learners_per_part must be a whole number >= 1, found {learners_per_part!r}")

@@ -40,7 +40,7 @@ def test_a_part_is_the_world_generate_draws_for_its_codes(tmp_path):
     named after the codes and learners before it (checked on the second of two parts)."""
     import numpy as np
 
-    from learnrisk.synthetic import _university
+    from learnrisk.synthetic._world import _university
 
     synthetic.write_parquet(tmp_path / "w", 600, 4, 1, seed=9, learners_per_part=300)
     whole = read_parquet(tmp_path / "w")
