@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pandas is imported only when a problem carries rows
 __all__ = [
     "ConfigError",
     "DataValidationError",
+    "DuplicateActionWarning",
     "ExplainError",
     "FairnessAuditError",
     "FeatureSpecError",
@@ -154,6 +155,12 @@ class ImpactError(LearnriskError, ValueError):
     """Raised when an action cannot be recorded (an unknown enrollment or intervention, a bad
     status, a bad row of an actions sheet) or an impact cannot be estimated (no lists, no
     outcomes yet); the message names the value or the row."""
+
+
+class DuplicateActionWarning(UserWarning):
+    """An action recorded already (same course, learner, day and intervention): not written
+    again by :func:`learnrisk.impact.log_action` or ``import_actions_csv`` (unless asked), or
+    found more than once by ``read_actions``. The CLI prints it as one ``warning:`` line."""
 
 
 class NotFittedError(LearnriskError, ValueError, AttributeError):

@@ -24,6 +24,7 @@ from .errors import FairnessAuditError
 
 __all__ = [
     "Z95",
+    "clustered_wilson_interval",
     "expected_calibration_error",
     "rank_average",
     "roc_auc",
@@ -53,6 +54,35 @@ def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, 
     centre = (p + z * z / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
+
+def clustered_wilson_interval(successes, trials, z: float = Z95) -> tuple[float, float]:
+    """The Wilson interval of a proportion pooled over clusters (a learner's rows in several lists).
+
+    ``successes[i]`` of ``trials[i]`` belong to cluster ``i``; the rows of a cluster are not
+    independent, so the cluster is the unit. The pooled proportion ``p = sum(s) / sum(n)`` is a
+    ratio estimator; its cluster-robust (linearised) variance is ``v = sum((s_i - p n_i)^2) /
+    sum(n)^2``. The Wilson interval is then taken at the effective sample size ``n_eff = p (1 -
+    p) / v`` (Kish's design effect; Korn and Graubard 1998), at most ``sum(n)``; when ``p`` is 0
+    or 1 (``v`` is 0: every row alike) ``n_eff`` is the number of clusters with a trial. With one
+    trial per cluster ``v = p (1 - p) / n``: exactly :func:`wilson_interval`. A learner listed in
+    ``k`` identical lists adds ``k`` rows but one cluster, so the interval stays as wide as
+    that of one list. (NaN, NaN) without trials.
+
+    >>> [round(v, 4) for v in clustered_wilson_interval([1, 0], [1, 1])]
+    [0.0945, 0.9055]
+    >>> [round(v, 4) for v in clustered_wilson_interval([3, 0], [3, 3])]
+    [0.0945, 0.9055]
+    """
+    s = np.asarray(successes, dtype=float).ravel()
+    n = np.asarray(trials, dtype=float).ravel()
+    total = n.sum()
+    if total <= 0:
+        return (float("nan"), float("nan"))
+    p = s.sum() / total
+    v = float(np.sum((s - p * n) ** 2)) / total**2
+    n_eff = min(total, p * (1 - p) / v) if v > 0 else float(np.count_nonzero(n))
+    return wilson_interval(p * n_eff, n_eff, z)
 
 
 # ---------------------------------------------------------------------------- calibration

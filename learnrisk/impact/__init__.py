@@ -11,7 +11,7 @@ actions in the data; it never scores again. See ``docs/impact.md``.
 differences of completers against non-completers (docs/corporate.md).
 """
 
-from ._actions import ACTION_COLUMNS, import_actions_csv, log_action, read_actions
+from ._actions import ACTION_COLUMNS, duplicate_actions, import_actions_csv, log_action, read_actions
 from ._estimate import CAVEATS, ImpactResult, estimate_impact, newcombe_interval, unit_outcomes
 from ._kpi import KpiImpact, kpi_impact
 from ._lists import first_listings, read_lists
@@ -21,6 +21,7 @@ __all__ = [
     "CAVEATS",
     "ImpactResult",
     "KpiImpact",
+    "duplicate_actions",
     "estimate_impact",
     "first_listings",
     "import_actions_csv",

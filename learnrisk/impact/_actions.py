@@ -13,6 +13,14 @@ when the holder dies), the existing rows and the new ones are checked together a
 enrollments (:func:`learnrisk.data.check_optional_table`), written to a temporary file in the
 same folder, fsync'ed and renamed over ``actions.parquet``: a reader sees the old table or the
 new one, never half of it; a bad row writes nothing.
+
+Duplicates: an action with the same ``course_id``, ``learner_id``, day of ``acted_at`` (UTC) and
+``intervention_id`` as one recorded already (or as an earlier row of the same sheet) is a
+duplicate, whatever its status or time of day. It is not written (checked under the lock): a
+:class:`~learnrisk.errors.DuplicateActionWarning` says so in one line, and the other rows are
+written. ``allow_duplicate=True`` (``--allow-duplicate``) writes it anyway (two calls the same
+day). :func:`read_actions` warns when the file holds duplicates; :func:`duplicate_actions` lists
+them.
 """
 
 from __future__ import annotations
@@ -22,18 +30,19 @@ import fcntl
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from ..data import OPTIONAL_SCHEMA, check_optional_table
-from ..errors import DataValidationError, ImpactError
+from ..errors import DataValidationError, DuplicateActionWarning, ImpactError
 from ..explaining import InterventionCatalog, load_interventions
 from ..timeline import utc_timestamp
 
-__all__ = ["ACTION_COLUMNS", "import_actions_csv", "log_action", "read_actions"]
+__all__ = ["ACTION_COLUMNS", "DUPLICATE_KEY", "duplicate_actions", "import_actions_csv", "log_action", "read_actions"]
 
 SPEC = OPTIONAL_SCHEMA["actions"]
 ACTION_COLUMNS = [c.name for c in SPEC.columns + SPEC.optional]
@@ -41,6 +50,7 @@ STATUSES = ("planned", "done", "no_response")
 USEFUL = ("yes", "no")
 ACTOR = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 FILE = "actions.parquet"
+DUPLICATE_KEY = ("course_id", "learner_id", "day", "intervention_id")  # day: of acted_at, UTC
 
 
 def _catalog(interventions) -> InterventionCatalog:
@@ -58,11 +68,53 @@ def _folder(folder) -> Path:
 
 
 def read_actions(folder: str | os.PathLike) -> pd.DataFrame:
-    """The actions recorded in a data folder (an empty table with the columns when none).
+    """The actions recorded in a data folder (an empty table with the columns when none); a
+    :class:`~learnrisk.errors.DuplicateActionWarning` when some were recorded more than once
+    (:func:`duplicate_actions` lists them).
 
     >>> read_actions("data/")                                  # doctest: +SKIP
     """
-    path = Path(folder) / FILE
+    actions = _read(Path(folder))
+    dup = duplicate_actions(actions)
+    if len(dup):
+        warnings.warn(
+            f"{Path(folder) / FILE} holds {_repeats(dup)} recorded more than once (same course, learner, day and "
+            f"intervention; first: {_describe(dup.iloc[0])}); learnrisk.impact.duplicate_actions lists them",
+            DuplicateActionWarning,
+            stacklevel=2,
+        )
+    return actions
+
+
+def _keys(actions: pd.DataFrame) -> pd.DataFrame:
+    """The duplicate key of each action: course, learner, day of ``acted_at`` (UTC), intervention."""
+    return pd.DataFrame({
+        "course_id": actions["course_id"].astype("str").to_numpy(),
+        "learner_id": actions["learner_id"].astype("str").to_numpy(),
+        "day": pd.to_datetime(actions["acted_at"], utc=True).dt.strftime("%Y-%m-%d").to_numpy(),
+        "intervention_id": actions["intervention_id"].astype("str").to_numpy(),
+    })  # fmt: skip
+
+
+def duplicate_actions(actions: pd.DataFrame) -> pd.DataFrame:
+    """The actions that repeat an earlier row's course, learner, day (UTC) and intervention (the
+    first of each is not included).
+
+    >>> duplicate_actions(read_actions("data/"))               # doctest: +SKIP
+    """
+    return actions[_keys(actions).duplicated(keep="first").to_numpy()]
+
+
+def _repeats(dup: pd.DataFrame) -> str:
+    return f"{len(dup)} action{'s' if len(dup) != 1 else ''}"
+
+
+def _describe(row) -> str:
+    return f"learner {row['learner_id']} in {row['course_id']}: {row['intervention_id']} on {pd.Timestamp(row['acted_at']):%Y-%m-%d}"
+
+
+def _read(folder: Path) -> pd.DataFrame:
+    path = folder / FILE
     if not path.is_file():
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in ACTION_COLUMNS}).astype(
             {"acted_at": "datetime64[ns, UTC]"}
@@ -102,11 +154,30 @@ def _locked(folder: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _append(folder: Path, rows: pd.DataFrame) -> pd.DataFrame:
-    """Check ``rows`` with the recorded actions against the enrollments, then replace the file."""
+def _append(
+    folder: Path, rows: pd.DataFrame, *, allow_duplicate: bool = False, where: Callable[[int], str] | None = None
+) -> pd.DataFrame:
+    """Check ``rows`` with the recorded actions against the enrollments, then replace the file.
+    Rows repeating a recorded action (or an earlier row) are left out with a warning unless
+    ``allow_duplicate``; ``where(i)`` names row ``i`` in it."""
     enrollments = pd.read_parquet(folder / "enrollments.parquet", columns=["learner_id", "course_id"])
     with _locked(folder):
-        old = read_actions(folder)
+        old = _read(folder)
+        if not allow_duplicate:
+            repeat = _keys(pd.concat([old, rows], ignore_index=True) if len(old) else rows).duplicated().to_numpy()[len(old):]
+            if repeat.any():
+                first = int(repeat.argmax())
+                named = f"{where(first)}: " if where is not None else ""
+                warnings.warn(
+                    f"{named}{_describe(rows.iloc[first])} is recorded already"
+                    + (f" ({_repeats(rows[repeat])} of {len(rows)} repeat one)" if len(rows) > 1 else "")
+                    + "; not recorded again (--allow-duplicate, allow_duplicate=True, records it)",
+                    DuplicateActionWarning,
+                    stacklevel=3,
+                )
+                rows = rows[~repeat].reset_index(drop=True)
+                if rows.empty:
+                    return rows
         both = pd.concat([old, rows], ignore_index=True) if len(old) else rows
         try:
             both = check_optional_table("actions", both, enrollments)
@@ -154,6 +225,7 @@ def log_action(
     channel: str | None = None,
     useful: str | None = None,
     interventions=None,
+    allow_duplicate: bool = False,
 ) -> pd.DataFrame:
     """Record one action in ``<folder>/actions.parquet`` (appended atomically; module doc).
 
@@ -166,10 +238,12 @@ def log_action(
     acted_at : date or time (UTC); default now
     actor : who acted, an id; channel : a channel of the catalog, default the intervention's own
     useful : did the advisor find the prediction useful: ``yes``, ``no`` or None
+    allow_duplicate : record it even when the same course, learner, day and intervention is
+        recorded already (default: not written, a :class:`DuplicateActionWarning`)
 
     Returns
     -------
-    DataFrame : the row written
+    DataFrame : the row written (empty when it was a duplicate)
 
     Raises
     ------
@@ -187,7 +261,7 @@ def log_action(
     }  # fmt: skip
     rows = _frame([record])
     _check_values(rows, catalog, lambda i: "log-action")
-    return _append(folder, _with_channels(rows, catalog))
+    return _append(folder, _with_channels(rows, catalog), allow_duplicate=allow_duplicate, where=lambda i: "log-action")
 
 
 def _with_channels(rows: pd.DataFrame, catalog: InterventionCatalog) -> pd.DataFrame:
@@ -199,13 +273,16 @@ def _with_channels(rows: pd.DataFrame, catalog: InterventionCatalog) -> pd.DataF
 
 
 def import_actions_csv(
-    folder: str | os.PathLike, path: str | os.PathLike, *, acted_at=None, interventions=None
+    folder: str | os.PathLike, path: str | os.PathLike, *, acted_at=None, interventions=None, allow_duplicate: bool = False
 ) -> pd.DataFrame:
     """Record the filled rows of an actions sheet (``OUT/<as-of>/actions-to-fill.csv``).
 
     A row whose ``status`` is empty was not acted on and is skipped. A filled row needs an
     ``acted_at`` (or ``acted_at=`` gives one for every row without). Every row is checked before
-    anything is written: the first bad one raises :class:`ImpactError` naming its line.
+    anything is written: the first bad one raises :class:`ImpactError` naming its line. A row
+    repeating a recorded action or an earlier row (same course, learner, day, intervention) is
+    left out with one :class:`DuplicateActionWarning` naming the first such line and the count,
+    unless ``allow_duplicate``.
 
     Returns
     -------
@@ -245,4 +322,4 @@ def import_actions_csv(
     for i, (lid, cid) in enumerate(zip(rows["learner_id"], rows["course_id"])):
         if (lid, cid) not in pairs:
             raise ImpactError(f"{where(i)}: learner {lid!r} is not enrolled in course {cid!r}")
-    return _append(folder, _with_channels(rows, catalog))
+    return _append(folder, _with_channels(rows, catalog), allow_duplicate=allow_duplicate, where=where)

@@ -142,8 +142,19 @@ def _aipw(X: np.ndarray, t: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[f
     return (float(est), max(est - Z * se, -1.0), min(est + Z * se, 1.0))  # a difference of probabilities
 
 
+def _arm_variance(p: float, n: int) -> float:
+    """The variance of an arm's mean of 0/1 outcomes, ``s^2 / n = p (1 - p) / (n - 1)`` (0 for n = 1)."""
+    return p * (1 - p) / max(n - 1, 1)
+
+
 def _stratified(risk: np.ndarray, t: np.ndarray, y: np.ndarray, strata: int = 5) -> tuple[float, float, float]:
-    """Effect on the contacted within quintiles of predicted risk (strata without both arms dropped)."""
+    """Effect on the contacted within quintiles of predicted risk (strata without both arms dropped).
+
+    ``sum_k w_k (p1_k - p0_k) / sum_k w_k`` with ``w_k`` the contacted of stratum ``k``, and the
+    Neyman variance ``sum_k w_k^2 (s1_k^2 / n1_k + s0_k^2 / n0_k) / (sum_k w_k)^2`` where
+    ``s^2 = n p (1 - p) / (n - 1)`` is the sample variance of the arm's 0/1 outcomes, so each arm
+    of each stratum adds ``p (1 - p) / (n - 1)`` (an arm of one learner adds 0: ``p (1 - p)`` is
+    0). The weights are taken as fixed."""
     if t.sum() == 0 or (~t).sum() == 0:
         return (np.nan, np.nan, np.nan)
     s = pd.qcut(pd.Series(risk).rank(method="first"), min(strata, len(risk)), labels=False).to_numpy()
@@ -155,7 +166,7 @@ def _stratified(risk: np.ndarray, t: np.ndarray, y: np.ndarray, strata: int = 5)
         w = a.sum()
         p1, p0 = y[a].mean(), y[b].mean()
         est += w * (p1 - p0)
-        var += w**2 * (p1 * (1 - p1) / a.sum() + p0 * (1 - p0) / max(b.sum() - 1, 1))
+        var += w**2 * (_arm_variance(p1, a.sum()) + _arm_variance(p0, b.sum()))
         weight += w
     if weight == 0:
         return (np.nan, np.nan, np.nan)

@@ -15,12 +15,20 @@ Definitions, per list (as-of date) and offering (``course_id``; ``"all"``: the c
 - **at capacity** (``contact_now``): precision = positives among the labelled learners to
   contact now / those learners; recall = the same positives / all positives.
 - **listed** (band high or medium): the same two figures for the listed learners.
-- Each precision and recall has a 95 % Wilson score interval (``*_lo``, ``*_hi``).
+- Each precision and recall of one list has a 95 % Wilson score interval (``*_lo``, ``*_hi``):
+  a learner appears once in a list.
 - **AUC** of the risk against the label (NaN with one class only), **ECE** (10 equal-width
   bins, :func:`learnrisk.metrics.expected_calibration_error`) of the risk.
 - **churn**: the share of this list's listed learners who were not listed in the previous
   published list (of the same offering); NaN for the first list of an offering.
 - **acted**: listed learners with an action of status ``done`` on or after the list's date.
+
+Pooled over the lists (``overall()``, ``courses``): precision and recall from the summed
+counts. A learner appears in many weekly lists, so the pooled rows are not independent: the
+intervals treat the learner (``course_id``, ``learner_id``) as the unit
+(:func:`learnrisk.metrics.clustered_wilson_interval`: Wilson at the effective sample size of the
+cluster-robust ratio variance). A learner listed in ``k`` identical lists moves the pooled
+interval as one learner does, not ``k``.
 
 Across the lists of the period:
 
@@ -54,7 +62,7 @@ import pandas as pd
 from .._json import jsonable
 from ..data import LearningData, load_data
 from ..errors import MonitorError
-from ..metrics import expected_calibration_error, roc_auc, wilson_interval
+from ..metrics import clustered_wilson_interval, expected_calibration_error, roc_auc, wilson_interval
 from ..targets import check_target, make_labels
 from ..timeline import WEEK, to_ns, utc_timestamp
 from ..training import resolve_tracking_uri
@@ -67,6 +75,7 @@ DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REPEATED_LISTS = 3
 ALL = "all"
 LIST_COLUMNS = ["course_id", "learner_id", "risk", "band", "contact_now", "p_underperformance"]
+LEARNER_COUNTS = [*KEYS, "n_now", "tp_now", "n_listed", "tp_listed", "positives"]
 QUALITY = [
     "as_of", "course_id", "target", "n_scored", "n_labelled", "positives", "base_rate",
     "n_now", "tp_now", "precision_now", "precision_now_lo", "precision_now_hi", "recall_now", "recall_now_lo", "recall_now_hi",
@@ -85,11 +94,15 @@ class MonitorResult:
     quality : DataFrame, one row per list and offering (and ``course_id == "all"``), columns
         :data:`QUALITY` (see the module docstring)
     courses : DataFrame, per offering pooled over the lists with outcomes (precision and recall
-        from the summed counts, AUC and ECE as the mean over lists)
+        from the summed counts, intervals with the learner as the unit, AUC and ECE as the mean
+        over lists)
     missed, repeated, touched : DataFrames of learners (see the module docstring)
     notes : sentences to read beside the figures
     paths : files written (``monitor.json``, ``monitor.html``), empty when nothing was written
     run_id : the MLflow run, or None
+    learners : DataFrame, one row per labelled learner (``course_id``, ``learner_id``) with its
+        counts over the lists (``n_now``, ``tp_now``, ``n_listed``, ``tp_listed``,
+        ``positives``): the clusters of the pooled intervals (not written to ``monitor.json``)
     """
 
     period: str
@@ -102,6 +115,7 @@ class MonitorResult:
     notes: list[str] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
     run_id: str | None = None
+    learners: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LEARNER_COUNTS), repr=False)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -111,7 +125,7 @@ class MonitorResult:
     def overall(self) -> dict:
         """The lists of the period pooled (``course_id == "all"`` rows summed): the headline."""
         q = self.quality[(self.quality["course_id"] == ALL) & (self.quality["n_labelled"] > 0)]
-        out = _pooled(q)
+        out = _pooled(q, self.learners)
         out["lists_with_outcomes"] = len(q)
         out["lists"] = len(self.lists)
         out["missed"] = len(self.missed)
@@ -203,13 +217,14 @@ def _list_target(g: pd.DataFrame) -> str:
 
 
 # ------------------------------------------------------------------------------------ figures
-def _pooled(q: pd.DataFrame) -> dict:
-    """Precision and recall (with intervals) from summed counts; AUC and ECE averaged."""
+def _pooled(q: pd.DataFrame, learners: pd.DataFrame) -> dict:
+    """Precision and recall from summed counts, their intervals with the learner as the unit
+    (``learners``: the per-learner counts of the same rows); AUC and ECE averaged."""
     out: dict = {}
     pos = int(q["positives"].sum()) if len(q) else 0
     for kind in ("now", "listed"):
         n, tp = int(q[f"n_{kind}"].sum()) if len(q) else 0, int(q[f"tp_{kind}"].sum()) if len(q) else 0
-        out.update(_rates(kind, tp, n, pos))
+        out.update(_rates(kind, tp, n, pos, learners))
     out["positives"] = pos
     out["n_labelled"] = int(q["n_labelled"].sum()) if len(q) else 0
     out["auc"] = float(q["auc"].mean()) if len(q) else float("nan")
@@ -217,9 +232,16 @@ def _pooled(q: pd.DataFrame) -> dict:
     return out
 
 
-def _rates(kind: str, tp: int, n: int, positives: int) -> dict:
-    p_lo, p_hi = wilson_interval(tp, n)
-    r_lo, r_hi = wilson_interval(tp, positives)
+def _rates(kind: str, tp: int, n: int, positives: int, learners: pd.DataFrame | None = None) -> dict:
+    """Precision and recall with 95 % intervals: Wilson (one list: a learner once), or clustered
+    by learner when ``learners`` (the per-learner counts behind the sums) is given."""
+    if learners is None:
+        p_lo, p_hi = wilson_interval(tp, n)
+        r_lo, r_hi = wilson_interval(tp, positives)
+    else:
+        t = learners[f"tp_{kind}"].to_numpy(dtype=float)
+        p_lo, p_hi = clustered_wilson_interval(t, learners[f"n_{kind}"].to_numpy(dtype=float))
+        r_lo, r_hi = clustered_wilson_interval(t, learners["positives"].to_numpy(dtype=float))
     return {
         f"n_{kind}": n,
         f"tp_{kind}": tp,
@@ -345,12 +367,14 @@ def monitor(
         rows.append(g)
     every = pd.concat(rows, ignore_index=True)
     q = pd.DataFrame(quality, columns=QUALITY)
-    courses = _per_course(q)
+    learners = _learner_counts(every)
+    courses = _per_course(q, learners)
     missed, repeated, touched = _learners(every, data, actions, done)
     notes = _notes(q, missed, repeated, touched, data.actions is not None)
     result = MonitorResult(
-        period=label, lists=names, quality=q, courses=courses, missed=missed, repeated=repeated, touched=touched, notes=notes
-    )
+        period=label, lists=names, quality=q, courses=courses, missed=missed, repeated=repeated, touched=touched,
+        notes=notes, learners=learners,
+    )  # fmt: skip
     run_id = None
     if tracking_uri is not None:
         run_id = log_monitoring(result, tracking_uri, experiment=experiment)
@@ -361,10 +385,20 @@ def monitor(
     return result
 
 
-def _per_course(q: pd.DataFrame) -> pd.DataFrame:
+def _learner_counts(every: pd.DataFrame) -> pd.DataFrame:
+    """Per labelled learner, the counts over the lists: the clusters of the pooled intervals."""
+    lab = every[every["y"].notna()]
+    y = lab["y"].to_numpy(dtype=float) == 1
+    now, listed = lab["contact_now"].to_numpy(dtype=bool), lab["listed"].to_numpy(dtype=bool)
+    f = lab[KEYS].assign(n_now=now, tp_now=now & y, n_listed=listed, tp_listed=listed & y, positives=y)
+    return f.groupby(KEYS, sort=True).sum().astype("int64").reset_index()[LEARNER_COUNTS]
+
+
+def _per_course(q: pd.DataFrame, learners: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for cid, g in q[(q["course_id"] != ALL) & (q["n_labelled"] > 0)].groupby("course_id", sort=True):
-        rows.append({"course_id": cid, "lists": len(g), "first": g["as_of"].min(), "last": g["as_of"].max(), **_pooled(g)})
+        pooled = _pooled(g, learners[learners["course_id"] == cid])
+        rows.append({"course_id": cid, "lists": len(g), "first": g["as_of"].min(), "last": g["as_of"].max(), **pooled})
     cols = ["course_id", "lists", "first", "last", "n_labelled", "positives", *_rates("now", 0, 0, 0), *_rates("listed", 0, 0, 0), "auc", "ece"]
     return pd.DataFrame(rows, columns=cols)
 

@@ -9,7 +9,7 @@ import pytest
 
 import learnrisk
 from learnrisk import impact
-from learnrisk.errors import ImpactError
+from learnrisk.errors import DuplicateActionWarning, ImpactError
 
 from .conftest import AS_OF
 
@@ -114,3 +114,46 @@ def test_the_next_report_shows_who_was_contacted(scored, folder, enrolled):
     assert "<th>Contacted</th>" in res.report_html and "2014-11-01 phone: welcome-call (done)" in res.report_html
     plain = scored["result"]  # data without actions: no column
     assert "contacted" not in plain.risk_list.columns and "<th>Contacted</th>" not in plain.report_html
+
+
+def test_a_duplicate_action_warns_and_is_not_written_twice(folder, enrolled, run_cli):
+    """Same course, learner, day and intervention: one warning line, nothing written (exit 0);
+    another time of the same day or another status is still the same action; --allow-duplicate
+    writes it, and read_actions then reports it."""
+    lid, cid = enrolled[0]
+    args = ["log-action", "--data", folder, "--learner", lid, "--course", cid, "--intervention", "welcome-call"]
+    code, out, err = run_cli(*args, "--at", "2014-11-02 09:00")
+    assert code == 0 and err == "", err
+    code, out, err = run_cli(*args, "--at", "2014-11-02 16:30", "--status", "no_response")
+    assert code == 0 and "recorded nothing" in out
+    assert err == (f"warning: log-action: learner {lid} in {cid}: welcome-call on 2014-11-02 is recorded already; "
+                   "not recorded again (--allow-duplicate, allow_duplicate=True, records it)\n")  # fmt: skip
+    assert len(impact.read_actions(folder)) == 1
+    code, out, err = run_cli(*args, "--at", "2014-11-03")  # another day: another action
+    assert code == 0 and err == "" and len(impact.read_actions(folder)) == 2
+    code, out, err = run_cli(*args, "--at", "2014-11-02", "--allow-duplicate")
+    assert code == 0 and err == "" and "recorded welcome-call (done)" in out
+    with pytest.warns(DuplicateActionWarning, match=r"holds 1 action recorded more than once .*first: learner"):
+        got = impact.read_actions(folder)
+    assert len(got) == 3 and len(impact.duplicate_actions(got)) == 1
+    with pytest.warns(DuplicateActionWarning, match="is recorded already"):
+        assert impact.log_action(folder, lid, cid, "welcome-call", acted_at="2014-11-03").empty
+
+
+def test_a_sheet_with_duplicates_writes_the_others(scored, folder, tmp_path, run_cli):
+    sheet = pd.read_csv(scored["lists"] / AS_OF / "actions-to-fill.csv", dtype="str", keep_default_na=False)
+    sheet = pd.concat([sheet.iloc[:2], sheet.iloc[:1]], ignore_index=True)  # line 4 repeats line 2
+    sheet["status"], sheet["acted_at"] = "done", "2014-11-04"
+    path = tmp_path / "filled.csv"
+    sheet.to_csv(path, index=False)
+    code, out, err = run_cli("log-action", "--data", folder, "--from-csv", path)
+    assert code == 0 and "recorded 2 actions" in out
+    assert err.count("\n") == 1 and err.startswith("warning: filled.csv line 4: learner ")
+    assert "(1 action of 3 repeat one)" in err
+    code, out, err = run_cli("log-action", "--data", folder, "--from-csv", path)  # all recorded already
+    assert code == 0 and "recorded 0 actions" in out and "(3 actions of 3 repeat one)" in err
+    assert len(impact.read_actions(folder)) == 2
+    code, out, err = run_cli("log-action", "--data", folder, "--from-csv", path, "--allow-duplicate")
+    assert code == 0 and "recorded 3 actions" in out and err == ""
+    with pytest.warns(DuplicateActionWarning, match="holds 3 actions recorded more than once"):
+        assert len(impact.read_actions(folder)) == 5

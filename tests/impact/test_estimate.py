@@ -139,3 +139,25 @@ def test_lists_of_an_overdue_model_are_refused(oracle):
     listings = oracle_listings(data, truth).assign(p_dropout=np.nan)
     with pytest.raises(ImpactError, match="kpi-impact"):
         impact.estimate_impact(listings, data)
+
+
+def test_stratified_variance_by_hand():
+    """Two strata of five (risk ranks 1-5 and 6-10); the Neyman variance with n - 1 in every arm.
+
+    stratum 1: contacted y = 1, 0 (p1 = 1/2, n1 = 2), not y = 1, 1, 0 (p0 = 2/3, n0 = 3), w = 2
+    stratum 2: contacted y = 1, 1, 0 (p1 = 2/3, n1 = 3), not y = 0, 1 (p0 = 1/2, n0 = 2), w = 3
+    effect (2 (1/2 - 2/3) + 3 (2/3 - 1/2)) / 5 = 1/30
+    variance (4 (1/4 / 1 + 2/9 / 2) + 9 (2/9 / 2 + 1/4 / 1)) / 25 = (13/6)^2 / 25: se 13/30
+    """
+    from learnrisk.impact._estimate import _stratified
+    from learnrisk.metrics import Z95
+
+    risk = np.arange(1, 11) / 10
+    t = np.array([1, 1, 0, 0, 0, 1, 1, 1, 0, 0], dtype=bool)
+    y = np.array([1, 0, 1, 1, 0, 1, 1, 0, 0, 1], dtype=float)
+    est, lo, hi = _stratified(risk, t, y, strata=2)
+    assert est == pytest.approx(1 / 30)
+    assert (lo, hi) == pytest.approx((1 / 30 - Z95 * 13 / 30, 1 / 30 + Z95 * 13 / 30))
+    # the same when the arms swap sizes: both arms use n - 1
+    est2, lo2, hi2 = _stratified(risk, ~t, 1 - y, strata=2)
+    assert hi2 - lo2 == pytest.approx(hi - lo)

@@ -26,6 +26,7 @@ import pytest
 
 from learnrisk.data import LearningData
 from learnrisk.errors import MonitorError
+from learnrisk.metrics import clustered_wilson_interval
 from learnrisk.monitoring import monitor, wilson_interval
 
 LISTS = {
@@ -177,3 +178,88 @@ def test_held_out_learners_count_as_scored_and_listed_by_the_model(tmp_path):
     r1 = _row(monitor(out, _data(), out=tmp_path / "m"), "2024-01-08")
     assert (r1.n_labelled, r1.positives, r1.n_now, r1.tp_now) == (6, 4, 2, 1)
     assert r1.precision_listed == pytest.approx(2 / 3) and r1.auc == pytest.approx(5 / 8)
+
+
+# ------------------------------------------------------------------ pooled intervals: the learner is the unit
+def _repeated_lists(out: Path, k: int) -> tuple[Path, LearningData]:
+    """30 learners of a finished course, the same list published ``k`` weeks running: 12 to
+    contact now (5 of them fail), 8 more listed (3 fail), 10 low (2 fail)."""
+    ts = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+    ids = [f"L{i:02d}" for i in range(30)]
+    fails = set(ids[:5]) | set(ids[12:15]) | set(ids[20:22])
+    band = ["high"] * 12 + ["medium"] * 8 + ["low"] * 10
+    rows = pd.DataFrame({"course_id": "C1", "learner_id": ids, "risk": np.linspace(0.9, 0.05, 30), "band": band,
+                         "contact_now": [i < 12 for i in range(30)], "p_underperformance": 0.1})  # fmt: skip
+    for w in range(k):
+        folder = out / f"{pd.Timestamp('2024-01-08') + pd.Timedelta(weeks=w):%Y-%m-%d}"
+        folder.mkdir(parents=True)
+        rows.to_parquet(folder / "risk_list.parquet")
+    courses = pd.DataFrame({"course_id": ["C1"], "course_code": ["C"], "start": [ts("2024-01-01")], "end": [ts("2024-04-01")]})
+    enr = pd.DataFrame({"learner_id": ids, "course_id": "C1", "registered_at": ts("2023-12-20"), "withdrawn_at": pd.NaT,
+                        "outcome": ["fail" if i in fails else "pass" for i in ids]})  # fmt: skip
+    act = pd.DataFrame({"learner_id": ["L00"], "course_id": ["C1"], "timestamp": [ts("2024-01-03")], "activity_type": ["page"], "clicks": [1]})
+    assess = pd.DataFrame({"assessment_id": ["T1"], "course_id": ["C1"], "kind": ["quiz"], "due_at": [ts("2024-02-01")], "weight": [1.0]})
+    subs = pd.DataFrame({"learner_id": ["L00"], "assessment_id": ["T1"], "submitted_at": [ts("2024-01-30")], "score": [70.0]})
+    return out, LearningData(courses, pd.DataFrame({"learner_id": ids}), enr, act, assess, subs)
+
+
+def test_pooled_interval_of_k_identical_lists_is_as_wide_as_one_list(tmp_path):
+    """Each learner in 4 identical lists: 4 times the rows, no more information. The pooled
+    interval is that of one list (learner as the unit), not the 2x narrower Wilson interval of
+    the 48 pooled rows."""
+    k = 4
+    out, data = _repeated_lists(tmp_path / "lists", k)
+    res = monitor(out, data, out=False)
+    one = _row(res, "2024-01-08")
+    assert (one.n_now, one.tp_now, one.positives) == (12, 5, 10)
+    assert (one.precision_now_lo, one.precision_now_hi) == pytest.approx(wilson_interval(5, 12))
+    o = res.overall()
+    assert (o["n_now"], o["tp_now"], o["positives"]) == (k * 12, k * 5, k * 10)
+    assert o["precision_now"] == pytest.approx(5 / 12) and o["recall_listed"] == pytest.approx(8 / 10)
+    for kind, tp, n, pos in (("now", 5, 12, 10), ("listed", 8, 20, 10)):
+        assert (o[f"precision_{kind}_lo"], o[f"precision_{kind}_hi"]) == pytest.approx(wilson_interval(tp, n))
+        assert (o[f"recall_{kind}_lo"], o[f"recall_{kind}_hi"]) == pytest.approx(wilson_interval(tp, pos))
+    naive = wilson_interval(k * 5, k * 12)  # what pooling the rows as independent said
+    width = o["precision_now_hi"] - o["precision_now_lo"]
+    assert width > 1.8 * (naive[1] - naive[0])
+    course = res.courses.iloc[0]
+    assert (course["precision_now_lo"], course["precision_now_hi"]) == pytest.approx(wilson_interval(5, 12))
+    assert len(res.learners) == 30 and res.learners["n_now"].max() == k
+
+
+def test_pooled_interval_worked_example(result):
+    """The worked example: contact now pooled 2 of 5 rows; A(1 of 1), B(0 of 3), D(1 of 1)."""
+    lr = result.learners.set_index("learner_id")
+    assert lr.loc[["A", "B", "D"], ["n_now", "tp_now"]].to_numpy().tolist() == [[1, 1], [3, 0], [1, 1]]
+    o = result.overall()
+    assert (o["precision_now_lo"], o["precision_now_hi"]) == clustered_wilson_interval([1, 0, 1], [1, 3, 1])
+    assert o["precision_now_hi"] - o["precision_now_lo"] > np.subtract(*wilson_interval(2, 5)[::-1])
+
+
+def test_clustered_wilson_is_wilson_with_one_row_per_learner():
+    rng = np.random.default_rng(0)
+    for n in (1, 5, 37):
+        y = (rng.random(n) < 0.3).astype(int)
+        assert clustered_wilson_interval(y, np.ones(n)) == pytest.approx(wilson_interval(y.sum(), n))
+    assert all(np.isnan(clustered_wilson_interval([], [])))
+    # all alike (p = 0): the unit count is the number of learners, not of rows
+    assert clustered_wilson_interval([0, 0, 0], [5, 5, 5]) == pytest.approx(wilson_interval(0, 3))
+
+
+def test_pooled_interval_coverage_by_simulation():
+    """200 replicates of 40 learners: learner i fails or not (y_i, probability 0.4) and is listed
+    1 + Poisson(3 if y_i else 1.5) times; the known pooled precision is
+    0.4 * 4 / (0.4 * 4 + 0.6 * 2.5). The learner-as-unit interval covers it about 95 % of the
+    time; the Wilson interval of the pooled rows (as if independent) far less."""
+    rng = np.random.default_rng(7)
+    true = 0.4 * 4 / (0.4 * 4 + 0.6 * 2.5)
+    reps, clustered, naive = 200, 0, 0
+    for _ in range(reps):
+        y = rng.random(40) < 0.4
+        n = 1 + rng.poisson(np.where(y, 3.0, 1.5))
+        lo, hi = clustered_wilson_interval(n * y, n)
+        clustered += lo <= true <= hi
+        lo, hi = wilson_interval((n * y).sum(), n.sum())
+        naive += lo <= true <= hi
+    assert 0.90 <= clustered / reps <= 0.99, clustered
+    assert naive / reps < 0.80, naive
