@@ -76,6 +76,7 @@ CHANGE_POINTS = 0.01
 HISTORY_LISTS = 8  # earlier lists read for each learner's trend
 MAX_INTERVENTIONS = 3
 TOP_DRIVERS = 3
+EXPLAIN_ROWS = 20_000  # listed rows explained at a time (whole offerings)
 FILES = ("risk_list.csv", "risk_list.parquet", "report.html", "summary.json", "actions-to-fill.csv")
 
 
@@ -309,7 +310,13 @@ def compare_with_previous(risk: pd.DataFrame, previous: pd.DataFrame | None) -> 
 
 # ------------------------------------------------------------------------------------ explain
 def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
-    """Drivers and recommendations of each listed row, by the model of its main risk."""
+    """Drivers and recommendations of each listed row, by the model of its main risk.
+
+    Explained a few offerings at a time (about ``EXPLAIN_ROWS`` listed rows, whole offerings:
+    the cohort medians are per offering and week), so memory holds one chunk's contributions,
+    drivers and sentences, not those of every listed learner (a list can hold a quarter of a
+    million learners with probability bands). A model explained against a background sample
+    (neither tree nor linear) draws it from the chunk's offerings."""
 
     details: dict[tuple[str, str], dict] = {}
     listed = risk[risk["band"] != "low"]
@@ -319,40 +326,63 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
     )
     p_u_of = dict(zip(zip(risk["course_id"], risk["learner_id"]), risk["p_underperformance"]))
     p_d_of = dict(zip(zip(risk["course_id"], risk["learner_id"]), risk["p_dropout"]))
+    course = features["course_id"].astype("str")
     for target, model in models.items():
         mine = listed[listed["main_risk"] == target]
         if mine.empty:
             continue
-        pos = key_pos.loc[list(zip(mine["course_id"], mine["learner_id"]))].to_numpy()
-        rows = features.index[pos]
-        ex = explain(model, features, rows=rows, top_n=TOP_DRIVERS, interventions=interventions)
-        keys_of = {row: (features.at[row, "course_id"], features.at[row, "learner_id"]) for row in rows}
-        rec = ex.recommendations.sort_values(["row", "rank"], kind="mergesort")
-        rec = rec[rec["rank"] <= MAX_INTERVENTIONS]
-        # shown drivers: the top TOP_DRIVERS, plus any driver behind a shown intervention
-        triggers = {
-            row: {f.strip() for t in g["triggered_by"] for f in str(t).split(",")}
-            for row, g in rec.groupby("row", sort=False)
-        }
-        drv = ex.drivers.sort_values(["row", "rank"], kind="mergesort")
-        for row, g in drv.groupby("row", sort=False):
-            shown = shown_drivers(g, triggers.get(row, set()))
-            details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
-        for row, g in rec.groupby("row", sort=False):
-            key = keys_of[row]
-            other = p_d_of[key] if target == "underperformance" else p_u_of[key]
-            factor = 1.0 if np.isnan(other) else 1.0 - other
-            details.setdefault(key, {})["interventions"] = [
-                {
-                    "id": r.intervention_id,
-                    "title": r.title,
-                    "who": r.who,
-                    "channel": r.channel,
-                    "reduction": round(float(r.estimated_reduction) * factor, DECIMALS) + 0.0,
-                }
-                for r in g.itertuples(index=False)
-            ]
+        rows = features.index[key_pos.loc[list(zip(mine["course_id"], mine["learner_id"]))].to_numpy()]
+        for courses in _course_chunks(course.loc[rows], EXPLAIN_ROWS):
+            part = features[course.isin(courses).to_numpy()]
+            chunk = rows[course.loc[rows].isin(courses).to_numpy()]
+            ex = explain(model, part, rows=chunk, top_n=TOP_DRIVERS, interventions=interventions)
+            _add_details(details, ex, chunk, part, p_d_of if target == "underperformance" else p_u_of)
     return details
+
+
+def _course_chunks(course_of_row: pd.Series, size: int) -> list[list[str]]:
+    """Offerings in groups whose rows add up to about ``size`` (an offering is never split)."""
+    chunks: list[list[str]] = [[]]
+    n = 0
+    for c, k in course_of_row.value_counts(sort=False).sort_index().items():
+        if n and n + k > size:
+            chunks.append([])
+            n = 0
+        chunks[-1].append(c)
+        n += k
+    return chunks
+
+
+def _add_details(details: dict, ex, rows, features: pd.DataFrame, p_other: dict) -> None:
+    """The shown drivers and interventions of the ``rows`` ``ex`` explained, into ``details``;
+    ``p_other``: the other target's probability of each key (an intervention's reduction is
+    scaled by ``1 - p_other``)."""
+    keys_of = {row: (features.at[row, "course_id"], features.at[row, "learner_id"]) for row in rows}
+    rec = ex.recommendations.sort_values(["row", "rank"], kind="mergesort")
+    rec = rec[rec["rank"] <= MAX_INTERVENTIONS]
+    # shown drivers: the top TOP_DRIVERS, plus any driver behind a shown intervention
+    triggers = {
+        row: {f.strip() for t in g["triggered_by"] for f in str(t).split(",")}
+        for row, g in rec.groupby("row", sort=False)
+    }
+    drv = ex.drivers.sort_values(["row", "rank"], kind="mergesort")
+    for row, g in drv.groupby("row", sort=False):
+        shown = shown_drivers(g, triggers.get(row, set()))
+        details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
+    for row, g in rec.groupby("row", sort=False):
+        key = keys_of[row]
+        other = p_other[key]
+        factor = 1.0 if np.isnan(other) else 1.0 - other
+        details.setdefault(key, {})["interventions"] = [
+            {
+                "id": r.intervention_id,
+                "title": r.title,
+                "who": r.who,
+                "channel": r.channel,
+                "reduction": round(float(r.estimated_reduction) * factor, DECIMALS) + 0.0,
+            }
+            for r in g.itertuples(index=False)
+        ]
 
 
 def shown_drivers(drivers: pd.DataFrame, triggers: set[str], top: int = TOP_DRIVERS) -> np.ndarray:

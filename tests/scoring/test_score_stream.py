@@ -35,3 +35,21 @@ def test_cli_score_engine_stream(run_cli, world, tmp_path):
                              "--model", str(world["dropout_path"]), "--out", str(tmp_path), "--engine", "stream")  # fmt: skip
     assert code == 0, err
     assert (tmp_path / AS_OF / "risk_list.csv").exists()
+
+
+def test_explained_a_few_offerings_at_a_time_gives_the_same_list(world, tmp_path, monkeypatch):
+    """Explanations in chunks of whole offerings (bounded memory) give the same drivers and
+    interventions as one explain() over every listed row."""
+    from learnrisk.scoring import _job
+
+    kwargs = dict(model=world["dropout"], underperformance_model=world["under"], top_k=5)
+    a = learnrisk.score(world["data"], AS_OF, **kwargs)
+    monkeypatch.setattr(_job, "EXPLAIN_ROWS", 1)  # one offering per chunk
+    chunks = []
+    real = _job._course_chunks
+    monkeypatch.setattr(_job, "_course_chunks", lambda rows, size: chunks.append(real(rows, size)) or chunks[-1])
+    b = learnrisk.score(world["data"], AS_OF, **kwargs)
+    assert max(len(c) for c in chunks) > 1  # several chunks were explained
+    assert all(len(courses) == 1 for c in chunks for courses in c)
+    assert a.risk_list["drivers"].str.len().gt(0).sum() > 0
+    pd.testing.assert_frame_equal(a.risk_list, b.risk_list)
