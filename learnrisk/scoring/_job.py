@@ -356,24 +356,22 @@ def _course_chunks(course_of_row: pd.Series, size: int) -> list[list[str]]:
 def _add_details(details: dict, ex, rows, features: pd.DataFrame, p_other: dict) -> None:
     """The shown drivers and interventions of the ``rows`` ``ex`` explained, into ``details``;
     ``p_other``: the other target's probability of each key (an intervention's reduction is
-    scaled by ``1 - p_other``)."""
-    keys_of = {row: (features.at[row, "course_id"], features.at[row, "learner_id"]) for row in rows}
+    scaled by ``1 - p_other``). Vectorised over rows: a list can hold 250,000 learners."""
+    keys_of = dict(zip(rows, zip(features.loc[rows, "course_id"], features.loc[rows, "learner_id"])))
     rec = ex.recommendations.sort_values(["row", "rank"], kind="mergesort")
     rec = rec[rec["rank"] <= MAX_INTERVENTIONS]
     # shown drivers: the top TOP_DRIVERS, plus any driver behind a shown intervention
-    triggers = {
-        row: {f.strip() for t in g["triggered_by"] for f in str(t).split(",")}
-        for row, g in rec.groupby("row", sort=False)
-    }
+    triggers = rec[["row"]].assign(driver=rec["triggered_by"].astype("str").str.split(",")).explode("driver")
+    triggers["driver"] = triggers["driver"].str.strip()
     drv = ex.drivers.sort_values(["row", "rank"], kind="mergesort")
-    for row, g in drv.groupby("row", sort=False):
-        shown = shown_drivers(g, triggers.get(row, set()))
-        details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in g.loc[shown, "sentence"]]
-    for row, g in rec.groupby("row", sort=False):
-        key = keys_of[row]
+    drv = drv[shown_mask(drv, triggers)]
+    for row, sentences in drv.groupby("row", sort=False)["sentence"].agg(list).items():
+        details.setdefault(keys_of[row], {})["drivers"] = [str(s) for s in sentences]
+    for r in rec.itertuples(index=False):
+        key = keys_of[r.row]
         other = p_other[key]
         factor = 1.0 if np.isnan(other) else 1.0 - other
-        details.setdefault(key, {})["interventions"] = [
+        details.setdefault(key, {}).setdefault("interventions", []).append(
             {
                 "id": r.intervention_id,
                 "title": r.title,
@@ -381,19 +379,28 @@ def _add_details(details: dict, ex, rows, features: pd.DataFrame, p_other: dict)
                 "channel": r.channel,
                 "reduction": round(float(r.estimated_reduction) * factor, DECIMALS) + 0.0,
             }
-            for r in g.itertuples(index=False)
-        ]
+        )
+
+
+def shown_mask(drivers: pd.DataFrame, triggers: pd.DataFrame | None = None, top: int = TOP_DRIVERS) -> np.ndarray:
+    """Which drivers (``row``, ranked, with their catalog ``group``) the list shows: in each
+    row, the strongest driver of each group speaks for it ("average score 36" and "weighted
+    average score 36" say one thing), the first ``top`` groups, plus any driver behind a shown
+    intervention (``triggers``: ``row``, ``driver``; a recommendation always points at a driver
+    on the page)."""
+    g = drivers.sort_values(["row", "rank"], kind="mergesort")
+    first = ~g.duplicated(["row", "group"])
+    keep = first & (first.groupby(g["row"].to_numpy(), sort=False).cumsum() <= top)
+    if triggers is not None and len(triggers):
+        pairs = pd.MultiIndex.from_arrays([triggers["row"].to_numpy(), triggers["driver"].to_numpy()])
+        keep |= pd.MultiIndex.from_arrays([g["row"].to_numpy(), g["driver"].to_numpy()]).isin(pairs)
+    return keep.reindex(drivers.index).to_numpy()
 
 
 def shown_drivers(drivers: pd.DataFrame, triggers: set[str], top: int = TOP_DRIVERS) -> np.ndarray:
-    """Which of one row's drivers (ranked, with their catalog ``group``) the list shows: the
-    strongest driver of each group speaks for it ("average score 36" and "weighted average
-    score 36" say one thing), the first ``top`` groups, plus any driver behind a shown
-    intervention (a recommendation always points at a driver on the page)."""
-    g = drivers.sort_values("rank", kind="mergesort")
-    first_of_group = ~g["group"].duplicated()
-    keep = g.index.isin(g.index[first_of_group.to_numpy()][:top]) | g["driver"].isin(triggers).to_numpy()
-    return pd.Series(keep, index=g.index).reindex(drivers.index).to_numpy()
+    """:func:`shown_mask` of one row's drivers, with the drivers its interventions name."""
+    one = drivers.assign(row=0)
+    return shown_mask(one, pd.DataFrame({"row": 0, "driver": sorted(triggers)}), top)
 
 
 def _needs_sensitive(models: dict) -> bool:
