@@ -308,8 +308,20 @@ def compare_with_previous(risk: pd.DataFrame, previous: pd.DataFrame | None) -> 
 
 
 # ------------------------------------------------------------------------------------ explain
-def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
-    """Drivers and recommendations of each listed row, by the model of its main risk."""
+def explain_listed(data, models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
+    """The details of the listed rows: by the source when it can explain them itself (a
+    ``SparkSource`` on its executors, calling :func:`_explain_listed` on each slice), else here."""
+    if hasattr(data, "explain"):
+        return data.explain(models, features, risk, interventions)
+    return _explain_listed(models, features, risk, interventions)
+
+
+def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions, cohort=None) -> dict:
+    """Drivers and recommendations of each listed row, by the model of its main risk.
+
+    ``cohort``: the frame the cohort medians come from (default ``features``); a slice of the
+    listed rows gives the whole list's details when ``cohort`` has the whole frame's medians.
+    """
 
     details: dict[tuple[str, str], dict] = {}
     listed = risk[risk["band"] != "low"]
@@ -325,7 +337,7 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
             continue
         pos = key_pos.loc[list(zip(mine["course_id"], mine["learner_id"]))].to_numpy()
         rows = features.index[pos]
-        ex = explain(model, features, rows=rows, top_n=TOP_DRIVERS, interventions=interventions)
+        ex = explain(model, features, rows=rows, top_n=TOP_DRIVERS, interventions=interventions, cohort=cohort)
         keys_of = {row: (features.at[row, "course_id"], features.at[row, "learner_id"]) for row in rows}
         rec = ex.recommendations.sort_values(["row", "rank"], kind="mergesort")
         rec = rec[rec["rank"] <= MAX_INTERVENTIONS]
@@ -653,7 +665,7 @@ def score(
     drift = {target: drift_report(m, features, warn=target != "underperformance") for target, m in models.items()}
 
     steps("explain")
-    details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
+    details = explain_listed(data, models, features, risk, interventions) if len(risk) else {}
     risk = _with_details(risk, details)
 
     with ExitStack() as stack:
