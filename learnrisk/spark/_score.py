@@ -11,9 +11,16 @@ per-offering inputs computed on Spark (``scoring._sources``):
    folder or an object, with each offering's course-code calibrator) is shipped to the
    executors once per task and gives ``p`` and the raw score of every row;
 3. **on the driver**: the scored rows (one per active enrollment, not the events) are
-   collected, and the pandas job ranks, bands, explains the listed learners, compares with
-   last week and writes ``OUT/<as-of>/`` through the same staging folder and atomic rename:
-   a failed Spark job raises before OUT is touched, so earlier lists stay as they were.
+   collected, and the pandas job ranks and bands them;
+4. **explanations** (:meth:`SparkSource.explain`, which the job calls instead of explaining
+   in process): from ``explain_on_executors`` listed learners on (default 2,000), only the
+   listed rows go back to Spark, with the cohort medians at their cutoffs, and a
+   ``mapInPandas`` runs the job's own ``_explain_listed`` on each slice (the models and the
+   intervention catalog shipped as for the scores); each row's details come back as JSON.
+   A shorter list is explained on the driver, where it costs less than a Spark job;
+5. **on the driver**: the job compares with last week and writes ``OUT/<as-of>/`` through the
+   same staging folder and atomic rename: a failed Spark job (features, scores or
+   explanations) raises before OUT is touched, so earlier lists stay as they were.
 
 Not done on Spark: the plausibility warnings of ``summary.json`` (run ``learnrisk validate``);
 the data digest is that of the input files (names, sizes, times; a Delta table's version), not
@@ -235,12 +242,12 @@ class SparkSource:
         background sample from the whole cohort, and stay on the driver.
         """
         listed = risk[risk["band"] != "low"]
-        here = self.explain_on_executors is None or len(listed) < self.explain_on_executors
-        if here or not len(listed) or any(getattr(m, "kind_", "other") not in ("tree", "linear") for m in models.values()):
+        shap_library = any(getattr(m, "kind_", "other") not in ("tree", "linear") for m in models.values())
+        threshold = self.explain_on_executors
+        if threshold is None or len(listed) < max(threshold, 1) or shap_library:
             return _explain_listed(models, features, risk, interventions)
-        keys = listed[["course_id", "learner_id"]]
         on = ["course_id", "learner_id"]
-        rows = keys.merge(features[[*KEY_COLUMNS, *NUMERIC_FEATURES]], on=on, how="left", validate="one_to_one")
+        rows = listed[on].merge(features[[*KEY_COLUMNS, *NUMERIC_FEATURES]], on=on, how="left", validate="one_to_one")
         rows = rows.merge(listed[[*on, *RISK_COLUMNS]], on=on, how="left", validate="one_to_one")
         groups = rows[["course_id", "week"]].drop_duplicates().reset_index(drop=True)
         cohort = pd.concat([groups, cohort_medians(features, groups, NUMERIC_FEATURES)], axis=1)
@@ -251,8 +258,9 @@ class SparkSource:
             frame = frame.repartition(min(parts, len(rows)))
             fn = _explain_fn(models, interventions, cohort)
             got = frame.mapInPandas(fn, "course_id string, learner_id string, detail string").toPandas()
-        details = dict(zip(zip(got["course_id"].astype(str), got["learner_id"].astype(str)), map(json.loads, got["detail"])))
-        return {k: details[k] for k in zip(keys["course_id"], keys["learner_id"]) if k in details}
+        found = zip(got["course_id"].astype(str), got["learner_id"].astype(str), got["detail"])
+        details = {(c, lid): json.loads(d) for c, lid, d in found}
+        return {k: details[k] for k in zip(rows["course_id"], rows["learner_id"]) if k in details}  # the list's order
 
     def data_info(self, as_of: pd.Timestamp, prepared: Prepared) -> dict:
         if isinstance(self.data, LearningData):
