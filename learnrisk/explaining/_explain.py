@@ -182,14 +182,23 @@ def _recommend(drivers: pd.DataFrame, rows: pd.DataFrame, catalog: InterventionC
 
 
 def _rank(recs: pd.DataFrame, rows: pd.DataFrame, catalog: InterventionCatalog) -> pd.DataFrame:
-    """Rank each row's recommendations by estimated reduction (then log-odds, then catalog order)."""
+    """Rank each row's recommendations by estimated reduction (then log-odds, then catalog order).
+
+    Both compared to 1e-9: two interventions that move the same feature give the same estimate
+    up to the last bits of a batched linear model's sums, which depend on the other rows
+    explained in the same call; such ties go to catalog order, whatever the batch.
+    """
     keys = [k for k in KEYS if k in rows.columns]
     if not len(recs):
         return pd.DataFrame(columns=keys + REC_COLUMNS)
     order = {i.id: n for n, i in enumerate(catalog)}
-    recs = recs.assign(_order=recs["intervention_id"].map(order))
+    recs = recs.assign(
+        _order=recs["intervention_id"].map(order),
+        _reduction=recs["estimated_reduction"].round(9),
+        _log_odds=recs["reduction_log_odds"].round(9),
+    )
     recs = recs.sort_values(
-        ["_pos", "estimated_reduction", "reduction_log_odds", "_order"],
+        ["_pos", "_reduction", "_log_odds", "_order"],
         ascending=[True, False, False, True],
         kind="stable",
     )

@@ -309,14 +309,25 @@ def compare_with_previous(risk: pd.DataFrame, previous: pd.DataFrame | None) -> 
 
 
 # ------------------------------------------------------------------------------------ explain
-def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
+def explain_listed(data, models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions) -> dict:
+    """The details of the listed rows: by the source when it can explain them itself (a
+    ``SparkSource`` on its executors, calling :func:`_explain_listed` on each slice), else here."""
+    if hasattr(data, "explain"):
+        return data.explain(models, features, risk, interventions)
+    return _explain_listed(models, features, risk, interventions)
+
+
+def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, interventions, cohort=None) -> dict:
     """Drivers and recommendations of each listed row, by the model of its main risk.
 
+    ``cohort``: the frame the cohort medians come from (default ``features``); a slice of the
+    listed rows gives the whole list's details when ``cohort`` has the whole frame's medians.
     Explained a few offerings at a time (about ``EXPLAIN_ROWS`` listed rows, whole offerings:
     the cohort medians are per offering and week), so memory holds one chunk's contributions,
     drivers and sentences, not those of every listed learner (a list can hold a quarter of a
     million learners with probability bands). A model explained against a background sample
-    (neither tree nor linear) draws it from the chunk's offerings."""
+    (neither tree nor linear) draws it from the chunk's offerings.
+    """
 
     details: dict[tuple[str, str], dict] = {}
     listed = risk[risk["band"] != "low"]
@@ -335,7 +346,8 @@ def _explain_listed(models: dict, features: pd.DataFrame, risk: pd.DataFrame, in
         for courses in _course_chunks(course.loc[rows], EXPLAIN_ROWS):
             part = features[course.isin(courses).to_numpy()]
             chunk = rows[course.loc[rows].isin(courses).to_numpy()]
-            ex = explain(model, part, rows=chunk, top_n=TOP_DRIVERS, interventions=interventions)
+            theirs = None if cohort is None else cohort[cohort["course_id"].astype("str").isin(courses).to_numpy()]
+            ex = explain(model, part, rows=chunk, top_n=TOP_DRIVERS, interventions=interventions, cohort=theirs)
             _add_details(details, ex, chunk, part, p_d_of if target == "underperformance" else p_u_of)
     return details
 
@@ -690,7 +702,7 @@ def score(
     drift = {target: drift_report(m, features, warn=target != "underperformance") for target, m in models.items()}
 
     steps("explain")
-    details = _explain_listed(models, features, risk, interventions) if len(risk) else {}
+    details = explain_listed(data, models, features, risk, interventions) if len(risk) else {}
     risk = _with_details(risk, details)
 
     with ExitStack() as stack:

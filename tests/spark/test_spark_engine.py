@@ -1,7 +1,8 @@
 """The Spark engine gives the pandas path's features and lists, on a real local Spark.
 
 Every row and column is compared to 1e-9 on a synthetic set with several offerings, a
-self-paced course and learners without any activity; a failed Spark job leaves OUT as it was.
+self-paced course and learners without any activity (the listed learners explained on the
+executors); a failed Spark job leaves OUT as it was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 import learnrisk
 from learnrisk.errors import SparkEngineError
 from learnrisk.features._catalog import NUMERIC_FEATURES
-from learnrisk.spark import SparkSource, build_features_spark, feature_schema, features_to_pandas, read_tables
+from learnrisk.spark import SparkSource, _score, build_features_spark, feature_schema, features_to_pandas, read_tables
 from learnrisk.spark._features import canonical_features
 from tests.scoring.conftest import snapshot
 from tests.spark.conftest import AS_OF
@@ -66,13 +67,23 @@ def test_weekly_features_split_by_learner_equal_pandas(spark, spark_world):
     assert_same_features(got, want)
 
 
-def test_weekly_job_on_spark_equals_pandas(spark, spark_world, tmp_path):
+def test_weekly_job_on_spark_equals_pandas(spark, spark_world, tmp_path, monkeypatch):
+    """Also: the listed learners explained on the executors (``explain_on_executors=0``) get
+    the drivers and interventions the pandas job computes in one process."""
     w = spark_world
+    built = []
+    real = _score._explain_fn
+    monkeypatch.setattr(_score, "_explain_fn", lambda *a: built.append(a) or real(*a))
     kwargs = dict(model=w["model"], underperformance_model=w["under"], top_k=5)
     pandas_res = learnrisk.score(w["data_path"], AS_OF, out=tmp_path / "pandas", **kwargs)
-    spark_res = learnrisk.score(SparkSource(w["data_path"], spark=spark), AS_OF, out=tmp_path / "spark", **kwargs)
+    source = SparkSource(w["data_path"], spark=spark, explain_on_executors=0)
+    spark_res = learnrisk.score(source, AS_OF, out=tmp_path / "spark", **kwargs)
+    assert len(built) == 1  # the executors explained the list
     a, b = pandas_res.risk_list, spark_res.risk_list
     assert len(a) == len(b) > 0
+    listed = a[a["band"] != "low"]
+    assert set(listed["main_risk"]) == {"dropout", "underperformance"}  # both models explain rows
+    assert listed["drivers"].ne("").any() and listed["intervention_ids"].ne("").any()
     assert set(a["course_id"]) & set(w["data"].courses.query("pacing == 'self-paced'")["course_id"])
     assert list(a.columns) == list(b.columns)
     for col in a.columns:
