@@ -28,6 +28,7 @@ import functools
 import math
 
 import jinja2
+import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -155,6 +156,8 @@ def sparkline_svg(points: list[tuple[str, float]], *, width: int = 64, height: i
 def effect_words(risk: float, reduction: float, course_risks) -> str:
     """An intervention's estimated effect in words that mean something even for a saturated
     learner: the points of risk, the change of the odds, and the move in the course's ranking.
+    ``course_risks``: the risks of the course's scored learners (a NumPy array must be sorted
+    ascending; anything else is sorted here).
 
     >>> effect_words(0.995, 0.002, [0.999, 0.996, 0.995, 0.994, 0.5])
     'est. risk −0.2 pts: odds about 29% lower, rank 3 → 4 in the course'
@@ -167,17 +170,26 @@ def effect_words(risk: float, reduction: float, course_risks) -> str:
     parts = [f"est. risk {format_points(-reduction)}"]
     if math.isfinite(odds) and odds > 0:
         parts.append(f"odds about {1 - new_odds / odds:.0%} lower")
-    course_risks = [float(r) for r in course_risks]
-    rank = 1 + sum(r > risk for r in course_risks)
-    new_rank = 1 + sum(r > new for r in course_risks if r != risk) + sum(r > risk for r in course_risks if r == risk)
-    new_rank = max(new_rank, rank)
+    # the course's risks sorted ascending (the report passes them sorted: one sort per course)
+    a = course_risks if isinstance(course_risks, np.ndarray) else np.sort(np.asarray(course_risks, dtype=float))
+    n = len(a)
+    above = n - int(np.searchsorted(a, risk, side="right"))  # learners ranked above this one
+    ties = int(np.searchsorted(a, risk, side="right") - np.searchsorted(a, risk, side="left"))
+    rank = 1 + above
+    # after the move: those above the new risk, this learner's equals (and itself) not counted
+    new_rank = max(1 + n - int(np.searchsorted(a, new, side="right")) - (ties if new < risk else 0), rank)
     words = parts[0] + (": " + parts[1] if len(parts) > 1 else "")
     if new_rank > rank:
         words += f", rank {rank} \u2192 {new_rank} in the course"
     return words
 
 
-def _people(rows: pd.DataFrame, details: dict, history: dict, course_risks: dict[str, list[float]]) -> list[dict]:
+def _course_risks(risk_list: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each course's scored risks, sorted ascending (what :func:`effect_words` ranks in)."""
+    return {str(c): np.sort(g["risk"].to_numpy(dtype=float)) for c, g in risk_list.groupby("course_id")}
+
+
+def _people(rows: pd.DataFrame, details: dict, history: dict, course_risks: dict[str, np.ndarray]) -> list[dict]:
     """The table rows of the listed learners in ``rows`` (already in display order)."""
     people = []
     for r in rows.to_dict("records"):
@@ -240,7 +252,7 @@ def render_report(
     >>> html = render_report(as_of=t, overviews=ov, risk_list=rl, details={}, summary=s)  # doctest: +SKIP
     """
     history = history or {}
-    course_risks = {str(c): g["risk"].tolist() for c, g in risk_list.groupby("course_id")}
+    course_risks = _course_risks(risk_list)
     courses = []
     for ov in overviews:
         rows = risk_list[risk_list["course_id"] == ov.course_id]
@@ -287,7 +299,7 @@ def render_caseload(
     the effects are said in."""
     history = history or {}
     rows = caseload.rows
-    course_risks = {str(c): g["risk"].tolist() for c, g in risk_list.groupby("course_id")}
+    course_risks = _course_risks(risk_list)
     return _env().get_template("report.html.j2").render(
         as_of=as_of.strftime("%Y-%m-%d"),
         courses=[],
