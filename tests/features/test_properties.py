@@ -120,12 +120,16 @@ def _submissions(draw, enrollments, assessments, times, taken=frozenset(), marke
 
 def _unknown_scores(draw, subs: pd.DataFrame, c: pd.Timestamp, later) -> pd.DataFrame:
     """Submissions before ``c`` whose score is known at or after ``c``: marked at another time at
-    or after ``c``, with any score."""
+    or after ``c``, with another score (a score where there was none; none or another one where
+    there was one)."""
     if "scored_at" not in subs.columns:
         return subs
     subs = subs.copy()
     for i in np.flatnonzero((subs.scored_at >= c).to_numpy()):  # NaT and earlier marks: known at submitted_at < c
-        subs.loc[subs.index[i], ["scored_at", "score"]] = [at(draw(later)), _score(draw)]
+        old = subs["score"].iloc[i]
+        other = st.integers(0, 99).map(lambda v: float(v + (v >= old)))  # any score but the old one
+        new = draw(other if np.isnan(old) else st.one_of(st.just(np.nan), other))
+        subs.loc[subs.index[i], ["scored_at", "score"]] = [at(draw(later)), new]
     return subs
 
 
