@@ -94,7 +94,9 @@ SCHEMA: dict[str, TableSpec] = {
             Column("score", "float", nullable=True),
         ),
         key=("learner_id", "assessment_id"),
-        optional=(Column("is_banked", "int", True),),
+        # scored_at: when the score was marked (known from max(submitted_at, scored_at); empty or
+        # absent: from submitted_at); docs/data.md, docs/features.md
+        optional=(Column("is_banked", "int", True), Column("scored_at", "time", True)),
     ),
 }
 

@@ -482,7 +482,8 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
     Events far outside their offering (more than ``FAR_DAYS`` before its start or after its end)
     or after ``now`` (default: the clock); a cohort offering that is over (its end before the
     last event of the data) whose activity stops before ``EARLY_STOP`` of its length; scores that
-    look like a 0-1 or 0-10 scale; more than ``CLICKS_WARN`` clicks in one row.
+    look like a 0-1 or 0-10 scale; more than ``CLICKS_WARN`` clicks in one row; a submission
+    ``scored_at`` before its ``submitted_at`` (legal: features take the later of the two).
     """
     # the clock's time is not written into the message: the same data gives the same report
     when = "the time of the check" if now is None else f"{pd.Timestamp(now):%Y-%m-%d %H:%M} UTC"
@@ -500,7 +501,9 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
         future = act["timestamp"] > now
         if future.any():
             warnings.append(_problem("activity", "timestamp", f"events in the future (after {when})", act, future))
-    for table, frame, column in (("submissions", s, "submitted_at"), ("enrollments", e, "registered_at")):
+    for table, frame, column in (("submissions", s, "submitted_at"), ("submissions", s, "scored_at"), ("enrollments", e, "registered_at")):
+        if column not in frame.columns:
+            continue
         future = frame[column] > now
         if future.any():
             warnings.append(_problem(table, column, f"events in the future (after {when})", frame, future))
@@ -524,6 +527,12 @@ def plausibility(t: dict[str, pd.DataFrame], now: pd.Timestamp | None = None) ->
                 Problem("courses", "end", what, int(early.sum()),
                         _offering_rows(c, early, last_event=pd.Series(np.where(has, last, 0)).astype("datetime64[ns]").dt.tz_localize("UTC")).head(N_SHOWN))
             )
+
+    if "scored_at" in s.columns:  # a grade saved before a resubmission (Moodle), or clocks apart
+        mask = s["scored_at"] < s["submitted_at"]
+        if mask.any():
+            what = "scored before submitted: the score counts as known from submitted_at"
+            warnings.append(_problem("submissions", "scored_at", what, s, mask))
 
     for table, frame, column in (("submissions", s, "score"), ("enrollments", e, "final_score")):
         if column not in frame.columns:

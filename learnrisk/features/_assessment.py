@@ -1,8 +1,12 @@
 """Submission and score features: what the learner handed in, when, and how it was marked.
 
-A submission counts at a cutoff when ``submitted_at < cutoff``; its score is taken as known
-from then on (the data has no marking date: if marking takes days, the first week after a
-submission is slightly optimistic; see ``docs/features.md``). An assessment is *due* at a
+A submission counts at a cutoff when ``submitted_at < cutoff``. Its score counts when it is
+known before the cutoff: at ``max(submitted_at, scored_at)`` when the data gives the marking
+time (``scored_at``), else at ``submitted_at`` (OULAD has no marking date: there, if marking
+takes days, the first week after a submission is slightly optimistic; see ``docs/features.md``).
+Work handed in on 2023-01-09 and marked on 2023-01-30: counted as submitted at the cutoff
+2023-01-16, its score first used at the cutoff 2023-02-06. Submission counts, lateness and
+misses read ``submitted_at`` only. An assessment is *due* at a
 cutoff when ``due_at < cutoff`` (no due date: never due, as for many exams). It is *missed*
 when it is due and the learner has not submitted it before the cutoff; a late submission
 turns a miss into a late submission from the moment it is made.
@@ -11,7 +15,8 @@ Submissions are few (one per learner and assessment), so instead of week buckets
 sorted per enrollment by time, laid out as an (enrollment x n-th submission) table, and every
 row reads the cumulative sums at the number of submissions before its cutoff. The sums run
 along one enrollment's own submissions in time order, so a row's values depend only on them,
-summed in the same order every time.
+summed in the same order every time. Scores run in the order they became known (a second
+table, built only when some score is known later than its submission).
 """
 
 from __future__ import annotations
@@ -101,23 +106,44 @@ def assessment_features(off: Offering, req: Requests) -> dict[str, np.ndarray]:
 
     has_due = due != NEVER
     lateness = np.where(has_due, (ts - np.where(has_due, due, 0)) / DAY, np.nan)
-    scored = ~np.isnan(score)
-    w_ok = scored & ~np.isnan(weight)
-    table = _PerEnrollment(g, off.n)
-    rows, col = re, np.maximum(count - 1, 0)
-    some = count > 0
+    at = _reader(_PerEnrollment(g, off.n), re, count)
+    out["submissions_late"] = at((has_due & (ts > due)).astype(np.float64))
+    n_lat = at(has_due.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["lateness_mean"] = np.where(n_lat > 0, at(np.where(has_due, lateness, 0.0)) / n_lat, np.nan)
+        out["lateness_last"] = at(lateness, np.nan, last=True)
+
+    known = off.sub_known[order]
+    if not np.array_equal(known, ts):  # some score is marked after its submission: in marking order
+        order = np.lexsort((off.asm_rank[off.sub_asm], off.sub_ts, off.sub_known, off.sub_enr))
+        g, known = off.sub_enr[order], off.sub_known[order]
+        score, weight = off.sub_score[order], off.weight[off.sub_asm[order]]
+        at = _reader(_PerEnrollment(g, off.n), re, _count_before(g, known, re, cutoff))
+    out.update(_score_features(at, score, weight))
+    return out
+
+
+def _reader(table: _PerEnrollment, rows: np.ndarray, count: np.ndarray):
+    """``at(values)``: for each request row, the cumulative sum (or with ``last``, the last
+    non-missing value) of ``values`` over the first ``count`` items of its enrollment."""
+    col, some = np.maximum(count - 1, 0), count > 0
 
     def at(values: np.ndarray, empty: float = 0.0, last: bool = False) -> np.ndarray:
         t = table.last_valid(values) if last else table.cumsum(values)
         return np.where(some, t[rows, col], empty)
 
-    out["submissions_late"] = at((has_due & (ts > due)).astype(np.float64))
-    n_lat, n_scored = at(has_due.astype(np.float64)), at(scored.astype(np.float64))
+    return at
+
+
+def _score_features(at, score: np.ndarray, weight: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean, weighted, last score and trend over the scores ``at`` reads (those known)."""
+    out: dict[str, np.ndarray] = {}
+    scored = ~np.isnan(score)
+    w_ok = scored & ~np.isnan(weight)
+    n_scored = at(scored.astype(np.float64))
     sum_score = at(np.where(scored, score, 0.0))
     sum_w = at(np.where(w_ok, weight, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["lateness_mean"] = np.where(n_lat > 0, at(np.where(has_due, lateness, 0.0)) / n_lat, np.nan)
-        out["lateness_last"] = at(lateness, np.nan, last=True)
         out["score_mean"] = np.where(n_scored > 0, sum_score / n_scored, np.nan)
         sum_ws = at(np.where(w_ok, weight * np.where(scored, score, 0.0), 0.0))
         out["score_weighted"] = np.where(sum_w > 0, sum_ws / sum_w, np.nan)

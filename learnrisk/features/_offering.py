@@ -7,7 +7,9 @@ a distributed engine (:meth:`Offering.from_frames` encodes the frames of one off
 Times are int64 nanoseconds since the epoch (UTC), encoded by :func:`learnrisk.timeline.to_ns`:
 a missing ``withdrawn_at`` or ``due_at`` is ``NEVER`` (the largest int64), so
 ``withdrawn_at < cutoff`` and ``due_at < cutoff`` are false. ``withdrawn_at`` is read only to
-decide who is in the population at a cutoff (:func:`learnrisk.timeline.active`).
+decide who is in the population at a cutoff (:func:`learnrisk.timeline.active`). A submission's
+score is known at ``sub_known``: the later of ``submitted_at`` and ``scored_at`` (the marking
+time, an optional column), or ``submitted_at`` when ``scored_at`` is absent or empty.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from ..data._validate import enrollment_positions
 from ..errors import FeatureSpecError
-from ..timeline import anchors, is_self_paced, to_ns
+from ..timeline import NAT, anchors, is_self_paced, to_ns
 
 __all__ = [
     "DEFAULT_ACTIVITY_FAMILIES",
@@ -127,6 +129,18 @@ def _family_codes(uniques, explicit: Mapping[str, int]) -> np.ndarray:
     return np.array([activity_family(u, explicit) for u in uniques], dtype=np.int8)
 
 
+def _known_at(submissions: pd.DataFrame, submitted: np.ndarray) -> np.ndarray:
+    """When each submission's score is known (int64 ns): ``max(submitted_at, scored_at)``;
+    ``submitted`` itself when there is no ``scored_at`` column, ``submitted_at`` where it is empty.
+
+    A score marked on 2023-01-20 for work handed in on 2023-01-09 is known from 2023-01-20;
+    a ``scored_at`` before ``submitted_at`` (a plausibility warning) counts from ``submitted_at``.
+    """
+    if "scored_at" not in submissions.columns:
+        return submitted
+    return np.maximum(submitted, to_ns(submissions["scored_at"], missing=NAT))
+
+
 def _float(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         return np.full(len(frame), np.nan)
@@ -139,6 +153,7 @@ class Offering:
 
     Enrollments are positions ``0..n-1``; activity and submissions refer to them by position
     (``act_enr``, ``sub_enr``), submissions to assessments by position (``sub_asm``).
+    ``sub_known``: when each submission's score is known (``sub_ts`` when nothing says later).
     ``learner_id`` holds each enrollment's learner key (any hashable type).
     """
 
@@ -162,6 +177,7 @@ class Offering:
     sub_asm: np.ndarray
     sub_ts: np.ndarray
     sub_score: np.ndarray
+    sub_known: np.ndarray
 
     @property
     def n(self) -> int:
@@ -205,6 +221,7 @@ class Offering:
         sub_keep = (sub_asm >= 0) & (sub_enr >= 0)
         submissions = submissions[sub_keep]
         due = to_ns(assessments["due_at"])
+        sub_ts = to_ns(submissions["submitted_at"])
         return cls(
             course_id=cid,
             start=to_ns(course["start"]),
@@ -224,8 +241,9 @@ class Offering:
             asm_rank=_assessment_rank(due, assessments["assessment_id"]),
             sub_enr=sub_enr[sub_keep].astype(np.int64),
             sub_asm=sub_asm[sub_keep].astype(np.int64),
-            sub_ts=to_ns(submissions["submitted_at"]),
+            sub_ts=sub_ts,
             sub_score=_float(submissions, "score"),
+            sub_known=_known_at(submissions, sub_ts),
         )
 
 
@@ -314,6 +332,7 @@ def split_offerings(
     s_ok = (s_asm >= 0) & (s_pos >= 0)
     s_ts_all = to_ns(sub["submitted_at"])
     s_score_all = _float(sub, "score")
+    s_known_all = _known_at(sub, s_ts_all)
 
     starts, ends = to_ns(courses["start"]), to_ns(courses["end"])
     self_paced = is_self_paced(courses["pacing"]) if "pacing" in courses.columns else np.zeros(len(courses), bool)
@@ -347,6 +366,7 @@ def split_offerings(
                 sub_asm=local_asm[s_asm[s_here]],
                 sub_ts=s_ts_all[s_here],
                 sub_score=s_score_all[s_here],
+                sub_known=s_known_all[s_here],
             )
         )
     return out, learner_index

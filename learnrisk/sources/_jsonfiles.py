@@ -141,7 +141,8 @@ def iso(times: pd.Series) -> list[str]:
 
 def first_attempts(sub: pd.DataFrame, report) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(assessments, submissions) from scored records (``learner_id``, ``assessment_id``,
-    ``submitted_at``, ``score`` 0-100, ``course_id``, ``info`` the assessment extension or None):
+    ``submitted_at``, ``score`` 0-100, optionally ``scored_at``, ``course_id``, ``info`` the
+    assessment extension or None):
     the first attempt per learner and assessment is kept (the later ones counted in ``report``);
     an assessment's kind, due date and weight come from ``info``, else ``assessment``, none, 1."""
     s = sub.assign(score=sub["score"].astype("float64").round(9)).sort_values("submitted_at", kind="stable")
@@ -158,7 +159,7 @@ def first_attempts(sub: pd.DataFrame, report) -> tuple[pd.DataFrame, pd.DataFram
     })
     if any(not i for i in info):
         report.note("assessments without learnrisk's assessment extension: kind 'assessment', no due date, weight 1 (equal weights)")
-    return assessments, s[["learner_id", "assessment_id", "submitted_at", "score"]]
+    return assessments, s[[c for c in ("learner_id", "assessment_id", "submitted_at", "score", "scored_at") if c in s.columns]]
 
 
 def write_jsonl(path: Path, records: Iterable[dict]) -> Path:

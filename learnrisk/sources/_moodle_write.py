@@ -45,7 +45,8 @@ def write_moodle(data: LearningData, out: Path, *, prefix: str = "mdl_", pass_ma
     ``-o ids=idnumber``. One log row is one click (``clicks`` rows at the activity's instant):
     ``homepage`` is the core ``course_viewed`` event, any other type ``mod_<type>``'s
     ``course_module_viewed``. Kinds with "quiz" (or CMA) are quizzes, the rest assignments;
-    scores out of 100; the course total is ``final_score`` with ``gradepass`` ``pass_mark``.
+    scores out of 100, graded (``grade_grades.timemodified``) at ``scored_at``, else when submitted;
+    the course total is ``final_score`` with ``gradepass`` ``pass_mark``.
     """
     out.mkdir(parents=True, exist_ok=True)
     cid = _ids(data.courses["course_id"], 2)  # 1 is the site
@@ -114,6 +115,7 @@ def write_moodle(data: LearningData, out: Path, *, prefix: str = "mdl_", pass_ma
         "timestart": tq, "timefinish": tq, "timemodified": tq, "sumgrades": subs_q["score"].to_numpy(),
     })
     scored = s[s["score"].notna()]
+    marked = _secs(scored["scored_at"].fillna(scored["submitted_at"]) if "scored_at" in s.columns else scored["submitted_at"])
     fin = e[e["final_score"].notna()] if "final_score" in e.columns else e.iloc[:0]
     end_of = dict(zip(c["course_id"], _secs(c["end"])))
     tables["grade_grades"] = pd.DataFrame({
@@ -121,8 +123,8 @@ def write_moodle(data: LearningData, out: Path, *, prefix: str = "mdl_", pass_ma
         "itemid": [*scored["assessment_id"].map(item_of), *fin["course_id"].map(cid).map(lambda i: n_mod + i - 1)],
         "userid": [*scored["learner_id"].map(uid), *fin["learner_id"].map(uid)],
         "rawgrade": [*scored["score"], *fin["final_score"]], "finalgrade": [*scored["score"], *fin["final_score"]],
-        "timecreated": [*_secs(scored["submitted_at"]), *fin["course_id"].map(end_of)],
-        "timemodified": [*_secs(scored["submitted_at"]), *fin["course_id"].map(end_of)],
+        "timecreated": [*marked, *fin["course_id"].map(end_of)],
+        "timemodified": [*marked, *fin["course_id"].map(end_of)],
     })
     tables[LOG] = _log_rows(data, cid, uid)
     paths = []

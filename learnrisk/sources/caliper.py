@@ -15,11 +15,13 @@ How an event becomes canonical rows (``docs/sources-xapi-caliper.md``):
 - **clicks**: one event one click, or the count in ``extensions`` under ``.../clicks``;
 - **submissions**: from grade events: the attempt's ``assignable`` is the assessment, the score
   ``scoreGiven / maxScore`` x 100 (1.2's ``Score``; 1.1's ``Result``: ``resultScore /
-  maxResultScore``; ``normalScore`` as given), at the grade event's time (when the score was
-  known); the first attempt per learner and assessment is kept;
+  maxResultScore``; ``normalScore`` as given), submitted at the attempt's ``endedAtTime`` (the
+  grade event's time without one), ``scored_at`` the grade event's time (when the score was
+  known: it counts from then); the first attempt per learner and assessment is kept;
 - **errors** (one line naming ``file:line``, the envelope or the event id, nothing written): an
   envelope or event whose version is not Caliper 1.1 or 1.2, an event without an actor (or a
-  grade without an assignee) or an ``eventTime``, a time that is not ISO 8601.
+  grade without an assignee) or an ``eventTime``, a time (``eventTime``, an attempt's
+  ``endedAtTime``) that is not ISO 8601.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class _Events:
             raise SourceError(f"{name}: the event has no type")
         obj = ev.get("object")
         ext = ev.get("extensions") if isinstance(ev.get("extensions"), dict) else {}
-        score = due = None
+        score = due = ended = None
         if etype in GRADE_EVENTS:
             # 1.2 GradeEvent: object Attempt, generated Score; 1.1 OutcomeEvent: object Result
             # (its attempt inside), actor the learner
@@ -139,6 +141,7 @@ class _Events:
                 raise SourceError(f"{name}: the grade names no learner (the attempt's assignee)")
             assignable = attempt.get("assignable")
             target = _id(assignable)
+            ended = attempt.get("endedAtTime")
             given = next((gen[k] for k in ("scoreGiven", "resultScore", "normalScore") if gen.get(k) is not None), None)
             top = next((gen[k] for k in ("maxScore", "maxResultScore") if gen.get(k) is not None), None)
             if given is not None:
@@ -160,7 +163,7 @@ class _Events:
         known = key in self.events or atype is not None
         self.rows.append((
             eid, where, etype, learner, _id(ev.get("group")), ts, target, atype if atype is not None else self.events.get(key),
-            known, ext.get(EXT_CLICKS), score, due,
+            known, ext.get(EXT_CLICKS), score, due, ended,
         ))
 
 
@@ -183,7 +186,7 @@ def read_caliper(source, *, report: ImportReport, mapping=None, **options):
     report.read = acc.n
     if acc.envelopes:
         report.note(f"{acc.envelopes:,} envelope{'s' if acc.envelopes != 1 else ''} read")
-    cols = ["eid", "where", "etype", "learner", "course", "ts", "target", "atype", "known", "clicks", "score", "info"]
+    cols = ["eid", "where", "etype", "learner", "course", "ts", "target", "atype", "known", "clicks", "score", "info", "ended"]
     df = pd.DataFrame(acc.rows, columns=cols)
     for c in ("eid", "where", "etype", "learner", "course", "ts", "target", "atype"):
         df[c] = df[c].astype("str")
@@ -193,11 +196,13 @@ def read_caliper(source, *, report: ImportReport, mapping=None, **options):
         row = df[mask].iloc[0]
         return f"{row['where']}" + (f" (event {row['eid']})" if isinstance(row["eid"], str) else "") + f": {what}"
 
-    times = pd.to_datetime(df["ts"], utc=True, format="ISO8601", errors="coerce")
-    bad = times.isna().to_numpy()
-    if bad.any():
-        raise SourceError(first(bad, f"eventTime {df.loc[bad, 'ts'].iloc[0]!r} is not ISO 8601"))
-    df["timestamp"] = times
+    for col, name in (("ts", "eventTime"), ("ended", "endedAtTime")):
+        times = pd.to_datetime(df[col], utc=True, format="ISO8601", errors="coerce")
+        bad = (times.isna() & df[col].notna()).to_numpy()
+        if bad.any():
+            raise SourceError(first(bad, f"{name} {df.loc[bad, col].iloc[0]!r} is not ISO 8601"))
+        df[col] = times
+    df["timestamp"] = df["ts"]
     unknown = ~df["known"].to_numpy()
     if unknown.any():
         if strict:
@@ -216,8 +221,8 @@ def read_caliper(source, *, report: ImportReport, mapping=None, **options):
     grades = grades[~no_target]
     assessments, submissions = first_attempts(pd.DataFrame({
         "learner_id": strip_prefix(grades["learner"], strips["learners"]), "assessment_id": strip_prefix(grades["target"], strips["assessments"]),
-        "submitted_at": grades["timestamp"], "score": grades["score"].astype("float64"), "course_id": grades["course_id"],
-        "info": grades["info"],
+        "submitted_at": grades["ended"].fillna(grades["timestamp"]), "score": grades["score"].astype("float64"),
+        "scored_at": grades["timestamp"].where(grades["score"].notna()), "course_id": grades["course_id"], "info": grades["info"],
     }), report)
     ev = df[df["atype"].notna().to_numpy()]
     activity = pd.DataFrame({
@@ -240,7 +245,8 @@ _WRITTEN_AS = (  # activity type containing ... -> (event type, action, object t
 def caliper_events(data, seed: int = 0):
     """LearningData as Caliper 1.2 events (dicts): one per activity row (a NavigationEvent,
     an AssessmentEvent or a MessageEvent by its family; its clicks and activity type in
-    ``extensions``), one GradeEvent per submission (the score out of 100)."""
+    ``extensions``), one GradeEvent per submission (the score out of 100) at ``scored_at`` (else
+    when submitted), the attempt ending when submitted."""
     act, sub = data.activity, data.submissions
     raw = np.random.default_rng(seed).bytes(16 * (len(act) + len(sub)))
     ids = (f"urn:uuid:{uuid.UUID(bytes=raw[16 * i:16 * i + 16], version=4)}" for i in range(len(act) + len(sub)))
@@ -262,7 +268,10 @@ def caliper_events(data, seed: int = 0):
         }
     asm = data.assessments.set_index("assessment_id")
     due = {aid: None if pd.isna(t) else t.strftime("%Y-%m-%dT%H:%M:%S.000Z") for aid, t in asm["due_at"].items()}
-    for learner, aid, ts, score in zip(sub["learner_id"], sub["assessment_id"], iso(sub["submitted_at"]), sub["score"].tolist(), strict=True):
+    marked = sub["scored_at"].fillna(sub["submitted_at"]) if "scored_at" in sub.columns else sub["submitted_at"]
+    for learner, aid, ended, ts, score in zip(
+        sub["learner_id"], sub["assessment_id"], iso(sub["submitted_at"]), iso(marked), sub["score"].tolist(), strict=True,
+    ):
         course = asm.at[aid, "course_id"]
         attempt_id = f"{BASE}assess/{aid}/users/{learner}/attempts/1"
         assignable = {"id": BASE + "assess/" + aid, "type": "Assessment",
@@ -275,7 +284,7 @@ def caliper_events(data, seed: int = 0):
         yield {
             "@context": CONTEXT_1P2, "id": next(ids), "type": "GradeEvent", "actor": app, "action": "Graded",
             "object": {"id": attempt_id, "type": "Attempt", "assignee": {"id": BASE + "users/" + learner, "type": "Person"},
-                       "assignable": assignable, "count": 1},
+                       "assignable": assignable, "count": 1, "endedAtTime": ended},
             "eventTime": ts, "edApp": app, "group": group[course], "generated": generated,
         }
 

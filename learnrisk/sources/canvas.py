@@ -31,7 +31,8 @@
   ``discussion_topic`` -> discussion, else assignment).
 - ``submissions`` -> submissions: ``score / points_possible * 100``; at ``submitted_at``, or at
   ``graded_at`` for a grade without a submission (on paper, entered by the teacher: known from
-  then). Canvas's placeholders (nothing submitted or graded), excused and deleted rows are dropped.
+  then); ``graded_at`` of a scored row is ``scored_at`` (the score counts from then).
+  Canvas's placeholders (nothing submitted or graded), excused and deleted rows are dropped.
 - ``users`` is not needed (learner ids are Canvas user ids; names and e-mails are never read).
 
 Records with ``meta.action`` ``D`` delete their key; with several records of one key (an
@@ -267,6 +268,7 @@ def _submissions(frame: pd.DataFrame, assessments: pd.DataFrame | None, report: 
     score = (raw / points * 100).where(points > 0)
     return pd.DataFrame({
         "learner_id": _ids(_col(frame, "user_id", t)), "assessment_id": aid, "submitted_at": at, "score": score,
+        "scored_at": graded.where(score.notna()),
     })[keep]
 
 
@@ -333,7 +335,8 @@ def write_canvas(data: LearningData, out: Path, format: str = "jsonl") -> list[P
     columns). Ids are numbered (:func:`_numbered`); ``courses.sis_source_id`` keeps the course id
     (read it back with ``-o course_id=sis``). Each activity row becomes ``clicks`` requests to a
     controller of its family; every enrollment is a StudentEnrollment, withdrawn ones deleted at
-    their withdrawal; points possible are the weights."""
+    their withdrawal; points possible are the weights; a score is graded at ``scored_at``
+    (else when submitted)."""
     if format not in ("jsonl", "csv", "parquet"):
         raise SourceError(f"format for the canvas writer is jsonl, csv or parquet, found {format!r}")
     out = Path(out)
@@ -342,6 +345,7 @@ def write_canvas(data: LearningData, out: Path, format: str = "jsonl") -> list[P
     c, e, a = data.courses, data.enrollments, data.assessments
     gone = e["withdrawn_at"].notna()
     s = data.submissions.merge(a[["assessment_id", "weight"]], on="assessment_id", how="left")
+    graded = s["scored_at"].fillna(s["submitted_at"]) if "scored_at" in s.columns else s["submitted_at"]
     tables = {
         "courses": {
             "key.id": c["course_id"].map(courses), "value.name": c["title"] if "title" in c.columns else c["course_code"],
@@ -365,6 +369,7 @@ def write_canvas(data: LearningData, out: Path, format: str = "jsonl") -> list[P
             "key.id": np.arange(900001, 900001 + len(s)), "value.assignment_id": s["assessment_id"].map(assignments),
             "value.user_id": s["learner_id"].map(users), "value.submitted_at": _iso(s["submitted_at"]),
             "value.score": s["score"] * s["weight"] / 100, "value.workflow_state": np.where(s["score"].isna(), "submitted", "graded"),
+            "value.graded_at": _iso(graded.where(s["score"].notna())),
         },
     }
     act = data.activity

@@ -31,8 +31,9 @@ What becomes what (times are Unix seconds in Moodle; ``0`` means "not set"):
 - submissions: ``assign_submission`` (``status = 'submitted'``, ``latest = 1``) at
   ``timemodified``; ``quiz_attempts`` (``state = 'finished'``, not a preview) at the last
   ``timefinish``; ``score`` = (``grade_grades.finalgrade`` - ``grademin``) / (``grademax`` -
-  ``grademin``) x 100. A grade with no submission record is dated at the grade's
-  ``timemodified`` (when it was known).
+  ``grademin``) x 100, ``scored_at`` the grade's ``grade_grades.timemodified`` (when it was
+  marked: the score counts from then). A grade with no submission record is dated at the
+  grade's ``timemodified`` (when it was known).
 - ``logstore_standard_log`` -> activity, one row one click (see :func:`activity_types`):
   ``edulevel`` 2 (participating) and 0 (other) are kept, 1 (teaching) is dropped; rows of the
   site or the system (``courseid`` 0 or 1), of no logged-in user (``userid`` 0), done while logged
@@ -418,11 +419,13 @@ def _submissions(t, assessments: pd.DataFrame, learner, report: ImportReport) ->
         report.note(f"{int(graded_only.sum()):,} grades with no submission record dated when graded (grade_grades.timemodified)")
     both = both[both["t"].notna() | graded_only]
     when = both["t"].where(both["t"].notna(), both["timemodified"])
+    marked = both["timemodified"].where(both["finalgrade"].notna())
     ids = a.set_index(["module", "moodle_id"])["assessment_id"]
     return pd.DataFrame({
         "learner_id": both["userid"].astype("int64").map(learner).to_numpy(),
         "assessment_id": ids.reindex(pd.MultiIndex.from_arrays([both["module"], both["moodle_id"].astype("int64")])).to_numpy(),
         "submitted_at": _seconds(when).to_numpy(), "score": both["score"].astype("float64").to_numpy(),
+        "scored_at": _seconds(marked).to_numpy(),
     })
 
 

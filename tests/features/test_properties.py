@@ -4,7 +4,11 @@ Random small logs (a cohort course and a self-paced course, events at arbitrary 
 and exactly on week boundaries). For a cutoff ``c`` taken from the rows built, the data is
 changed at or after ``c`` in every way the rule allows:
 
-- activity and submissions at or after ``c`` are deleted and new ones added at or after ``c``;
+- activity and submissions at or after ``c`` are deleted and new ones added at or after ``c``
+  (with a marking date ``scored_at`` or none, a marking date before the submission too);
+- a submission before ``c`` whose score is not known before ``c`` (marked at or after ``c``)
+  gets another marking date at or after ``c`` and any score (or none); a log without
+  ``scored_at`` gets the column from the new submissions;
 - assessments due at or after ``c`` (with no submission before ``c``) are deleted, new ones
   due at or after ``c`` (or with no due date) are added;
 - outcomes and final scores are scrambled;
@@ -73,7 +77,7 @@ def logs(draw) -> LearningData:
     pairs = list(zip(enrollments.learner_id, enrollments.course_id))
     activity = _activity(draw, pairs, offsets, 0, 40)
     assessments = _assessments(draw, offsets, "A", 0, 4)
-    submissions = _submissions(draw, enrollments, assessments, offsets)
+    submissions = _submissions(draw, enrollments, assessments, offsets, marked=draw(st.booleans()))
     return LearningData(COURSES, pd.DataFrame({"learner_id": learners}), enrollments, activity, assessments, submissions)
 
 
@@ -93,14 +97,40 @@ def _assessments(draw, times, prefix, lo, hi) -> pd.DataFrame:
     )
 
 
-def _submissions(draw, enrollments, assessments, times, taken=frozenset()) -> pd.DataFrame:
+# a marking date: none, some time after the submission (or exactly at it), or before it
+marking = st.one_of(st.none(), st.integers(0, 5 * WEEK_S), st.integers(0, 4).map(lambda w: w * WEEK_S), st.integers(-3 * 86_400, -1))
+
+
+def _score(draw) -> float:
+    score = draw(st.one_of(st.none(), st.integers(0, 100)))
+    return np.nan if score is None else float(score)
+
+
+def _submissions(draw, enrollments, assessments, times, taken=frozenset(), marked=False) -> pd.DataFrame:
     rows = []
     for lid, cid in zip(enrollments.learner_id, enrollments.course_id):
         for aid in assessments.assessment_id[assessments.course_id == cid]:
             if (lid, aid) not in taken and draw(st.booleans()):
-                score = draw(st.one_of(st.none(), st.integers(0, 100)))
-                rows.append((lid, aid, at(draw(times)), np.nan if score is None else float(score)))
-    return pd.DataFrame(rows, columns=["learner_id", "assessment_id", "submitted_at", "score"])
+                t, delay = draw(times), draw(marking) if marked else None
+                rows.append((lid, aid, at(t), _score(draw), pd.NaT if delay is None else at(t + delay)))
+    frame = pd.DataFrame(rows, columns=["learner_id", "assessment_id", "submitted_at", "score", "scored_at"])
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True).astype("datetime64[ns, UTC]")
+    return frame if marked else frame.drop(columns="scored_at")
+
+
+def _unknown_scores(draw, subs: pd.DataFrame, c: pd.Timestamp, later) -> pd.DataFrame:
+    """Submissions before ``c`` whose score is known at or after ``c``: marked at another time at
+    or after ``c``, with another score (a score where there was none; none or another one where
+    there was one)."""
+    if "scored_at" not in subs.columns:
+        return subs
+    subs = subs.copy()
+    for i in np.flatnonzero((subs.scored_at >= c).to_numpy()):  # NaT and earlier marks: known at submitted_at < c
+        old = subs["score"].iloc[i]
+        other = st.integers(0, 99).map(lambda v: float(v + (v >= old)))  # any score but the old one
+        new = draw(other if np.isnan(old) else st.one_of(st.just(np.nan), other))
+        subs.loc[subs.index[i], ["scored_at", "score"]] = [at(draw(later)), new]
+    return subs
 
 
 def _future(draw, data: LearningData, c: pd.Timestamp) -> LearningData:
@@ -110,12 +140,12 @@ def _future(draw, data: LearningData, c: pd.Timestamp) -> LearningData:
     e = data.enrollments.copy()
     pairs = list(zip(e.learner_id, e.course_id))
     activity = pd.concat([data.activity[data.activity.timestamp < c], _activity(draw, pairs, later, 0, 15)], ignore_index=True)
-    subs = data.submissions[data.submissions.submitted_at < c]
+    subs = _unknown_scores(draw, data.submissions[data.submissions.submitted_at < c], c, later)
     a = data.assessments
     keep = ~(a.due_at >= c) | a.assessment_id.isin(subs.assessment_id)
     a = pd.concat([a[keep], _assessments(draw, later, "NEW", 0, 2)], ignore_index=True)
     taken = frozenset(zip(subs.learner_id, subs.assessment_id))
-    subs = pd.concat([subs, _submissions(draw, e, a, later, taken)], ignore_index=True)
+    subs = pd.concat([subs, _submissions(draw, e, a, later, taken, marked=True)], ignore_index=True)
     # labels: scrambled; withdrawals at or after c moved anywhere at or after c (or removed)
     e["outcome"] = draw(st.permutations(list(e["outcome"])))
     e["final_score"] = draw(st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=len(e), max_size=len(e)))

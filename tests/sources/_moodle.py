@@ -9,12 +9,15 @@ import pandas as pd
 import learnrisk
 from learnrisk import synthetic
 
+from .roundtrip import marked_later
+
 WEEKS = [1, 3, 6, 10]
 
 
 def small_data():
-    # 2 codes x 2 offerings, ~35 enrollments: every outcome, quizzes (CMA) and assignments (TMA, Exam)
-    return synthetic.generate(n_learners=32, n_courses=2, offerings=2, seed=11)
+    # 2 codes x 2 offerings, ~35 enrollments: every outcome, quizzes (CMA) and assignments (TMA,
+    # Exam); most scores marked after the submission (grade_grades.timemodified)
+    return marked_later(synthetic.generate(n_learners=32, n_courses=2, offerings=2, seed=11))
 
 
 def _sorted(frame: pd.DataFrame, keys) -> pd.DataFrame:
@@ -44,7 +47,7 @@ def assert_same_as_written(original, back) -> None:
 
     skeys = ["learner_id", "assessment_id"]
     s0, s1 = _sorted(original.submissions, skeys), _sorted(back.submissions, skeys)
-    for col in (*skeys, "submitted_at"):
+    for col in (*skeys, "submitted_at", "scored_at"):
         assert s1[col].tolist() == s0[col].tolist(), col
     np.testing.assert_allclose(s1["score"].to_numpy(float), s0["score"].to_numpy(float), equal_nan=True)
 

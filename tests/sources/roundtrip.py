@@ -3,6 +3,7 @@ reader gives the same canonical data on the fields the format carries, and the s
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 import learnrisk
@@ -21,6 +22,25 @@ def synthetic() -> learnrisk.LearningData:
     record per click stay small: about 13,000 records)."""
     data = learnrisk.synthetic.generate(40, 1, 2, seed=11)
     return data.replace(activity=data.activity.assign(clicks=data.activity["clicks"].clip(upper=2)))
+
+
+def marked_later(data: learnrisk.LearningData, seed: int = 0) -> learnrisk.LearningData:
+    """``data`` with a marking date (``scored_at``) on each scored submission: the submission
+    itself for about a third, else 1 second to 3 weeks later (whole seconds), so that some
+    scores cross a weekly cutoff; unscored submissions have none."""
+    s = data.submissions
+    rng = np.random.default_rng(seed)
+    delay = np.where(rng.random(len(s)) < 1 / 3, 0, rng.integers(1, 21 * 86_400, len(s)))
+    scored_at = (s["submitted_at"] + pd.to_timedelta(delay, unit="s")).where(s["score"].notna())
+    return data.replace(submissions=s.assign(scored_at=scored_at))
+
+
+def assert_same_marks(original, back) -> None:
+    """The marking dates read back equal those written (both sorted by learner and assessment)."""
+    keys = ["learner_id", "assessment_id"]
+    a, b = (d.submissions.sort_values(keys).reset_index(drop=True) for d in (original, back))
+    assert a["scored_at"].notna().sum() > 10 and (a["scored_at"] > a["submitted_at"]).sum() > 10
+    pd.testing.assert_series_equal(b["scored_at"], a["scored_at"], check_dtype=False)
 
 
 def clicks(data, families: bool = False, resources: bool = True) -> pd.Series:

@@ -15,6 +15,7 @@ from learnrisk.errors import ConfigError, SourceError
 
 from ..conftest import T, run_cli
 from .event_round_trip import assert_same_on_what_events_carry
+from .roundtrip import assert_same_marks, marked_later
 
 FIX = Path(__file__).parent / "fixtures" / "caliper"
 SECTION = "https://example.edu/terms/201801/courses/7/sections/1"
@@ -42,10 +43,12 @@ def test_the_1p2_spec_events_field_by_field():
     for res, (learner, atype, ts) in want.items():
         assert act.loc[res, ["learner_id", "activity_type", "timestamp"]].tolist() == [learner, atype, T(ts)], res
     assert set(data.activity["course_id"]) == {"201801/courses/7/sections/1"} and (data.activity["clicks"] == 1).all()
-    # GradeEvent: the grader is the actor, the learner the attempt's assignee; 10 of 15 at the event's time
+    # GradeEvent: the grader is the actor, the learner the attempt's assignee; 10 of 15, handed in
+    # when the attempt ended, marked at the event's time
     sub = data.submissions.iloc[0]
     assert len(data.submissions) == 1
-    assert sub[["learner_id", "assessment_id", "submitted_at"]].tolist() == ["554433", f"{SECTION}/assess/1", T("2018-11-15 10:57:06")]
+    assert sub[["learner_id", "assessment_id", "submitted_at", "scored_at"]].tolist() == [
+        "554433", f"{SECTION}/assess/1", T("2018-11-15 10:55:12"), T("2018-11-15 10:57:06")]
     assert sub["score"] == pytest.approx(200 / 3)
     assert data.assessments.iloc[0][["course_id", "kind", "weight"]].tolist() == ["201801/courses/7/sections/1", "assessment", 1.0]
     assert "https://example.edu/autograder" not in set(data.learners["learner_id"])
@@ -59,17 +62,20 @@ def test_the_1p1_events_in_json_lines_with_an_outcome_event():
     sub = data.submissions.iloc[0]
     assert sub["learner_id"] == "554433" and sub["score"] == pytest.approx(200 / 3)
     assert sub["assessment_id"] == "https://example.edu/terms/201601/courses/7/sections/1/assess/1"
+    assert (sub["submitted_at"], sub["scored_at"]) == (T("2016-11-15 10:55:30"), T("2016-11-15 10:57:06"))  # attempt end, event
 
 
 def test_round_trip_through_the_writer_gives_the_same_tables_and_features(tmp_path, capsys):
-    d = learnrisk.synthetic.generate(n_learners=12, seed=11)
+    d = marked_later(learnrisk.synthetic.generate(n_learners=12, seed=11))  # grade events after the attempts
     sources.write("caliper", d, tmp_path / "c")
     code, out, err = run_cli(
         capsys, "import", tmp_path / "c", "--from", "caliper", "--mapping", tmp_path / "c" / "caliper-mapping.yaml", "--out", tmp_path / "canon"
     )
     assert code == 0, err
     assert "envelopes read" in out
-    assert_same_on_what_events_carry(learnrisk.read_parquet(tmp_path / "canon"), d, weeks=[3, 8])
+    back = learnrisk.read_parquet(tmp_path / "canon")
+    assert_same_on_what_events_carry(back, d, weeks=[3, 8])
+    assert_same_marks(d, back)
 
 
 def _event(**over):

@@ -18,7 +18,7 @@ from learnrisk import sources
 from learnrisk.errors import SourceError
 
 from ..conftest import T, run_cli
-from .roundtrip import assert_same_features, clicks, read_reported, synthetic
+from .roundtrip import assert_same_features, clicks, marked_later, read_reported, synthetic
 
 FIXTURE = Path(__file__).parent / "fixtures" / "canvas"
 
@@ -87,7 +87,7 @@ def test_the_cli_imports_the_example_and_counts_api_requests_on_request(tmp_path
 
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory):
-    data = synthetic()
+    data = marked_later(synthetic())  # graded_at: the marking date
     out = tmp_path_factory.mktemp("canvas") / "cd2"
     assert sorted(p.parent.name for p in sources.write("canvas", data, out)) == sorted(sources.FILES["canvas"])
     return data, out
@@ -116,6 +116,7 @@ def test_round_trip_through_canvas_data_2(round_trip, tmp_path, capsys):
     s1 = data.submissions.sort_values(["learner_id", "submitted_at"]).reset_index(drop=True)
     s2 = back.submissions.sort_values(["learner_id", "submitted_at"]).reset_index(drop=True)
     pd.testing.assert_series_equal(s1["score"], s2["score"], check_exact=False, rtol=1e-9)
+    pd.testing.assert_series_equal(s1["scored_at"], s2["scored_at"])
     assert_same_features(data, back)
 
 

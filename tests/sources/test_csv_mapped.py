@@ -10,6 +10,7 @@ import pytest
 
 from learnrisk import sources
 from learnrisk.errors import SourceError
+from learnrisk.features import build_features
 
 from ..conftest import T, run_cli
 from .roundtrip import assert_same_features, clicks, synthetic
@@ -219,3 +220,21 @@ def test_counted_activity_rows_need_whole_clicks(tmp_path):
         sources.read_csv(tmp_path, mapping)
     (tmp_path / "activity.csv").write_text("u,c,t,a,n\nu1,C,2024-01-08,page,3\n")
     assert sources.read_csv(tmp_path, mapping).activity["clicks"].tolist() == [3]
+
+
+def test_a_marking_date_maps_to_scored_at_and_the_score_counts_from_then(tmp_path):
+    (tmp_path / "events.csv").write_text("u,c,t,a\nu1,C,2024-01-08T10:00:00Z,page\n")
+    (tmp_path / "assessments.csv").write_text("id,c,kind,w,d\nA1,C,quiz,1,2024-01-10\n")
+    (tmp_path / "submissions.csv").write_text("u,a,t,s,g\nu1,A1,2024-01-09T10:00:00Z,80,01/02/2024 09:00\n")
+    mapping = {
+        "events": {"columns": {"learner_id": "u", "course_id": "c", "timestamp": "t", "activity_type": "a"}},
+        "assessments": {"columns": {"assessment_id": "id", "course_id": "c", "kind": "kind", "weight": "w", "due_at": "d"}},
+        "submissions": {"columns": {"learner_id": "u", "assessment_id": "a", "submitted_at": "t", "score": "s", "scored_at": "g"},
+                        "times": {"scored_at": {"format": "%d/%m/%Y %H:%M", "zone": "Europe/Paris"}}},
+        "course_dates": {"C": {"start": "2024-01-08", "end": "2024-03-04"}},
+    }
+    data = sources.read_csv(tmp_path, mapping)
+    assert data.submissions["scored_at"].tolist() == [T("2024-02-01 08:00")]  # 09:00 in Paris
+    f = build_features(data, weeks=[2, 4]).set_index("week")
+    assert f["assessments_submitted"].tolist() == [1, 1]
+    assert pd.isna(f.loc[2, "score_mean"]) and f.loc[4, "score_mean"] == 80.0  # week 4 cutoff: 02-05

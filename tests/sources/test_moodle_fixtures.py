@@ -142,13 +142,14 @@ def test_assessments_and_submissions_field_by_field(fixture_read):
     s = data.submissions.set_index(["learner_id", "assessment_id"]).sort_index()
     ts = lambda t: pd.Timestamp(t, unit="s", tz="UTC")  # noqa: E731
     assert s.index.tolist() == [("3", "assign-40"), ("3", "quiz-50"), ("4", "quiz-50"), ("6", "assign-41")]
-    # the latest submitted attempt; the draft of learner 4 is no submission
-    assert s.loc[("3", "assign-40")].tolist() == [ts(1695500000), 75.0]  # 15 / 20
+    # the latest submitted attempt; the draft of learner 4 is no submission; marked two days
+    # later (grade_grades.timemodified): the score counts from then
+    assert s.loc[("3", "assign-40")].tolist() == [ts(1695500000), 75.0, ts(1695700000)]  # 15 / 20
     # the last finished attempt (not the preview of the teacher, not an attempt in progress)
-    assert s.loc[("3", "quiz-50")].tolist() == [ts(1694950000), 80.0]  # 8 / 10
+    assert s.loc[("3", "quiz-50")].tolist() == [ts(1694950000), 80.0, ts(1694950000)]  # 8 / 10
     # graded with no submission record: dated when graded
-    assert s.loc[("4", "quiz-50")].tolist() == [ts(1695000000), 40.0]
-    assert s.loc[("6", "assign-41")].tolist() == [ts(1698000000), 70.0]
+    assert s.loc[("4", "quiz-50")].tolist() == [ts(1695000000), 40.0, ts(1695000000)]
+    assert s.loc[("6", "assign-41")].tolist() == [ts(1698000000), 70.0, ts(1698000000)]
 
 
 def test_ids_from_idnumber_fall_back_to_moodle_ids():
