@@ -91,6 +91,8 @@ def _assessments(data: LearningData, course_id: str, e: pd.DataFrame, as_of: pd.
     s = data.submissions
     s = s[s["assessment_id"].isin(a["assessment_id"]) & (s["submitted_at"] < as_of)]
     s = s[s["learner_id"].isin(e["learner_id"])]
+    if "scored_at" in s.columns:  # a score counts once it is marked (features' rule)
+        s = s.assign(score=s["score"].where(~(s["scored_at"] >= as_of)))
     rows = []
     for r in a.itertuples(index=False):
         expected = int(((e["registered_at"] < r.due_at) & ~(e["withdrawn_at"] < r.due_at)).sum())

@@ -40,7 +40,9 @@ COLUMNS: dict[int, tuple[str, dict[str, str]]] = {
     3: ("assessments", {
         "assessment_id": "string", "kind": "string", "due_at": "timestamp", "weight": "double", "title": "string",
     }),
-    4: ("submissions", {"learner_id": "string", "assessment_id": "string", "submitted_at": "timestamp", "score": "double"}),
+    4: ("submissions", {
+        "learner_id": "string", "assessment_id": "string", "submitted_at": "timestamp", "score": "double", "scored_at": "timestamp",
+    }),
 }  # fmt: skip
 TAG = "_table"
 _COURSE_COLUMNS = ("course_id", "course_code", "start", "end", "pacing", "title")
@@ -101,7 +103,7 @@ def read_tables(spark, folder: str | os.PathLike, tables=TABLES) -> dict:
     return out
 
 
-TIME_COLUMNS = ("start", "end", "registered_at", "withdrawn_at", "timestamp", "due_at", "submitted_at")
+TIME_COLUMNS = ("start", "end", "registered_at", "withdrawn_at", "timestamp", "due_at", "submitted_at", "scored_at")
 
 
 def _times(df):
@@ -188,7 +190,7 @@ def offering_data(rows: pd.DataFrame) -> LearningData:
     """One group of :func:`offering_rows` (one offering, or one learner bucket of it) as a
     LearningData, unvalidated (the source was checked before), times back in UTC."""
     rows = rows.copy()
-    for col in ("start", "end", "registered_at", "withdrawn_at", "timestamp", "due_at", "submitted_at"):
+    for col in TIME_COLUMNS:
         if col in rows.columns:
             rows[col] = to_utc(rows[col])
     tables = {}

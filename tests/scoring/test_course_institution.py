@@ -136,6 +136,23 @@ def test_course_view_is_as_of_safe_and_says_when_nothing_came_before(world, full
     assert "No earlier offering of" in page
 
 
+def test_course_view_mean_score_counts_only_marked_scores(world):
+    """A score marked on or after the as-of date (submissions.scored_at) is not in the view's
+    mean score, as it is in no feature."""
+    data, t = world["data"], as_of_ts(AS_OF)
+    ovs = course_overviews(data, t)
+    cid = ovs[0].course_id
+    before = course_diagnostics(data, t, ovs)[cid].assessments
+    assert any(np.isfinite(a["mean_score"]) for a in before)
+    s = data.submissions
+    late = data.replace(submissions=s.assign(scored_at=t))  # every score marked at t: none known before it
+    after = course_diagnostics(late, t, ovs)[cid].assessments
+    assert all(np.isnan(a["mean_score"]) for a in after)
+    assert [a["submitted"] for a in after] == [a["submitted"] for a in before]
+    early = data.replace(submissions=s.assign(scored_at=s["submitted_at"]))
+    assert course_diagnostics(early, t, ovs)[cid].assessments == before
+
+
 def test_institution_view(written):
     res = written["res"]
     page = (res.folder / "institution.html").read_text()
