@@ -153,6 +153,8 @@ def sparkline_svg(points: list[tuple[str, float]], *, width: int = 64, height: i
     )
 
 
+REPORT_ROWS_PER_COURSE = 500  # listed learners shown per course on report.html (ranked; all in risk_list.csv)
+
 def effect_words(risk: float, reduction: float, course_risks) -> str:
     """An intervention's estimated effect in words that mean something even for a saturated
     learner: the points of risk, the change of the odds, and the move in the course's ranking.
@@ -257,6 +259,7 @@ def render_report(
     for ov in overviews:
         rows = risk_list[risk_list["course_id"] == ov.course_id]
         listed = _listed(rows).sort_values("rank")
+        shown = listed.head(REPORT_ROWS_PER_COURSE)  # the page stays readable; the CSV has everyone
         bands = rows["band"].value_counts()
         courses.append(
             {
@@ -266,7 +269,8 @@ def render_report(
                 "svg": engagement_svg(ov.curve),
                 "dist": risk_distribution_svg(rows["risk"], rows["band"]),
                 "share_this_week": ov.active_this_week / ov.active_enrollments if ov.active_enrollments else float("nan"),
-                "people": _people(listed, details, history, course_risks),
+                "people": _people(shown, details, history, course_risks),
+                "n_listed_hidden": int(len(listed) - len(shown)),
                 "n_high": int(bands.get("high", 0)),
                 "n_medium": int(bands.get("medium", 0)),
                 "n_low": int(bands.get("low", 0)),

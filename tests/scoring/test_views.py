@@ -210,3 +210,19 @@ def test_an_advisors_capacity_comes_from_any_row_and_must_agree():
     rows.loc[0, "capacity"] = 3
     with pytest.raises(ScoringError, match="advisor 'Ann' has different capacities"):
         assignments(None, rows)
+
+
+def test_report_shows_the_first_listed_learners_of_a_course_and_says_how_many_more(world, default, monkeypatch):
+    """A course with thousands of listed learners (probability bands at scale) shows the top of
+    its ranking on report.html and points at risk_list.csv for the others."""
+    from learnrisk.scoring import _report
+
+    rl = default.risk_list
+    listed = rl[rl["band"] != "low"].groupby("course_id").size()
+    assert (listed > 2).any()
+    monkeypatch.setattr(_report, "REPORT_ROWS_PER_COURSE", 2)
+    page = score(world["data"], AS_OF, world["dropout"], world["under"], top_k=4).report_html
+    for course, n in listed.items():
+        if n > 2:
+            assert f"{n - 2} more listed learners, lower in the ranking, are not shown" in page
+    assert "not shown on this page" not in default.report_html
