@@ -476,38 +476,46 @@ def _with_caseloads(risk: pd.DataFrame, caseloads: list, assigned: pd.DataFrame)
     return out
 
 
-def _view_data(data, data_path: str | None, t: pd.Timestamp) -> LearningData | None:
-    """What the course views read: the running offerings and the latest finished offerings of their
-    course codes (``_course.EARLIER_OFFERINGS``; the diagnostics compare passing and not-passing
-    learners of those). Data given in memory
-    are used as they are; a path (the weekly job read only the running offerings, or a stream or
-    Spark source read them in batches) is read again for those offerings only."""
+def _view_inputs(data, data_path: str | None, t: pd.Timestamp, overviews) -> tuple[dict, dict[str, str]] | None:
+    """What the course views show: each running offering's :func:`course_diagnostics` (it
+    compares with the latest finished offerings of its code, ``_course.EARLIER_OFFERINGS``),
+    and each offering's course code. Data given in memory are used as they are; a Parquet folder
+    (the weekly job read only the running offerings, or a stream or Spark source read them in
+    batches) is read again **one course code at a time** (its running offerings and their
+    earlier ones), so memory stays bounded by one code's few offerings, not by every running
+    offering at once; an OULAD folder or zip is small enough to read whole."""
     if isinstance(data, LearningData) and data_path is None:
-        return data
+        return course_diagnostics(data, t, overviews), _codes(data.courses)
     if data_path is None:
         return None
-    folder = Path(data_path)
-    if (folder / "courses.parquet").is_file():
-        courses = pd.read_parquet(folder / "courses.parquet", columns=["course_id", "course_code", "start", "end"])
-    else:  # an OULAD folder or zip: small enough to read whole
+    parquet = (Path(data_path) / "courses.parquet").is_file()
+    if parquet:
+        courses = pd.read_parquet(Path(data_path) / "courses.parquet", columns=["course_id", "course_code", "start", "end"])
+    else:  # an OULAD folder or zip
         courses = load_data(data_path, validate=False, extra_columns=False).courses
     start, end = (pd.to_datetime(courses[c], utc=True) for c in ("start", "end"))
     running = courses.loc[(start <= t) & (end > t), ["course_id", "course_code"]].astype(str)
-    courses = courses.assign(end=end)
-    earlier = earlier_offerings(courses, set(running["course_code"]), t)
-    ids = running["course_id"].tolist() + [i for code_ids in earlier.values() for i in code_ids]
-    return load_data(data_path, courses=ids, extra_columns=False, validate=False)
+    earlier = earlier_offerings(courses.assign(end=end), set(running["course_code"]), t)
+    groups = [g for _, g in running.groupby("course_code", sort=True)] if parquet else [running]
+    diagnostics: dict = {}
+    for mine in groups:
+        ids = mine["course_id"].tolist() + [i for c in sorted(set(mine["course_code"])) for i in earlier[c]]
+        part = load_data(data_path, courses=ids, extra_columns=False, validate=False)
+        diagnostics.update(course_diagnostics(part, t, [ov for ov in overviews if ov.course_id in set(mine["course_id"])]))
+    return diagnostics, _codes(courses)
 
 
-def _views(data, t, overviews, risk, summary, out_path: Path, earlier: list[str]) -> dict[str, tuple[None, str]]:
+def _codes(courses: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(courses["course_id"].astype(str), courses["course_code"].astype(str)))
+
+
+def _views(diagnostics: dict, codes: dict, t, overviews, risk, summary, out_path: Path, earlier: list[str]) -> dict[str, tuple[None, str]]:
     """``course/<course>.html`` per running offering and ``institution.html`` (``_course``, ``_institution``)."""
-    diagnostics = course_diagnostics(data, t, overviews)
     pages: dict[str, tuple[None, str]] = {
         f"course/{course_filename(ov.course_id)}": (None, render_course(
             as_of=t, overview=ov, diagnostics=diagnostics[ov.course_id], risk_list=risk, summary=summary))
         for ov in overviews
     }  # fmt: skip
-    codes = dict(zip(data.courses["course_id"].astype(str), data.courses["course_code"].astype(str)))
     pages["institution"] = (None, render_institution(
         as_of=t, overviews=overviews, risk_list=risk, summary=summary,
         trends=course_trends(out_path, earlier[-HISTORY_LISTS:]), quality=past_quality(out_path, t.strftime("%Y-%m-%d")), codes=codes))  # fmt: skip
@@ -770,9 +778,9 @@ def score(
             )
             for c in caseloads
         }
-        view_data = _view_data(data, data_path, t) if out_path is not None else None
-        if view_data is not None:  # the course views and the institution view (docs/scoring.md)
-            pages.update(_views(view_data, t, overviews, risk, summary, out_path, earlier))
+        view = _view_inputs(data, data_path, t, overviews) if out_path is not None else None
+        if view is not None:  # the course views and the institution view (docs/scoring.md)
+            pages.update(_views(*view, t, overviews, risk, summary, out_path, earlier))
         if main == "overdue":  # a page per manager (docs/corporate.md)
             pages.update({f"manager/{stem}": (None, page) for stem, page in manager_pages(data, risk, features, details, t).items()})
 

@@ -52,6 +52,11 @@ def test_only_the_running_offerings_are_read_into_memory(world, tmp_path, monkey
     compared = live | {i for ids in latest.values() for i in ids}
     assert activity[0][2] == live and all(courses <= compared for _, _, courses in activity)
     assert 0 < len(compared - live) <= 2 * len({c for c in latest}) and compared != set(c["course_id"])
+    # the views read one course code at a time (memory: one code's offerings), all of them in the end
+    code_of = dict(zip(c["course_id"], c["course_code"]))
+    views = [courses for _, _, courses in activity[1:]]
+    assert len(views) == len(latest) and all(len({code_of[i] for i in ids}) == 1 for ids in views)
+    assert set().union(*views) == compared
     data = world["data"].select_courses(live)
     assert activity[0][1] == len(data.activity) < len(world["data"].activity)
     assert res.summary["data"]["rows"] == {n: len(f) for n, f in data.tables().items()}
