@@ -186,5 +186,6 @@ if __name__ == "__main__":
     a = p.parse_args()
     t0 = time.perf_counter()
     for r in run(sizes=a.sizes or None, engines=a.engines.split(","), tasks=a.tasks.split(","), limit_gb=a.limit_gb):
-        print(f"| bench_spark | {r['measure']} | {r['value']:,} | {r['unit']} | {r['notes']} |", flush=True)
+        value = f"{r['value']:,}" if isinstance(r["value"], (int, float)) else r["value"]
+        print(f"| bench_spark | {r['measure']} | {value} | {r['unit']} | {r['notes']} |", flush=True)
     print(f"({time.perf_counter() - t0:.0f} s)")
