@@ -35,6 +35,8 @@ from pathlib import Path
 
 from benchmarks.bench_scoring import _cohort, _models
 
+HERE = Path(__file__).resolve().parent
+
 SIZES = {
     10_000: dict(n_learners=10_000, n_courses=20, offerings=1, seed=7),
     100_000: dict(n_learners=100_000, n_courses=20, offerings=1, seed=7),
@@ -133,12 +135,13 @@ def _case(engine: str, task: str, folder: Path, models, max_events: int = MAX_EV
             group.rmdir()
             if killed:
                 return {"killed": f"killed by the kernel at the {limit_gb:g} GB memory limit after "
-                                  f"{time.perf_counter() - t0:.0f} s", "load": load}  # fmt: skip
+                                  f"{time.perf_counter() - t0:.0f} s", "load": load, "limit_gb": f"{limit_gb:g}"}  # fmt: skip
         if proc.returncode != 0:
             raise RuntimeError(f"{engine} {task} failed:\n{proc.stderr[-3000:]}")
         got = json.loads(proc.stdout.strip().splitlines()[-1])
     got["load"] = load
     got["limit"] = f"; ran inside a {limit_gb:g} GB memory cgroup" if group is not None else ""
+    got["limit_gb"] = f"{limit_gb:g}" if group is not None else ""
     return got
 
 
@@ -160,6 +163,8 @@ def run(quick: bool = False, sizes: list[int] | None = None, engines=("pandas", 
             for engine in engines:
                 got = _case(engine, task, folder, models, limit_gb=limit_gb)
                 print(f"  {task} {engine} {n:,}: {got}", file=sys.stderr, flush=True)
+                if not quick:
+                    _record(task, engine, n, events, got)
                 what = f"{n:,} enrollments, {events:,} events, {cfg['n_courses'] * cfg['offerings']} offerings"
                 if "killed" in got:
                     rows.append({"measure": f"{task} {engine} {n:,}: did not finish", "value": "-", "unit": "",
@@ -174,6 +179,63 @@ def run(quick: bool = False, sizes: list[int] | None = None, engines=("pandas", 
     return rows
 
 
+CURVE = HERE / "scale.csv"  # one row per (task, engine, enrollments): the latest measurement
+CURVE_COLUMNS = ["task", "engine", "enrollments", "events", "seconds", "peak_mb", "jvm_mb", "limit_gb", "killed", "load", "date"]
+
+
+def _record(task: str, engine: str, n: int, events: int, got: dict) -> None:
+    """Keep the case in ``benchmarks/scale.csv`` (replacing an earlier run of the same case)."""
+    import datetime
+
+    import pandas as pd
+
+    row = {"task": task, "engine": engine, "enrollments": n, "events": events, "seconds": round(got.get("seconds", float("nan")), 1),
+           "peak_mb": round(got.get("peak_mb", float("nan"))), "jvm_mb": round(got.get("children_peak_mb", 0)) if engine == "spark" else "",
+           "limit_gb": got.get("limit_gb", ""), "killed": got.get("killed", ""), "load": round(got["load"], 1),
+           "date": datetime.date.today().isoformat()}  # fmt: skip
+    old = pd.read_csv(CURVE, dtype=str, keep_default_na=False) if CURVE.exists() else pd.DataFrame(columns=CURVE_COLUMNS)
+    same = (old["task"] == task) & (old["engine"] == engine) & (old["enrollments"] == str(n))
+    new = pd.concat([old[~same], pd.DataFrame([row]).astype(str)], ignore_index=True)
+    new.sort_values(["task", "engine", "enrollments"], key=lambda c: c.astype(int) if c.name == "enrollments" else c).to_csv(CURVE, index=False)
+
+
+def plot(path: Path = HERE.parent / "docs" / "img" / "scale.png") -> Path:
+    """The scaling curve of ``benchmarks/scale.csv``: wall time and peak memory against enrollments."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    df = pd.read_csv(CURVE, keep_default_na=False)
+    done = df[df["killed"].astype(str) == ""]
+    done = done.assign(**{c: pd.to_numeric(done[c], errors="coerce") for c in ("seconds", "peak_mb")})
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for (task, engine), g in done.groupby(["task", "engine"]):
+        style = {"pandas": "o-", "stream": "s-", "spark": "^-"}[engine]
+        for ax, col in zip(axes, ("seconds", "peak_mb")):
+            g = g.sort_values("enrollments")
+            ax.plot(g.loc[g[col].notna(), "enrollments"], g[col].dropna(), style, label=f"{task}, {engine}", color="C0" if task == "features" else "C1",
+                    alpha=1.0 if engine != "spark" else 0.6)  # fmt: skip
+    for _, k in df[df["killed"].astype(str) != ""].iterrows():
+        axes[1].plot([k["enrollments"]], [float(k["limit_gb"]) * 1024], "x", color="C3", markersize=10)
+        axes[1].annotate(f"{k['task']} {k['engine']}: killed at {k['limit_gb']} GB", (k["enrollments"], float(k["limit_gb"]) * 1024),
+                         textcoords="offset points", xytext=(-150, 8), fontsize=8, color="C3")  # fmt: skip
+    axes[1].axhline(6 * 1024, color="grey", linestyle=":", linewidth=1)
+    axes[1].annotate("6 GB goal", (10_000, 6 * 1024), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
+    for ax, label in zip(axes, ("wall time (s)", "peak memory of the process (MB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("enrollments (about 100 activity rows each)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("learnrisk features and weekly job: pandas, stream and Spark local[2] (2 shared cores)", fontsize=10)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 if __name__ == "__main__":
     # python -m benchmarks.bench_spark 100000 [pandas,stream] [--tasks features,score] [--limit-gb 6]
     import argparse
@@ -183,7 +245,11 @@ if __name__ == "__main__":
     p.add_argument("--engines", default="pandas,stream,spark")
     p.add_argument("--tasks", default="features,score")
     p.add_argument("--limit-gb", type=float, help="run each case inside a memory cgroup of this size (cgroup v1)")
+    p.add_argument("--plot", action="store_true", help="only draw docs/img/scale.png from benchmarks/scale.csv")
     a = p.parse_args()
+    if a.plot:
+        print(plot())
+        sys.exit(0)
     t0 = time.perf_counter()
     for r in run(sizes=a.sizes or None, engines=a.engines.split(","), tasks=a.tasks.split(","), limit_gb=a.limit_gb):
         value = f"{r['value']:,}" if isinstance(r["value"], (int, float)) else r["value"]
