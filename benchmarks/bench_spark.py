@@ -189,8 +189,8 @@ def _record(task: str, engine: str, n: int, events: int, got: dict) -> None:
 
     import pandas as pd
 
-    row = {"task": task, "engine": engine, "enrollments": n, "events": events, "seconds": round(got.get("seconds", float("nan")), 1),
-           "peak_mb": round(got.get("peak_mb", float("nan"))), "jvm_mb": round(got.get("children_peak_mb", 0)) if engine == "spark" else "",
+    row = {"task": task, "engine": engine, "enrollments": n, "events": events, "seconds": round(got["seconds"], 1) if "seconds" in got else "",
+           "peak_mb": round(got["peak_mb"]) if "peak_mb" in got else "", "jvm_mb": round(got.get("children_peak_mb", 0)) if engine == "spark" else "",
            "limit_gb": got.get("limit_gb", ""), "killed": got.get("killed", ""), "load": round(got["load"], 1),
            "date": datetime.date.today().isoformat()}  # fmt: skip
     old = pd.read_csv(CURVE, dtype=str, keep_default_na=False) if CURVE.exists() else pd.DataFrame(columns=CURVE_COLUMNS)
@@ -220,7 +220,7 @@ def plot(path: Path = HERE.parent / "docs" / "img" / "scale.png") -> Path:
     for _, k in df[df["killed"].astype(str) != ""].iterrows():
         axes[1].plot([k["enrollments"]], [float(k["limit_gb"]) * 1024], "x", color="C3", markersize=10)
         axes[1].annotate(f"{k['task']} {k['engine']}: killed at {k['limit_gb']} GB", (k["enrollments"], float(k["limit_gb"]) * 1024),
-                         textcoords="offset points", xytext=(-150, 8), fontsize=8, color="C3")  # fmt: skip
+                         textcoords="offset points", xytext=(-175, -4), fontsize=8, color="C3")  # fmt: skip
     axes[1].axhline(6 * 1024, color="grey", linestyle=":", linewidth=1)
     axes[1].annotate("6 GB goal", (10_000, 6 * 1024), textcoords="offset points", xytext=(2, 3), fontsize=8, color="grey")
     for ax, label in zip(axes, ("wall time (s)", "peak memory of the process (MB)")):
